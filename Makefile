@@ -1,0 +1,56 @@
+# Storefront — the commands a developer types. See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DYNAMODB_PORT ?= 8001
+STAGE ?= dev
+STAMP := $(VENV)/.installed
+export AWS_XRAY_SDK_ENABLED ?= false
+
+.PHONY: install run test lint format typecheck unit integration e2e bench reset package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check 'pip<26.3' 'setuptools<81' wheel
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install ## serve the API (127.0.0.1:$(PORT)) on the embedded engine (127.0.0.1:$(DYNAMODB_PORT))
+	$(PY) -m tools.run_local --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
+
+test: install lint typecheck ## everything CI runs
+	$(PY) -m pytest --cov --cov-report=term -p no:cacheprovider
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+typecheck: install
+	$(PY) -m mypy
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+integration: install
+	$(PY) -m pytest tests/integration
+
+e2e: install
+	$(PY) -m pytest tests/e2e
+
+bench: install ## cold start and import time (results: README)
+	$(PY) -m bench.run
+
+reset: ## delete local data (.local/)
+	rm -rf .local
+
+clean: reset
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

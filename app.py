@@ -1,0 +1,11 @@
+"""Wiring only: the app, its middleware and its blueprints."""
+
+from chalice.app import Chalice
+
+from chalicelib.api import auth, health
+from chalicelib.api.middleware import handle_http
+
+app = Chalice(app_name="storefront")
+app.register_middleware(handle_http, "http")
+app.register_blueprint(auth.bp)
+app.register_blueprint(health.bp)

@@ -1,0 +1,1 @@
+"""The HTTP layer: blueprints, the authorizer, middleware, error mapping."""

@@ -1,0 +1,33 @@
+"""Collaborators the routes need, built on first use and kept for the container's life."""
+
+from __future__ import annotations
+
+import functools
+
+from chalicelib.config import get_settings, reset_settings
+from chalicelib.security import keys
+from chalicelib.store.cursor import CursorCodec
+from chalicelib.store.table import Table, create_client
+
+
+@functools.cache
+def get_table() -> Table:
+    """The table every repository works on."""
+    settings = get_settings()
+    return Table(create_client(settings), settings.table_name, CursorCodec(keys.cursor_keys))
+
+
+@functools.cache
+def get_probe_table() -> Table:
+    """The same table through a client that gives up fast: readiness must answer quickly."""
+    settings = get_settings()
+    client = create_client(settings, attempts=1, connect_timeout=0.5, read_timeout=1)
+    return Table(client, settings.table_name, CursorCodec(keys.cursor_keys))
+
+
+def reset() -> None:
+    """Forget every cached collaborator (tests and manage.py change the environment)."""
+    get_table.cache_clear()
+    get_probe_table.cache_clear()
+    keys.get_keyring.cache_clear()
+    reset_settings()

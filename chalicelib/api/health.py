@@ -1,0 +1,27 @@
+"""GET /health and GET /ready."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from chalicelib.api.deps import get_probe_table
+from chalicelib.api.http import ApiBlueprint, json_response
+from chalicelib.config import get_settings
+from chalicelib.services.health import check_dynamodb
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/health", methods=["GET"])
+def health() -> Response:
+    """Liveness: touches nothing."""
+    return json_response({"status": "ok", "version": get_settings().app_version})
+
+
+@bp.route("/ready", methods=["GET"])
+def ready() -> Response:
+    """Readiness: one DescribeTable with a short timeout."""
+    result = check_dynamodb(get_probe_table())
+    if result == "ok":
+        return json_response({"status": "ready", "checks": {"dynamodb": "ok"}})
+    return json_response({"status": "unavailable", "checks": {"dynamodb": result}}, 503)

@@ -1,0 +1,93 @@
+"""Request parsing and response shaping shared by every blueprint."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from chalice.app import Blueprint, ChaliceUnhandledError, Request, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import InvalidJsonError, ValidationFailedError
+from chalicelib.jsonio import dumps, loads
+
+M = TypeVar("M", bound=BaseModel)
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class ApiBlueprint(Blueprint):
+    """A Blueprint whose views let domain errors reach the middleware.
+
+    Chalice turns any exception a view raises into its own 500 before middleware sees
+    it, except ChaliceUnhandledError; each view is wrapped so its exception travels as
+    the cause of one, and the middleware maps it (api/errors.py).
+    """
+
+    def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(view)
+            def surfaced(*args: Any, **kw: Any) -> Any:
+                try:
+                    return view(*args, **kw)
+                except Exception as exc:
+                    raise ChaliceUnhandledError("view raised") from exc
+
+            register(surfaced)
+            return view
+
+        return decorator
+
+
+def validation_details(exc: ValidationError, where: str) -> list[dict[str, Any]]:
+    """Pydantic errors → contract details; never echoes the input (it may be a password)."""
+    return [{"loc": [where, *err["loc"]], "msg": err["msg"]} for err in exc.errors()]
+
+
+def validate(model: type[M], data: Any, where: str) -> M:
+    """Validate data against a model; ValidationFailedError with details on failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailedError(validation_details(exc, where)) from exc
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """The request body as a model (numbers with fractions as Decimal, never float)."""
+    raw = request.raw_body or b""
+    if not raw.strip():
+        raise InvalidJsonError("Request body is required")
+    try:
+        data = loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidJsonError() from exc
+    if not isinstance(data, dict):
+        raise ValidationFailedError([{"loc": ["body"], "msg": "Body must be a JSON object"}])
+    return validate(model, data, "body")
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """Query-string parameters as a model."""
+    return validate(model, dict(request.query_params or {}), "query")
+
+
+def json_response(
+    body: BaseModel | Mapping[str, Any],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A JSON response; Decimals keep their exact text."""
+    data = body.model_dump(mode="python") if isinstance(body, BaseModel) else body
+    return Response(body=dumps(data), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def created(body: BaseModel, location: str, headers: Mapping[str, str] | None = None) -> Response:
+    """201 with Location."""
+    return json_response(body, 201, {"Location": location, **(headers or {})})
+
+
+def no_content() -> Response:
+    """204 with an empty body (body=None would make chalice local send `null`)."""
+    return Response(body="", status_code=204, headers={})

@@ -1,0 +1,101 @@
+"""Settings, read from the environment once, on first use (never at import)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+from chalicelib import __version__
+
+# Marked clearly: this key exists so that `make run` works out of the box. Any stage
+# other than `local` refuses to start with it (see Settings.validate()).
+LOCAL_DEFAULT_JWT_SECRET = "local-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
+LOCAL_STAGES = frozenset({"local", "test"})
+# The embedded engine `make run` starts; only the local stage falls back to it.
+LOCAL_DYNAMODB_ENDPOINT = "http://127.0.0.1:8001"
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    stage: str
+    app_version: str
+    table_name: str
+    region: str
+    dynamodb_endpoint: str | None
+    jwt_secret: str | None
+    jwt_previous_secrets: tuple[str, ...]
+    jwt_secret_param: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    token_ttl_seconds: int
+    log_level: str
+    cors_allow_origin: str | None
+    metrics_enabled: bool
+    metrics_namespace: str
+    service_name: str
+    max_body_bytes: int = 64 * 1024
+
+    @property
+    def is_local(self) -> bool:
+        """True for the stages that run on a developer's machine or in tests."""
+        return self.stage in LOCAL_STAGES
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def load_settings(env: dict[str, str]) -> Settings:
+    """Build Settings from a mapping (os.environ in production, a dict in tests)."""
+    stage = env.get("STAGE", "local").strip() or "local"
+    previous = tuple(s for s in env.get("JWT_PREVIOUS_SECRETS", "").split(",") if s.strip())
+    return Settings(
+        stage=stage,
+        app_version=env.get("APP_VERSION", __version__),
+        table_name=env.get("TABLE_NAME", "storefront-local"),
+        region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+        dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT")
+        or (LOCAL_DYNAMODB_ENDPOINT if stage == "local" else None),
+        jwt_secret=env.get("JWT_SECRET") or None,
+        jwt_previous_secrets=previous,
+        jwt_secret_param=env.get("JWT_SECRET_PARAM") or None,
+        jwt_issuer=env.get("JWT_ISSUER", "storefront"),
+        jwt_audience=env.get("JWT_AUDIENCE", "storefront-api"),
+        token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", 3600),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
+        metrics_enabled=_flag(env, "METRICS_ENABLED", stage not in LOCAL_STAGES),
+        metrics_namespace=env.get("METRICS_NAMESPACE", "Storefront"),
+        service_name=env.get("SERVICE_NAME", "storefront"),
+    )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide Settings, read from os.environ on first call."""
+    return load_settings(dict(os.environ))
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and manage.py change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,95 @@
+"""Domain errors. They say what went wrong; api/errors.py decides what HTTP makes of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StorefrontError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    message = "Request failed"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class InvalidJsonError(StorefrontError):
+    message = "Request body is not valid JSON"
+
+
+class ValidationFailedError(StorefrontError):
+    """Input failed validation; details name each location."""
+
+    message = "Request validation failed"
+
+    def __init__(self, details: list[dict[str, Any]], message: str | None = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class InvalidCursorError(StorefrontError):
+    message = "Invalid pagination cursor"
+
+
+class UnauthorizedError(StorefrontError):
+    message = "Authentication required"
+
+
+class InvalidCredentialsError(UnauthorizedError):
+    message = "Invalid e-mail or password"
+
+
+class ForbiddenError(StorefrontError):
+    message = "You are not allowed to do this"
+
+
+class NotFoundError(StorefrontError):
+    message = "Resource not found"
+
+
+class ConflictError(StorefrontError):
+    message = "Conflict with the current state"
+
+
+class InsufficientStockError(StorefrontError):
+    message = "Insufficient stock"
+
+    def __init__(self, details: list[dict[str, Any]], message: str | None = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class PreconditionFailedError(StorefrontError):
+    message = "The resource has changed (If-Match does not match)"
+
+
+class PayloadTooLargeError(StorefrontError):
+    message = "Request body is too large"
+
+
+class UnsupportedMediaTypeError(StorefrontError):
+    message = "Request body must be application/json"
+
+
+class MethodNotAllowedError(StorefrontError):
+    message = "Method not allowed"
+
+
+class RateLimitedError(StorefrontError):
+    message = "Too many attempts, try again later"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailableError(StorefrontError):
+    """The database is throttling or cannot be reached."""
+
+    message = "Service temporarily unavailable"
+
+    def __init__(self, retry_after: int = 1, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

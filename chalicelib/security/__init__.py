@@ -1,0 +1,1 @@
+"""Pure security helpers: signing keys, tokens, password hashes."""

@@ -1,0 +1,103 @@
+"""Signing keys: where they come from, how rotation works, and keys derived from them.
+
+Locally the key is `JWT_SECRET` (plus optional `JWT_PREVIOUS_SECRETS`, comma-separated).
+Deployed, `JWT_SECRET_PARAM` names an SSM SecureString whose value is either one secret or
+JSON `{"current": "<secret>", "previous": ["<secret>", ...]}`; it is fetched with decryption
+once per container. A key's id (`kid`) is a short hash of it, so tokens name their key
+without revealing it. Rotation: put the old current key into "previous" and a new one in
+"current"; tokens signed with the old key keep working until they expire or the key is
+dropped from "previous" (retired).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.config import LOCAL_DEFAULT_JWT_SECRET, Settings, SettingsError, get_settings
+
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    secret: bytes
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The current key signs; the current and previous keys verify."""
+
+    current: SigningKey
+    previous: tuple[SigningKey, ...] = ()
+
+    def verifying(self) -> tuple[SigningKey, ...]:
+        return (self.current, *self.previous)
+
+    def find(self, kid: str) -> SigningKey | None:
+        return next((k for k in self.verifying() if hmac.compare_digest(k.kid, kid)), None)
+
+
+def make_key(secret: str) -> SigningKey:
+    raw = secret.encode()
+    return SigningKey(kid=hashlib.sha256(raw).hexdigest()[:12], secret=raw)
+
+
+def parse_secret_value(value: str) -> tuple[str, list[str]]:
+    """The SSM parameter's value → (current, previous)."""
+    text = value.strip()
+    if not text.startswith("{"):
+        return text, []
+    try:
+        data = json.loads(text)
+        return str(data["current"]), [str(s) for s in data.get("previous", [])]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SettingsError("JWT secret parameter is not valid JSON key material") from exc
+
+
+def build_keyring(settings: Settings, fetch_parameter: Callable[[str, str], str] | None = None) -> KeyRing:
+    """Assemble and check the key ring; refuses weak keys outside local stages."""
+    if settings.jwt_secret_param:
+        fetch = fetch_parameter or _fetch_ssm_parameter
+        current, previous = parse_secret_value(fetch(settings.jwt_secret_param, settings.region))
+    elif settings.jwt_secret:
+        current, previous = settings.jwt_secret, list(settings.jwt_previous_secrets)
+    elif settings.is_local:
+        current, previous = LOCAL_DEFAULT_JWT_SECRET, []
+    else:
+        raise SettingsError("JWT_SECRET_PARAM (or JWT_SECRET) must be set outside local stages")
+    for secret in (current, *previous):
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"JWT keys must be at least {MIN_SECRET_BYTES} bytes")
+    if not settings.is_local and current == LOCAL_DEFAULT_JWT_SECRET:
+        raise SettingsError("the local default JWT key cannot be used outside local stages")
+    return KeyRing(current=make_key(current), previous=tuple(make_key(s) for s in previous))
+
+
+def _fetch_ssm_parameter(name: str, region: str) -> str:
+    import boto3  # deferred: only deployed stages read SSM, once per container
+
+    client = boto3.session.Session().client("ssm", region_name=region)
+    response = client.get_parameter(Name=name, WithDecryption=True)
+    return str(response["Parameter"]["Value"])
+
+
+@functools.cache
+def get_keyring() -> KeyRing:
+    """The process-wide key ring, built on first use and cached for the container's life."""
+    return build_keyring(get_settings())
+
+
+def derived_key(key: SigningKey, purpose: str) -> bytes:
+    """A key for another purpose (e.g. cursors), so one secret never signs two kinds of thing."""
+    return hmac.new(key.secret, f"storefront/{purpose}/v1".encode(), hashlib.sha256).digest()
+
+
+def cursor_keys() -> list[bytes]:
+    """Keys for the cursor codec, current first."""
+    return [derived_key(k, "cursor") for k in get_keyring().verifying()]

@@ -1,0 +1,84 @@
+"""Issue and verify access tokens (JWT, HS256, pinned; `kid` names the signing key)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from chalicelib.config import Settings
+from chalicelib.security.keys import KeyRing
+
+ALGORITHM = "HS256"
+LEEWAY_SECONDS = 30
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "jti"]
+ROLES = frozenset({"user", "admin"})
+MAX_TOKEN_CHARS = 4096
+
+
+class InvalidTokenError(Exception):
+    """The token is not one this service issued, or no longer valid. Deliberately vague."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    user_id: str
+    role: str
+    token_id: str
+    expires_at: int
+
+
+def issue_token(
+    user_id: str, role: str, keyring: KeyRing, settings: Settings, now: float | None = None
+) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds."""
+    issued = int(now if now is not None else time.time())
+    ttl = settings.token_ttl_seconds
+    claims = {
+        "sub": user_id,
+        "role": role,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "jti": uuid.uuid4().hex,
+    }
+    key = keyring.current
+    token = jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return token, ttl
+
+
+def verify_token(token: str, keyring: KeyRing, settings: Settings, now: float | None = None) -> Claims:
+    """The claims of a valid token; InvalidTokenError for anything else."""
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        raise InvalidTokenError("missing or oversized token")
+    try:
+        header = jwt.get_unverified_header(token)
+        key = keyring.find(str(header.get("kid", "")))
+        if key is None or header.get("alg") != ALGORITHM:
+            raise InvalidTokenError("unknown key or algorithm")
+        options = {"require": REQUIRED_CLAIMS, "verify_signature": True}
+        payload = jwt.decode(
+            token,
+            key.secret,
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=LEEWAY_SECONDS,
+            options=options,  # type: ignore[arg-type]
+        )
+        issued_at = int(payload["iat"])
+        current = int(now if now is not None else time.time())
+        if issued_at > current + LEEWAY_SECONDS:
+            raise InvalidTokenError("issued in the future")
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError("invalid token") from exc
+    role = payload.get("role")
+    if role not in ROLES or not isinstance(payload["sub"], str) or not payload["sub"]:
+        raise InvalidTokenError("bad claims")
+    return Claims(
+        user_id=payload["sub"], role=role, token_id=str(payload["jti"]), expires_at=int(payload["exp"])
+    )

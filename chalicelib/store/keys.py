@@ -1,0 +1,73 @@
+"""Every primary and index key of the single table is built here, and only here.
+
+Layout (pk / sk, then the GSIs an item sits in):
+    user            USER#<id>        / PROFILE     gsi1: USERS            / <created_at>#<id>
+    e-mail claim    EMAIL#<email>    / CLAIM       (holds user_id; guarantees uniqueness)
+    login attempts  LOGIN#<email>    / ATTEMPTS    (TTL; failed-login counter)
+    product         PRODUCT#<id>     / PRODUCT     gsi1: PRODUCTS         / <created_at>#<id>
+                                                   gsi2: OWNER#<owner_id> / <created_at>#<id>
+    order           ORDER#<id>       / ORDER       gsi1: ORDERS#<user_id> / <created_at>#<id>
+    idempotency     IDEMPOTENCY#<user_id>#<key> / RECORD   (TTL 24 h)
+"""
+
+from __future__ import annotations
+
+Key = dict[str, str]
+
+USERS_COLLECTION = "USERS"
+PRODUCTS_COLLECTION = "PRODUCTS"
+
+
+def recency_sort_key(created_at: str, item_id: str) -> str:
+    """Sort key for "newest first" listings: the timestamp, then the id as tie-breaker."""
+    return f"{created_at}#{item_id}"
+
+
+def user_key(user_id: str) -> Key:
+    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
+
+
+def user_index_keys(user_id: str, created_at: str) -> Key:
+    return {"gsi1pk": USERS_COLLECTION, "gsi1sk": recency_sort_key(created_at, user_id)}
+
+
+def email_claim_key(email: str) -> Key:
+    return {"pk": f"EMAIL#{email}", "sk": "CLAIM"}
+
+
+def login_attempts_key(email: str) -> Key:
+    return {"pk": f"LOGIN#{email}", "sk": "ATTEMPTS"}
+
+
+def product_key(product_id: str) -> Key:
+    return {"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}
+
+
+def product_index_keys(product_id: str, owner_id: str, created_at: str) -> Key:
+    sort = recency_sort_key(created_at, product_id)
+    return {
+        "gsi1pk": PRODUCTS_COLLECTION,
+        "gsi1sk": sort,
+        "gsi2pk": owner_partition(owner_id),
+        "gsi2sk": sort,
+    }
+
+
+def owner_partition(owner_id: str) -> str:
+    return f"OWNER#{owner_id}"
+
+
+def order_key(order_id: str) -> Key:
+    return {"pk": f"ORDER#{order_id}", "sk": "ORDER"}
+
+
+def order_index_keys(order_id: str, user_id: str, created_at: str) -> Key:
+    return {"gsi1pk": user_orders_partition(user_id), "gsi1sk": recency_sort_key(created_at, order_id)}
+
+
+def user_orders_partition(user_id: str) -> str:
+    return f"ORDERS#{user_id}"
+
+
+def idempotency_key(user_id: str, key: str) -> Key:
+    return {"pk": f"IDEMPOTENCY#{user_id}#{key}", "sk": "RECORD"}

@@ -1,0 +1,47 @@
+"""The table's key schema: the one definition used by `manage.py create-table`
+and by the deployment template (infra/), so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TTL_ATTRIBUTE = "expires_at"
+
+# GSI1: one "collection" per partition, newest first by sort key
+#   products (all), users (all), orders of one user.
+# GSI2: products of one owner, newest first.
+GSI1 = "gsi1"
+GSI2 = "gsi2"
+
+ATTRIBUTE_DEFINITIONS: list[dict[str, str]] = [
+    {"AttributeName": name, "AttributeType": "S"}
+    for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+]
+
+KEY_SCHEMA: list[dict[str, str]] = [
+    {"AttributeName": "pk", "KeyType": "HASH"},
+    {"AttributeName": "sk", "KeyType": "RANGE"},
+]
+
+GLOBAL_SECONDARY_INDEXES: list[dict[str, Any]] = [
+    {
+        "IndexName": index,
+        "KeySchema": [
+            {"AttributeName": f"{index}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{index}sk", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    for index in (GSI1, GSI2)
+]
+
+
+def create_table_params(table_name: str) -> dict[str, Any]:
+    """Arguments for DynamoDB CreateTable (on-demand billing)."""
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": ATTRIBUTE_DEFINITIONS,
+        "KeySchema": KEY_SCHEMA,
+        "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
+        "BillingMode": "PAY_PER_REQUEST",
+    }

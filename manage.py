@@ -1,0 +1,125 @@
+"""Operator commands: create-table, create-admin, seed, dump, load.
+
+They act on the endpoint and table the environment names (TABLE_NAME, DYNAMODB_ENDPOINT,
+AWS_DEFAULT_REGION), through the same store code the API uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from chalicelib.api.deps import get_table
+from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
+from chalicelib.store.table import Table, translate_errors
+
+
+def create_table(table: Table, wait_seconds: float = 60) -> bool:
+    """Create the table, its indexes and TTL; True if created, False if it already existed."""
+    client = table.client
+    created = True
+    with translate_errors():
+        try:
+            client.create_table(**create_table_params(table.name))
+        except client.exceptions.ResourceInUseException:
+            created = False
+        deadline = time.monotonic() + wait_seconds
+        while client.describe_table(TableName=table.name)["Table"]["TableStatus"] != "ACTIVE":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"table {table.name} did not become ACTIVE")
+            time.sleep(0.5)
+        ttl = client.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
+            client.update_time_to_live(
+                TableName=table.name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+            )
+    return created
+
+
+def scan_all(table: Table) -> Iterator[dict[str, Any]]:
+    """Every item in wire format. Operator use only: no request path ever scans."""
+    params: dict[str, Any] = {"TableName": table.name}
+    while True:
+        with translate_errors():
+            page = table.client.scan(**params)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def dump(table: Table, path: Path) -> int:
+    """Write every item (DynamoDB JSON, lossless) to a file, atomically; returns the count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as out:
+        for item in scan_all(table):
+            out.write(json.dumps(item, sort_keys=True) + "\n")
+            count += 1
+    tmp.replace(path)
+    return count
+
+
+def load(table: Table, path: Path) -> int:
+    """Put every item of a dump back; returns the count."""
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    for start in range(0, len(items), 25):
+        requests: Any = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        pending = {table.name: requests}
+        while pending:
+            with translate_errors():
+                pending = table.client.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
+    return len(items)
+
+
+def _cmd_create_table(table: Table, args: argparse.Namespace) -> int:
+    created = create_table(table)
+    print(f"table {table.name}: {'created' if created else 'already exists'}")
+    return 0
+
+
+def _cmd_dump(table: Table, args: argparse.Namespace) -> int:
+    print(f"dumped {dump(table, Path(args.file))} items to {args.file}")
+    return 0
+
+
+def _cmd_load(table: Table, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.exists():
+        print(f"no dump at {path}; nothing loaded")
+        return 0
+    print(f"loaded {load(table, path)} items from {path}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Table, argparse.Namespace], int]] = {
+    "create-table": _cmd_create_table,
+    "dump": _cmd_dump,
+    "load": _cmd_load,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("create-table", help="create the table and its indexes (idempotent)")
+    for name in ("dump", "load"):
+        cmd = sub.add_parser(name, help=f"{name} every item as DynamoDB JSON lines")
+        cmd.add_argument("--file", default=".local/data.jsonl")
+    return parser
+
+
+def main(argv: list[str] | None = None, table: Table | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](table or get_table(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

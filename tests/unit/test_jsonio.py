@@ -1,0 +1,44 @@
+"""Exact numbers in and out: no binary float anywhere."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.jsonio import decimal_text, dumps, loads
+
+
+def test_fractions_parse_as_decimal() -> None:
+    assert loads('{"price": 19.99}') == {"price": Decimal("19.99")}
+    assert isinstance(loads("[1]")[0], int)
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "{", "", "[1,]"])
+def test_invalid_json_and_non_finite_constants_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - json raises a ValueError subclass
+        loads(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("19.99", "19.99"), ("19.90", "19.9"), ("10", "10"), ("1E+1", "10"), ("0.00", "0"), ("0.1", "0.1")],
+)
+def test_decimal_text_is_exact_and_plain(value: str, text: str) -> None:
+    assert decimal_text(Decimal(value)) == text
+
+
+def test_dumps_writes_decimal_as_number_and_escapes_strings() -> None:
+    out = dumps({"p": Decimal("0.10"), "s": 'a"b', "l": [1, True, None], "u": "é"})
+    assert out == '{"p":0.1,"s":"a\\"b","l":[1,true,null],"u":"é"}'
+    assert loads(out)["p"] == Decimal("0.1")
+
+
+def test_dumps_refuses_binary_floats() -> None:
+    with pytest.raises(TypeError):
+        dumps({"p": 0.1})
+
+
+def test_dumps_refuses_non_finite_decimals() -> None:
+    with pytest.raises(ValueError):  # noqa: PT011
+        dumps(Decimal("NaN"))

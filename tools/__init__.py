@@ -1,0 +1,1 @@
+"""Developer tooling: the embedded DynamoDB engine and the `make run` supervisor."""
