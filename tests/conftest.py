@@ -12,6 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests talk to a real engine: no per-example deadline, a bounded example count.
+settings.register_profile(
+    "storefront", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("storefront")
 
 TEST_JWT_SECRET = "test-jwt-secret-for-the-storefront-suite-0123456789"
 
