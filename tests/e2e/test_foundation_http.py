@@ -1,0 +1,51 @@
+"""The foundation over real HTTP: `chalice local` in a subprocess, the embedded engine."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_and_ready_answer_200_with_request_ids(live: str) -> None:
+    health = requests.get(f"{live}/health", timeout=10)
+    ready = requests.get(f"{live}/ready", timeout=10)
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"dynamodb": "ok"}
+    assert health.headers["X-Request-Id"] != ready.headers["X-Request-Id"]
+
+
+def test_oversized_body_is_413_with_envelope(live: str) -> None:
+    response = requests.post(
+        f"{live}/health",
+        data=b"{" + b" " * (70 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == 413
+    payload = response.json()
+    assert payload["code"] == "payload_too_large"
+    assert payload["request_id"] == response.headers["X-Request-Id"]
+
+
+def test_text_plain_body_is_415_with_envelope(live: str) -> None:
+    response = requests.post(f"{live}/health", data=b"hi", headers={"Content-Type": "text/plain"}, timeout=10)
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_wrong_method_is_405_with_allow(live: str) -> None:
+    response = requests.delete(f"{live}/ready", timeout=10)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_keep_alive_connection_survives_many_requests(live: str) -> None:
+    with requests.Session() as session:
+        statuses = [session.get(f"{live}/health", timeout=10).status_code for _ in range(5)]
+    assert statuses == [200] * 5
