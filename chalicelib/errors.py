@@ -53,6 +53,14 @@ class ConflictError(StorefrontError):
     message = "Conflict with the current state"
 
 
+class UserNotFoundError(NotFoundError):
+    message = "User not found"
+
+
+class EmailTakenError(ConflictError):
+    message = "This e-mail address is already registered"
+
+
 class InsufficientStockError(StorefrontError):
     message = "Insufficient stock"
 
