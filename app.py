@@ -2,10 +2,11 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import auth, health
+from chalicelib.api import auth, health, users
 from chalicelib.api.middleware import handle_http
 
 app = Chalice(app_name="storefront")
 app.register_middleware(handle_http, "http")
 app.register_blueprint(auth.bp)
 app.register_blueprint(health.bp)
+app.register_blueprint(users.bp)

@@ -99,7 +99,26 @@ def _cmd_load(table: Table, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_create_admin(table: Table, args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from chalicelib.config import get_settings
+    from chalicelib.security.passwords import hasher_for, policy_for
+    from chalicelib.services.users import create_or_promote_admin
+
+    hasher = hasher_for(policy_for(get_settings()))
+    try:
+        user, created = create_or_promote_admin(table, args.email, args.password, hasher, args.name)
+    except (ValidationError, ValueError):
+        # Never echo the input: it holds a password.
+        print("invalid e-mail, password (8..128 characters) or name", file=sys.stderr)
+        return 2
+    print(f"admin {user.email} ({user.id}): {'created' if created else 'promoted'}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Table, argparse.Namespace], int]] = {
+    "create-admin": _cmd_create_admin,
     "create-table": _cmd_create_table,
     "dump": _cmd_dump,
     "load": _cmd_load,
@@ -110,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("create-table", help="create the table and its indexes (idempotent)")
+    admin = sub.add_parser("create-admin", help="create an admin, or promote an existing user")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", default="Administrator")
     for name in ("dump", "load"):
         cmd = sub.add_parser(name, help=f"{name} every item as DynamoDB JSON lines")
         cmd.add_argument("--file", default=".local/data.jsonl")

@@ -1,0 +1,95 @@
+"""User use cases: register, read, list, update, delete, create-or-promote an admin.
+
+Permissions are the caller's business (api/users.py decides them from the token's
+claims); these functions do what they are asked on the table they are given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chalicelib.clock import isoformat, new_id, utc_now
+from chalicelib.errors import EmailTakenError, UserNotFoundError
+from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.users import Role, UserCreate, UserItem, UserPublic, UserUpdate, check_email
+from chalicelib.observability import business_event
+from chalicelib.security.passwords import PasswordHasher
+from chalicelib.store import users as store
+from chalicelib.store.pagination import PageRequest
+from chalicelib.store.table import Table
+
+# Every id this service issues is a ULID; anything else cannot name a user, and must not
+# reach DynamoDB (an over-long key is a ValidationException there, i.e. a 500).
+_USER_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def _load(table: Table, user_id: str) -> UserItem:
+    user = store.get(table, user_id) if _USER_ID.fullmatch(user_id) else None
+    if user is None:
+        raise UserNotFoundError()
+    return user
+
+
+def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: Role = "user") -> UserPublic:
+    """Create a user; EmailTakenError if the address (in any letter case) is registered."""
+    now = utc_now()
+    user = UserItem(
+        id=new_id(now),
+        email=body.email,
+        name=body.name,
+        role=role,
+        password_hash=hasher.hash(body.password),
+        created_at=now,
+        updated_at=now,
+    )
+    store.create(table, user)
+    business_event("user_registered")
+    return user.public()
+
+
+def get_user(table: Table, user_id: str) -> UserPublic:
+    """The user with this id; UserNotFoundError if there is none."""
+    return _load(table, user_id).public()
+
+
+def list_users(table: Table, query: PageQuery) -> Page[UserPublic]:
+    """One page of users, newest first."""
+    users, next_cursor = store.list_page(table, PageRequest(limit=query.limit, cursor=query.cursor))
+    return Page[UserPublic](items=[u.public() for u in users], next_cursor=next_cursor)
+
+
+def update_user(table: Table, user_id: str, body: UserUpdate, hasher: PasswordHasher) -> UserPublic:
+    """Apply a (permitted) update; a body with no fields returns the user unchanged."""
+    current = _load(table, user_id)
+    if body.name is None and body.password is None and body.role is None:
+        return current.public()
+    changes = store.UserChanges(
+        name=body.name,
+        password_hash=hasher.hash(body.password) if body.password is not None else None,
+        role=body.role,
+    )
+    return store.update(table, current.id, changes, isoformat(utc_now())).public()
+
+
+def delete_user(table: Table, user_id: str) -> None:
+    """Delete the user and free its e-mail address; UserNotFoundError if there is none."""
+    store.delete(table, _load(table, user_id))
+
+
+def create_or_promote_admin(
+    table: Table, email: str, password: str, hasher: PasswordHasher, name: str = "Administrator"
+) -> tuple[UserPublic, bool]:
+    """An admin with this e-mail: (user, True) if created, (user, False) if an existing
+    user was promoted. A promoted user keeps the password they chose."""
+    address = check_email(email)
+    existing = store.get_by_email(table, address)
+    if existing is None:
+        try:
+            body = UserCreate(email=address, password=password, name=name)
+            return register_user(table, body, hasher, role="admin"), True
+        except EmailTakenError:  # registered a moment ago by someone else: promote that one
+            existing = store.get_by_email(table, address)
+            if existing is None:
+                raise
+    changes = store.UserChanges(role="admin")
+    return store.update(table, existing.id, changes, isoformat(utc_now())).public(), False
