@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -66,6 +67,16 @@ def parse_body(request: Request, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise ValidationFailedError([{"loc": ["body"], "msg": "Body must be a JSON object"}])
     return validate(model, data, "body")
+
+
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def path_id(value: str, name: str = "id") -> str:
+    """A resource id from the path: opaque, but of a bounded, key-safe alphabet."""
+    if not _ID_PATTERN.match(value):
+        raise ValidationFailedError([{"loc": ["path", name], "msg": "Not a valid id"}])
+    return value
 
 
 def parse_query(request: Request, model: type[M]) -> M:
