@@ -1,0 +1,134 @@
+"""/products and /products/{product_id}: anyone reads, a signed-in user creates,
+the owner or an admin changes or deletes.
+
+Checks run in this order: the path id, body and If-Match header (400), then, inside the one
+conditional write, existence (404), ownership (403) and If-Match (412).
+"""
+
+from __future__ import annotations
+
+import re
+
+from chalice.app import Request, Response
+
+from chalicelib.api.auth import jwt_auth, principal
+from chalicelib.api.deps import get_table
+from chalicelib.api.http import (
+    ApiBlueprint,
+    created,
+    json_response,
+    no_content,
+    parse_body,
+    parse_query,
+    path_id,
+)
+from chalicelib.errors import ValidationFailedError
+from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
+from chalicelib.services import products as service
+
+bp = ApiBlueprint(__name__)
+
+MAX_IF_MATCH_TAGS = 50
+# RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
+
+
+def etag(version: int) -> str:
+    """The strong entity tag of a product version: `"3"`."""
+    return f'"{version}"'
+
+
+def parse_if_match(header: str | None) -> frozenset[int] | None:
+    """The versions an If-Match header accepts; None when any existing version will do.
+
+    `*` (or no header) matches any current product. Otherwise If-Match uses the strong
+    comparison (RFC 9110 13.1.1): a weak tag W/"3" matches nothing, nor does a tag that is
+    not one of our versions; a list matches if any member does. A malformed header is a 400.
+    """
+    if header is None or header.strip() == "*":
+        return None
+    versions: set[int] = set()
+    members = [m for m in _split_list(header) if m.strip()]  # RFC 9110 5.6.1: empty members are allowed
+    if not members or len(members) > MAX_IF_MATCH_TAGS:
+        raise _bad_if_match()
+    for member in members:
+        match = _ENTITY_TAG.fullmatch(member)
+        if match is None:
+            raise _bad_if_match()
+        weak, opaque = match.groups()
+        if not weak and opaque.isascii() and opaque.isdigit() and opaque == str(int(opaque)):
+            versions.add(int(opaque))
+    return frozenset(versions)
+
+
+def _split_list(header: str) -> list[str]:
+    # Commas may sit inside a quoted opaque-tag ("a,b" is one tag), so split outside quotes only.
+    members: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            members.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    members.append("".join(current))
+    return members
+
+
+def _bad_if_match() -> ValidationFailedError:
+    detail = {"loc": ["header", "If-Match"], "msg": 'must be * or a list of entity tags such as "3"'}
+    return ValidationFailedError([detail])
+
+
+def _guard(request: Request) -> service.WriteGuard:
+    caller = principal(request)
+    versions = parse_if_match(request.headers.get("if-match"))
+    return service.WriteGuard(caller_id=caller.user_id, is_admin=caller.is_admin, versions=versions)
+
+
+def _with_etag(product: ProductPublic, status: int = 200) -> Response:
+    return json_response(product, status, {"ETag": etag(product.version)})
+
+
+@bp.route("/products", methods=["GET"])
+def list_products() -> Response:
+    """A page of products, newest first; `?owner_id=` for one owner's."""
+    query = parse_query(bp.current_request, ProductListQuery)
+    return json_response(service.list_products(get_table(), query))
+
+
+@bp.route("/products", methods=["POST"], authorizer=jwt_auth)
+def create_product() -> Response:
+    """Create a product owned by the caller."""
+    request = bp.current_request
+    owner = principal(request)
+    body = parse_body(request, ProductCreate)
+    product = service.create_product(get_table(), owner.user_id, body)
+    return created(product, f"/products/{product.id}", {"ETag": etag(product.version)})
+
+
+@bp.route("/products/{product_id}", methods=["GET"])
+def get_product(product_id: str) -> Response:
+    """One product, with its version as ETag."""
+    return _with_etag(service.get_product(get_table(), path_id(product_id, "product_id")))
+
+
+@bp.route("/products/{product_id}", methods=["PATCH"], authorizer=jwt_auth)
+def update_product(product_id: str) -> Response:
+    """Partial update by the owner or an admin; If-Match makes it conditional."""
+    request = bp.current_request
+    guard = _guard(request)
+    body = parse_body(request, ProductUpdate)
+    product = service.update_product(get_table(), path_id(product_id, "product_id"), body, guard)
+    return _with_etag(product)
+
+
+@bp.route("/products/{product_id}", methods=["DELETE"], authorizer=jwt_auth)
+def delete_product(product_id: str) -> Response:
+    """Delete by the owner or an admin (If-Match honoured as for PATCH)."""
+    guard = _guard(bp.current_request)
+    service.delete_product(get_table(), path_id(product_id, "product_id"), guard)
+    return no_content()

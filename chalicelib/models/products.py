@@ -1,0 +1,155 @@
+"""Product models: ProductCreate / ProductUpdate (requests), ProductPublic (responses),
+ProductItem (the DynamoDB item's attributes), ProductListQuery (`GET /products`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from chalicelib.jsonio import decimal_text
+from chalicelib.models.common import InputModel, OutputModel, PageQuery, Timestamp
+from chalicelib.models.currencies import DEFAULT_CURRENCY, ISO_4217_CODES, is_currency
+
+MAX_PRICE = 10_000_000
+# DynamoDB numbers hold 38 digits; a bound keeps any accepted stock far inside that.
+MAX_STOCK = 1_000_000_000
+
+_PRICE_SCHEMA: dict[str, Any] = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": MAX_PRICE,
+    "multipleOf": 0.01,
+    "examples": [19.99],
+}
+
+
+def _json_number(value: object) -> Decimal:
+    # A price is a JSON number: "19.99" (a string) and true (a bool, an int to Python)
+    # are refused; a float never gets here from jsonio.loads and is refused from Python.
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValueError("must be a JSON number")
+    return Decimal(value)
+
+
+def _canonical(value: Decimal) -> Decimal:
+    # One spelling per amount in the table: 19.90 and 1.99E+1 are stored as 19.9, -0 as 0.
+    return Decimal(decimal_text(value))
+
+
+def _currency_code(value: str) -> str:
+    if not is_currency(value):
+        raise ValueError("must be an active ISO 4217 currency code in upper case, e.g. USD")
+    return value
+
+
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Field(ge=0, le=MAX_PRICE, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_canonical),
+    WithJsonSchema(_PRICE_SCHEMA),
+]
+Money = Annotated[Decimal, WithJsonSchema(_PRICE_SCHEMA)]
+Currency = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_currency_code),
+    WithJsonSchema({"type": "string", "enum": list(ISO_4217_CODES), "examples": [DEFAULT_CURRENCY]}),
+]
+Name = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, Strict(), StringConstraints(max_length=2000)]
+Stock = Annotated[int, Strict(), Field(ge=0, le=MAX_STOCK)]
+
+
+class ProductCreate(InputModel):
+    """Body of `POST /products`."""
+
+    name: Name
+    description: Description = ""
+    price: Price
+    currency: Currency = DEFAULT_CURRENCY
+    stock: Stock = 0
+
+
+class ProductUpdate(InputModel):
+    """Body of `PATCH /products/{id}`: any of the create fields, at least one, none null."""
+
+    name: Name | None = None
+    description: Description | None = None
+    price: Price | None = None
+    currency: Currency | None = None
+    stock: Stock | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the client sent: null is not a way to clear a field.
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ProductUpdate:
+        if not self.model_fields_set:
+            raise ValueError("at least one of name, description, price, currency, stock is required")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, validated and canonical."""
+        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
+
+
+class ProductPublic(OutputModel):
+    """A product as the API shows it."""
+
+    id: str
+    owner_id: str
+    name: str
+    description: str
+    price: Money
+    currency: str
+    stock: int
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProductItem(BaseModel):
+    """The product attributes of its DynamoDB item (keys and `type` are added by the store).
+
+    Orders read and update these items too: `stock` and `version` change in their
+    transactions, so every field here is the stored attribute, unrenamed.
+    """
+
+    id: str
+    owner_id: str
+    name: str
+    description: str
+    price: Decimal
+    currency: str
+    stock: int
+    version: int
+    created_at: str
+    updated_at: str
+
+    def to_public(self) -> ProductPublic:
+        """The API view of this product."""
+        return ProductPublic.model_validate(self.model_dump())
+
+
+class ProductListQuery(PageQuery):
+    """`GET /products?limit=&cursor=&owner_id=`."""
+
+    owner_id: str | None = Field(default=None, min_length=1, max_length=128)
