@@ -55,9 +55,14 @@ def parse_secret_value(value: str) -> tuple[str, list[str]]:
         return text, []
     try:
         data = json.loads(text)
-        return str(data["current"]), [str(s) for s in data.get("previous", [])]
+        current, previous = data["current"], data.get("previous", [])
     except (ValueError, KeyError, TypeError) as exc:
         raise SettingsError("JWT secret parameter is not valid JSON key material") from exc
+    if not isinstance(current, str) or not isinstance(previous, list):
+        raise SettingsError("JWT secret parameter: `current` must be a string, `previous` a list")
+    if not all(isinstance(secret, str) for secret in previous):
+        raise SettingsError("JWT secret parameter: every previous key must be a string")
+    return current, previous
 
 
 def build_keyring(settings: Settings, fetch_parameter: Callable[[str, str], str] | None = None) -> KeyRing:
@@ -71,12 +76,18 @@ def build_keyring(settings: Settings, fetch_parameter: Callable[[str, str], str]
         current, previous = LOCAL_DEFAULT_JWT_SECRET, []
     else:
         raise SettingsError("JWT_SECRET_PARAM (or JWT_SECRET) must be set outside local stages")
-    for secret in (current, *previous):
+    check_secrets(settings, [current, *previous])
+    retained = [s for s in dict.fromkeys(previous) if s != current]  # no duplicates in the ring
+    return KeyRing(current=make_key(current), previous=tuple(make_key(s) for s in retained))
+
+
+def check_secrets(settings: Settings, secrets: list[str]) -> None:
+    """Refuse short keys anywhere, and the published local default outside local stages."""
+    for secret in secrets:
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(f"JWT keys must be at least {MIN_SECRET_BYTES} bytes")
-    if not settings.is_local and current == LOCAL_DEFAULT_JWT_SECRET:
-        raise SettingsError("the local default JWT key cannot be used outside local stages")
-    return KeyRing(current=make_key(current), previous=tuple(make_key(s) for s in previous))
+        if not settings.is_local and hmac.compare_digest(secret, LOCAL_DEFAULT_JWT_SECRET):
+            raise SettingsError("the local default JWT key cannot be used outside local stages")
 
 
 def _fetch_ssm_parameter(name: str, region: str) -> str:
