@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from chalice.app import Blueprint, ChaliceUnhandledError, Request, Response
@@ -16,6 +17,16 @@ from chalicelib.jsonio import dumps, loads
 M = TypeVar("M", bound=BaseModel)
 JSON_HEADERS = {"Content-Type": "application/json"}
 
+# chalice keeps the current request in ONE attribute of the app, shared by every thread:
+# under `chalice local` (a threaded server) two concurrent requests could read each
+# other's body and claims. The middleware binds each request here, per thread/context.
+_request: ContextVar[Request | None] = ContextVar("storefront_chalice_request", default=None)
+
+
+def bind_request(request: Request | None) -> None:
+    """Make `request` the current request of this thread (the middleware calls it)."""
+    _request.set(request)
+
 
 class ApiBlueprint(Blueprint):
     """A Blueprint whose views let domain errors reach the middleware.
@@ -24,6 +35,12 @@ class ApiBlueprint(Blueprint):
     it, except ChaliceUnhandledError; each view is wrapped so its exception travels as
     the cause of one, and the middleware maps it (api/errors.py).
     """
+
+    @property
+    def current_request(self) -> Request:
+        """The request this thread serves (not chalice's shared attribute)."""
+        request = _request.get()
+        return request if request is not None else super().current_request
 
     def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
         register = super().route(path, **kwargs)

@@ -1,0 +1,70 @@
+"""Orders: POST /orders, GET /orders, GET /orders/{id}, POST /orders/{id}/cancel."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from chalice.app import Response
+
+from chalicelib.api.auth import jwt_auth, principal
+from chalicelib.api.deps import get_table
+from chalicelib.api.http import ApiBlueprint, created, json_response, parse_body, parse_query, path_id
+from chalicelib.errors import ValidationFailedError
+from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.orders import OrderCreate, OrderPublic
+from chalicelib.services import orders
+from chalicelib.store.pagination import PageRequest
+
+bp = ApiBlueprint(__name__)
+
+# Visible ASCII, as the IETF Idempotency-Key draft and most payment APIs allow.
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def _idempotency_key(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("idempotency-key")
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise ValidationFailedError(
+            [{"loc": ["header", "Idempotency-Key"], "msg": "Must be 1 to 255 visible ASCII characters"}]
+        )
+    return str(value)
+
+
+@bp.route("/orders", methods=["POST"], authorizer=jwt_auth)
+def place_order() -> Response:
+    """Place an order: all lines reserved in one transaction, or nothing changes."""
+    request = bp.current_request
+    caller = principal(request)
+    body = parse_body(request, OrderCreate)
+    placed = orders.place_order(get_table(), caller.user_id, body, _idempotency_key(request.headers))
+    headers = {"Idempotent-Replayed": "true"} if placed.replayed else {}
+    return created(placed.order, f"/orders/{placed.order.id}", headers)
+
+
+@bp.route("/orders", methods=["GET"], authorizer=jwt_auth)
+def list_orders() -> Response:
+    """The caller's orders, newest first."""
+    request = bp.current_request
+    caller = principal(request)
+    query = parse_query(request, PageQuery)
+    items, cursor = orders.list_orders(get_table(), caller.user_id, PageRequest(query.limit, query.cursor))
+    return json_response(Page[OrderPublic](items=items, next_cursor=cursor))
+
+
+@bp.route("/orders/{order_id}", methods=["GET"], authorizer=jwt_auth)
+def get_order(order_id: str) -> Response:
+    """One order, to its owner or an admin."""
+    caller = principal(bp.current_request)
+    order = orders.get_order(get_table(), path_id(order_id), caller.user_id, caller.is_admin)
+    return json_response(order)
+
+
+@bp.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=jwt_auth)
+def cancel_order(order_id: str) -> Response:
+    """Cancel an order; its stock comes back in the same transaction."""
+    caller = principal(bp.current_request)
+    order = orders.cancel_order(get_table(), path_id(order_id), caller.user_id, caller.is_admin)
+    return json_response(order)
