@@ -1,0 +1,119 @@
+"""`make package STAGE=prod`: merge template → `chalice package` → slim zip → cfn-lint.
+
+    python -m infra.build --stage prod [--out out/prod] [--skip-lint]
+
+Works without AWS credentials or account: chalice only needs a region name to render
+the template, and fetches Lambda-platform wheels from the package index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra import iam, slim
+from infra.stage import DEPLOYED_STAGES, ROOT, Stage, load_stage
+from infra.template import merge_template
+
+ZIP_BUDGET_BYTES = 15 * 1024 * 1024  # far below Lambda's 50 MB; a cold start reads all of it
+
+
+class BuildError(RuntimeError):
+    """The package could not be built, or failed a check."""
+
+
+@dataclass(frozen=True)
+class Package:
+    directory: Path
+    template: Path
+    zip: Path
+    slimmed: slim.SlimReport
+
+
+def check_policy_covers_code(stage: Stage, root: Path = ROOT) -> None:
+    """Refuse to package when the API policy and the store's DynamoDB calls disagree."""
+    needed = iam.required_dynamodb_actions(root)
+    granted = iam.actions(iam.load_policy(stage.api_policy_file), "dynamodb")
+    if needed != granted:
+        raise BuildError(
+            f"{stage.api_policy_file.name}: missing {sorted(needed - granted)}, "
+            f"unused {sorted(granted - needed)}"
+        )
+
+
+def package(stage: Stage, out: Path, root: Path = ROOT) -> Package:
+    """Run `chalice package` for the stage with the merge template; slim the zip."""
+    out.mkdir(parents=True, exist_ok=True)
+    merge = out.parent / f"{stage.name}-merge-template.json"
+    merge.write_text(json.dumps(merge_template(stage), indent=2) + "\n", encoding="utf-8")
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    command = [_tool("chalice"), "package", "--stage", stage.name, "--merge-template", str(merge), str(out)]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise BuildError(f"chalice package failed:\n{result.stdout}{result.stderr}")
+    zip_path = out / "deployment.zip"
+    report = slim.strip_runtime_provided(zip_path, keep=slim.pinned_names(root / "requirements.txt"))
+    return Package(out, out / "sam.json", zip_path, report)
+
+
+def lint(template: Path) -> str:
+    """cfn-lint, which also runs the SAM translator on a Serverless template; '' when clean."""
+    result = subprocess.run(  # noqa: S603
+        [_tool("cfn-lint"), "--regions", "us-east-1", "--", str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if result.returncode == 0 else (result.stdout + result.stderr).strip()
+
+
+def _tool(name: str) -> str:
+    # The tools installed next to this interpreter (the project's .venv), not whatever is on PATH.
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def _report(built: Package) -> str:
+    size = built.zip.stat().st_size
+    lines = [f"{built.template} and {built.zip}: {size / 1024 / 1024:.2f} MiB"]
+    if built.slimmed.removed:
+        saved = (built.slimmed.bytes_before - built.slimmed.bytes_after) / 1024 / 1024
+        lines.append(
+            f"  removed (Lambda runtime provides): {', '.join(built.slimmed.removed)} (-{saved:.2f} MiB)"
+        )
+    lines += [f"  {name:<40} {n / 1024:>8.0f} KiB" for name, n in slim.largest_top_level(built.zip)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.build", description=__doc__)
+    parser.add_argument("--stage", choices=DEPLOYED_STAGES, required=True)
+    parser.add_argument("--out", type=Path, help="output directory (default: out/<stage>)")
+    parser.add_argument("--skip-lint", action="store_true")
+    args = parser.parse_args(argv)
+    stage = load_stage(args.stage)
+    try:
+        check_policy_covers_code(stage)
+        built = package(stage, args.out or ROOT / "out" / stage.name)
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(_report(built))
+    if built.zip.stat().st_size > ZIP_BUDGET_BYTES:
+        print(f"error: zip over budget ({ZIP_BUDGET_BYTES} bytes)", file=sys.stderr)
+        return 1
+    problems = "" if args.skip_lint else lint(built.template)
+    if problems:
+        print(problems, file=sys.stderr)
+        return 1
+    print("cfn-lint: clean" if not args.skip_lint else "cfn-lint: skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

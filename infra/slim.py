@@ -1,0 +1,87 @@
+"""Keep the deployment zip small: drop what the Lambda Python runtime already provides,
+and report what is left.
+
+chalice bundles every transitive dependency. aws-xray-sdk depends on botocore, so botocore
+(and its own dependencies) would ride along although the runtime ships boto3 and botocore;
+a bundled botocore would also shadow the runtime's and pair it with the runtime's boto3
+at a version boto3 was never tested with. A distribution named directly in
+requirements.txt is kept: whoever pins it there wants that exact version shipped.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+# What the AWS Lambda Python runtimes ship (boto3 and its dependency tree).
+RUNTIME_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "six", "urllib3"}
+)
+_DIST_INFO = re.compile(r"^(?P<name>[^/]+?)-[^-/]+\.dist-info/RECORD$")
+
+
+@dataclass(frozen=True)
+class SlimReport:
+    removed: tuple[str, ...]
+    bytes_before: int
+    bytes_after: int
+
+
+def normalise(name: str) -> str:
+    """A distribution name as wheel file names spell it (PEP 427: runs of -_. → _)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def pinned_names(requirements: Path) -> set[str]:
+    """Distributions named directly in a requirements file."""
+    names = set()
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if match and not line.lstrip().startswith(("#", "-")):
+            names.add(normalise(match.group(1)))
+    return names
+
+
+def distribution_files(archive: zipfile.ZipFile) -> dict[str, set[str]]:
+    """Distribution name → the files its RECORD lists (the dist-info itself included)."""
+    files: dict[str, set[str]] = defaultdict(set)
+    for entry in archive.namelist():
+        match = _DIST_INFO.match(entry)
+        if not match:
+            continue
+        name = normalise(match.group("name"))
+        files[name].add(entry)
+        record = archive.read(entry).decode("utf-8")
+        files[name] |= {line.split(",")[0] for line in record.splitlines() if line.strip()}
+    return files
+
+
+def strip_runtime_provided(zip_path: Path, keep: set[str]) -> SlimReport:
+    """Rewrite the zip without the runtime-provided distributions not in `keep`."""
+    before = zip_path.stat().st_size
+    with zipfile.ZipFile(zip_path) as archive:
+        owned = distribution_files(archive)
+        drop_names = sorted((RUNTIME_PROVIDED & owned.keys()) - keep)
+        drop = set().union(*(owned[n] for n in drop_names)) if drop_names else set()
+        if not drop:
+            return SlimReport((), before, before)
+        tmp = zip_path.with_suffix(".slim.zip")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as slim:
+            for info in archive.infolist():
+                if info.filename not in drop:
+                    slim.writestr(info, archive.read(info))
+    tmp.replace(zip_path)
+    return SlimReport(tuple(drop_names), before, zip_path.stat().st_size)
+
+
+def largest_top_level(zip_path: Path, count: int = 8) -> list[tuple[str, int]]:
+    """The biggest top-level entries of the zip by compressed size, biggest first."""
+    sizes: dict[str, int] = defaultdict(int)
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            top = info.filename.split("/", 1)[0]
+            sizes[top] += info.compress_size
+    return sorted(sizes.items(), key=lambda kv: kv[1], reverse=True)[:count]
