@@ -2,13 +2,14 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import auth, health, orders, products, users
+from chalicelib.api import auth, health, openapi, orders, products, users
 from chalicelib.api.middleware import handle_http
 
 app = Chalice(app_name="storefront")
 app.register_middleware(handle_http, "http")
 app.register_blueprint(auth.bp)
 app.register_blueprint(health.bp)
+app.register_blueprint(openapi.bp)
 app.register_blueprint(orders.bp)
 app.register_blueprint(products.bp)
 app.register_blueprint(users.bp)
