@@ -117,8 +117,58 @@ def _cmd_create_admin(table: Table, args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_PASSWORD = "storefront-demo-123"  # noqa: S105 - demo data for local runs, printed on purpose
+DEMO_CATALOGUE: dict[str, list[tuple[str, str, str, int]]] = {
+    "alice@example.com": [
+        ("Espresso cup", "Porcelain, 80 ml", "12.50", 40),
+        ("Moka pot", "Aluminium, 6 cups", "34.99", 12),
+        ("Coffee beans 1 kg", "Single origin, Ethiopia", "27.00", 25),
+    ],
+    "bob@example.com": [
+        ("Notebook A5", "Dotted, 120 g/m²", "9.90", 100),
+        ("Fountain pen", "Steel nib, medium", "49.00", 8),
+        ("Ink bottle", "Blue-black, 50 ml", "14.75", 30),
+    ],
+}
+
+
+def seed(table: Table) -> tuple[int, int]:
+    """Demo users and their products; users that already exist (and their products) are skipped."""
+    from decimal import Decimal
+
+    from chalicelib.config import get_settings
+    from chalicelib.errors import EmailTakenError
+    from chalicelib.models.products import ProductCreate
+    from chalicelib.models.users import UserCreate
+    from chalicelib.security.passwords import hasher_for, policy_for
+    from chalicelib.services.products import create_product
+    from chalicelib.services.users import register_user
+
+    hasher = hasher_for(policy_for(get_settings()))
+    users = products = 0
+    for email, catalogue in DEMO_CATALOGUE.items():
+        name = email.split("@")[0].title()
+        try:
+            user = register_user(table, UserCreate(email=email, password=DEMO_PASSWORD, name=name), hasher)
+        except EmailTakenError:
+            continue
+        users += 1
+        for title, description, price, stock in catalogue:
+            body = ProductCreate(name=title, description=description, price=Decimal(price), stock=stock)
+            create_product(table, user.id, body)
+            products += 1
+    return users, products
+
+
+def _cmd_seed(table: Table, args: argparse.Namespace) -> int:
+    users, products = seed(table)
+    print(f"seeded {users} demo users (password {DEMO_PASSWORD!r}) and {products} products")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Table, argparse.Namespace], int]] = {
     "create-admin": _cmd_create_admin,
+    "seed": _cmd_seed,
     "create-table": _cmd_create_table,
     "dump": _cmd_dump,
     "load": _cmd_load,
@@ -129,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("create-table", help="create the table and its indexes (idempotent)")
+    sub.add_parser("seed", help="demo users and products (skips users that exist)")
     admin = sub.add_parser("create-admin", help="create an admin, or promote an existing user")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
