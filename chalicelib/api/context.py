@@ -4,12 +4,15 @@ requests on threads, so module globals would leak between them)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# What the authorizer puts in principalId when it denies: not a user.
+_ANONYMOUS = "anonymous"
 
 
 @dataclass
@@ -19,19 +22,38 @@ class RequestState:
     route: str = ""
     user_id: str | None = None
     error_code: str | None = None
+    cold_start: bool = False
+    started: float = field(default_factory=time.perf_counter)
+    # The exception behind a 5xx, kept for the trace (never for the client).
+    exception: BaseException | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the request started, to 0.01 ms."""
+        return round((time.perf_counter() - self.started) * 1000, 2)
 
 
 _current: ContextVar[RequestState | None] = ContextVar("storefront_request", default=None)
 
 
 def choose_request_id(gateway_id: str | None, client_id: str | None) -> str:
-    """API Gateway's id; else a client's X-Request-Id if it is a safe token; else a fresh one."""
+    """API Gateway's id; else a client's X-Request-Id if it is a safe token; else a fresh one.
+
+    The gateway's id wins so that our log lines join API Gateway's own access logs; a
+    client's id is honoured where there is no gateway (chalice local, tests). Anything
+    else a client sends is ignored: it would go verbatim into logs and traces.
+    """
     if gateway_id:
         return gateway_id
     if client_id and _SAFE_REQUEST_ID.match(client_id):
         return client_id
     return uuid.uuid4().hex
+
+
+def principal_id(authorizer: dict[str, Any] | None) -> str | None:
+    """The user id the authorizer vouched for, if any."""
+    user_id = (authorizer or {}).get("principalId")
+    return str(user_id) if user_id and user_id != _ANONYMOUS else None
 
 
 def begin(state: RequestState) -> None:

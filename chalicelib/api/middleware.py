@@ -1,16 +1,23 @@
-"""The one HTTP middleware: request id, body guards, error envelope, response headers.
+"""The one HTTP middleware: request id, body guards, error envelope, response headers,
+and the observability of every request (trace subsegment, access line, metrics).
 
 Registered once in app.py, so every route, present and future, goes through it.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
-from chalice.app import ChaliceUnhandledError, Request, Response
+from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Request, Response
 
+from chalicelib import observability
 from chalicelib.api import context
 from chalicelib.api.errors import redress_chalice_error, to_response
+from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
 from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError
 
@@ -36,33 +43,124 @@ def guard_body(request: Request, max_bytes: int) -> None:
 
 def _start(request: Request) -> context.RequestState:
     ctx = request.context or {}
-    authorizer = ctx.get("authorizer") or {}
     state = context.RequestState(
         request_id=context.choose_request_id(ctx.get("requestId"), request.headers.get("x-request-id")),
         method=request.method,
         route=ctx.get("resourcePath", ""),
-        user_id=authorizer.get("principalId"),
+        user_id=context.principal_id(ctx.get("authorizer")),
+        cold_start=observability.take_cold_start(),
     )
     context.begin(state)
+    observability.take_business_events()  # a warm container must not inherit the last request's
+    observability.bind_log_keys(request_id=state.request_id)
     return state
 
 
-def handle_http(request: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Wraps every request: errors become the envelope; X-Request-Id on every response."""
-    state = _start(request)
+def _respond(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """The route's response, or the envelope for whatever it raised (the cause is kept)."""
+    state = context.current()
     try:
-        try:
-            guard_body(request, get_settings().max_body_bytes)
-            response = redress_chalice_error(get_response(request))
-        except ChaliceUnhandledError as exc:
-            response = to_response(exc.__cause__ or exc)
-        except Exception as exc:  # the last line of defence: never a stack trace out
-            response = to_response(exc)
-        response.headers["X-Request-Id"] = state.request_id
-        origin = get_settings().cors_allow_origin
-        if origin:
-            response.headers.setdefault("Access-Control-Allow-Origin", origin)
-            response.headers.setdefault("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+        guard_body(request, get_settings().max_body_bytes)
+        return redress_chalice_error(get_response(request))
+    except ChaliceUnhandledError as exc:
+        state.exception = exc.__cause__ or exc
+    except Exception as exc:  # the last line of defence: never a stack trace out
+        state.exception = exc
+    return to_response(state.exception)
+
+
+def _decorate(response: Response, state: context.RequestState) -> Response:
+    response.headers["X-Request-Id"] = state.request_id
+    origin = get_settings().cors_allow_origin
+    if origin:
+        response.headers.setdefault("Access-Control-Allow-Origin", origin)
+        response.headers.setdefault("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+    return response
+
+
+def _annotate(span: observability.Span, state: context.RequestState, status: int) -> None:
+    """Searchable trace annotations: the same request id as the log line and the body."""
+    span.annotate("route", f"{state.method} {state.route}")
+    span.annotate("status", status)
+    span.annotate("user_id", state.user_id)
+    span.annotate("request_id", state.request_id)
+    span.annotate("cold_start", state.cold_start)
+    span.finish(status, state.exception if status >= 500 else None)
+
+
+def _report(observer: observability.Observer, state: context.RequestState, status: int) -> None:
+    """The access line and the request's metrics. Never fails the request."""
+    try:
+        events = observability.take_business_events()
+        duration = state.elapsed_ms()
+        level = logging.ERROR if status >= 500 else logging.INFO
+        observer.log(level, observability.ACCESS_MESSAGE, **access_fields(state, status, duration, events))
+        observer.count_request(f"{state.method} {state.route or '-'}", status, duration)
+        observer.count_events(events)
+    except Exception:  # observability is best effort; the response is already made
+        logging.getLogger(__name__).debug("observability failed", exc_info=True)
+
+
+def access_fields(
+    state: context.RequestState, status: int, duration_ms: float, events: list[str]
+) -> dict[str, Any]:
+    """What the access line says (request_id comes from the bound log keys)."""
+    return {
+        "method": state.method,
+        "route": state.route,
+        "status": status,
+        "duration_ms": duration_ms,
+        "user_id": state.user_id,
+        "cold_start": state.cold_start,
+        "error_code": state.error_code,
+        "events": events or None,
+    }
+
+
+def handle_http(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Wraps every request: errors become the envelope; X-Request-Id on every response;
+    one trace subsegment, one access line and the metrics for every request."""
+    observer = observability.get_observer()
+    observer.logger()  # configured before the route runs: its error lines are JSON too
+    state = _start(request)
+    bind_request(request)
+    try:
+        with observer.span("## request") as span:
+            response = _decorate(_respond(request, get_response), state)
+            _annotate(span, state, response.status_code)
+        _report(observer, state, response.status_code)
         return response
     finally:
+        observability.clear_log_keys()
+        bind_request(None)
         context.end()
+
+
+def traced_authorizer(
+    authorize: Callable[[AuthRequest], AuthResponse | dict[str, Any]],
+) -> Callable[[AuthRequest], AuthResponse | dict[str, Any]]:
+    """Wrap the authorizer: a trace subsegment and one log line per decision (never the token)."""
+
+    @functools.wraps(authorize)
+    def traced(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
+        observer = observability.get_observer()
+        cold_start, started = observability.take_cold_start(), time.perf_counter()
+        with observer.span("## authorizer") as span:
+            result = authorize(auth_request)
+            allowed = isinstance(result, AuthResponse)
+            user_id = str(result.principal_id) if isinstance(result, AuthResponse) else None
+            span.annotate("outcome", "allow" if allowed else "deny")
+            span.annotate("user_id", user_id)
+            span.annotate("cold_start", cold_start)
+        duration = round((time.perf_counter() - started) * 1000, 2)
+        observer.log(
+            logging.INFO,
+            "authorizer",
+            outcome="allow" if allowed else "deny",
+            user_id=user_id,
+            duration_ms=duration,
+            cold_start=cold_start,
+        )
+        return result
+
+    return traced
