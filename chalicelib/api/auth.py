@@ -12,6 +12,7 @@ from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
+from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
 from chalicelib.errors import ForbiddenError, UnauthorizedError
 from chalicelib.security.keys import get_keyring
@@ -46,7 +47,7 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     return AuthResponse(routes=["*"], principal_id=claims.user_id, context={"role": claims.role})
 
 
-jwt_auth = bp.authorizer(name="jwt_auth")(authorize)
+jwt_auth = bp.authorizer(name="jwt_auth")(traced_authorizer(authorize))
 
 
 @dataclass(frozen=True)
