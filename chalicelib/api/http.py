@@ -86,12 +86,12 @@ def parse_body(request: Request, model: type[M]) -> M:
     return validate(model, data, "body")
 
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def path_id(value: str, name: str = "id") -> str:
     """A resource id from the path: opaque, but of a bounded, key-safe alphabet."""
-    if not _ID_PATTERN.match(value):
+    if not ID_PATTERN.match(value):
         raise ValidationFailedError([{"loc": ["path", name], "msg": "Not a valid id"}])
     return value
 

@@ -14,7 +14,7 @@ from typing import Any
 from chalice.app import Response
 from pydantic import BaseModel
 
-from chalicelib.api.http import ApiBlueprint
+from chalicelib.api.http import ID_PATTERN, ApiBlueprint
 from chalicelib.config import get_settings
 from chalicelib.models.common import ErrorBody, Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderPublic
@@ -22,6 +22,7 @@ from chalicelib.models.products import ProductCreate, ProductListQuery, ProductP
 from chalicelib.models.users import TokenPublic, TokenRequest, UserCreate, UserPublic, UserUpdate
 
 bp = ApiBlueprint(__name__)
+Refs = dict[Any, Any]  # (model, mode) → {"$ref": ...}
 
 
 class HealthPublic(BaseModel):
@@ -48,6 +49,7 @@ class Operation:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+_ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN.pattern}  # what api.http.path_id() accepts
 _ERRORS = {
     400: "Invalid JSON, validation error or invalid cursor",
     401: "Missing or invalid credentials",
@@ -180,7 +182,7 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-def _schemas() -> tuple[dict[tuple[type[BaseModel], str], Any], dict[str, Any]]:
+def _schemas() -> tuple[Refs, dict[str, Any]]:
     from pydantic.json_schema import models_json_schema  # deferred: only this route needs it
 
     models: set[tuple[type[BaseModel], Any]] = {(ErrorBody, "serialization")}
@@ -194,9 +196,9 @@ def _schemas() -> tuple[dict[tuple[type[BaseModel], str], Any], dict[str, Any]]:
     return refs, defs.get("$defs", {})
 
 
-def _parameters(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> list[dict[str, Any]]:
+def _parameters(op: Operation, refs: Refs) -> list[dict[str, Any]]:
     params = [
-        {"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name.strip("{}"), "in": "path", "required": True, "schema": _ID_SCHEMA}
         for name in op.path.split("/")
         if name.startswith("{")
     ]
@@ -217,7 +219,7 @@ def _parameters(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> 
     return params
 
 
-def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     error_ref = refs[(ErrorBody, "serialization")]
     ok: dict[str, Any] = {"description": "OK" if op.ok != 204 else "No content"}
     if op.response is not None:
@@ -225,7 +227,8 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> d
     elif op.ok != 204:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(op.ok): ok}
-    for status in sorted({*op.errors, *((401,) if op.auth else ()), 500}):
+    implied = {*((401,) if op.auth else ()), *((400,) if "{" in op.path or op.query or op.body else ())}
+    for status in sorted({*op.errors, *implied, 500}):
         description = _ERRORS.get(status, "Internal error")
         responses[str(status)] = {
             "description": description,
