@@ -46,6 +46,9 @@ integration: install
 e2e: install
 	$(PY) -m pytest tests/e2e
 
+package: install ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
+	$(PY) -m infra.build --stage $(STAGE)
+
 bench: install ## cold start and import time (results: README)
 	$(PY) -m bench.run
 

@@ -20,6 +20,11 @@ from infra import iam, slim
 from infra.stage import DEPLOYED_STAGES, ROOT, Stage, load_stage
 from infra.template import merge_template
 
+# Deployed once per account and region, not per stage (see docs/deployment.md).
+ACCOUNT_TEMPLATE = ROOT / "infra" / "apigateway-account.json"
+_CREDENTIAL_VARIABLES = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"}
+)
 ZIP_BUDGET_BYTES = 15 * 1024 * 1024  # far below Lambda's 50 MB; a cold start reads all of it
 
 
@@ -51,7 +56,10 @@ def package(stage: Stage, out: Path, root: Path = ROOT) -> Package:
     out.mkdir(parents=True, exist_ok=True)
     merge = out.parent / f"{stage.name}-merge-template.json"
     merge.write_text(json.dumps(merge_template(stage), indent=2) + "\n", encoding="utf-8")
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    env = {k: v for k, v in os.environ.items() if k not in _CREDENTIAL_VARIABLES}
+    # No credentials at all, even from ~/.aws: packaging must never need an AWS account.
+    env.update(AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull)
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     command = [_tool("chalice"), "package", "--stage", stage.name, "--merge-template", str(merge), str(out)]
     result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -107,12 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     if built.zip.stat().st_size > ZIP_BUDGET_BYTES:
         print(f"error: zip over budget ({ZIP_BUDGET_BYTES} bytes)", file=sys.stderr)
         return 1
-    problems = "" if args.skip_lint else lint(built.template)
-    if problems:
-        print(problems, file=sys.stderr)
-        return 1
-    print("cfn-lint: clean" if not args.skip_lint else "cfn-lint: skipped")
-    return 0
+    if args.skip_lint:
+        print("cfn-lint: skipped")
+        return 0
+    problems = [p for p in (lint(built.template), lint(ACCOUNT_TEMPLATE)) if p]
+    print("\n".join(problems) or "cfn-lint: clean", file=sys.stderr if problems else sys.stdout)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

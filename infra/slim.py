@@ -48,12 +48,14 @@ def pinned_names(requirements: Path) -> set[str]:
 def distribution_files(archive: zipfile.ZipFile) -> dict[str, set[str]]:
     """Distribution name → the files its RECORD lists (the dist-info itself included)."""
     files: dict[str, set[str]] = defaultdict(set)
-    for entry in archive.namelist():
+    entries = archive.namelist()
+    for entry in entries:
         match = _DIST_INFO.match(entry)
         if not match:
             continue
         name = normalise(match.group("name"))
-        files[name].add(entry)
+        dist_info = entry.removesuffix("RECORD")
+        files[name] |= {e for e in entries if e.startswith(dist_info)}
         record = archive.read(entry).decode("utf-8")
         files[name] |= {line.split(",")[0] for line in record.splitlines() if line.strip()}
     return files

@@ -1,0 +1,121 @@
+"""`make package` for both stages, for real: `chalice package --merge-template` without
+any AWS credentials, the zip slimmed, and cfn-lint (with the SAM translator) on the result.
+This is the same code path as `make package STAGE=...`, so `make test` (and CI) runs it."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.store import schema
+from infra import build, iam, template
+from infra.stage import DEPLOYED_STAGES, load_stage
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, build.Package]:
+    """Both stages packaged once for this module (~10 s each, wheels cached by chalice)."""
+    out = tmp_path_factory.mktemp("package")
+    return {name: build.package(load_stage(name), out / name) for name in DEPLOYED_STAGES}
+
+
+def _resources(package: build.Package) -> dict[str, Any]:
+    resources: dict[str, Any] = json.loads(package.template.read_text(encoding="utf-8"))["Resources"]
+    return resources
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_packaged_template_passes_cfn_lint_with_the_sam_transform(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    assert build.lint(packages[stage].template) == ""
+
+
+def test_account_template_passes_cfn_lint() -> None:
+    assert build.lint(build.ACCOUNT_TEMPLATE) == ""
+
+
+def test_lint_reports_an_invalid_template(tmp_path: Path, packages: dict[str, build.Package]) -> None:
+    # Given the prod template with a property SAM does not know
+    document = json.loads(packages["prod"].template.read_text(encoding="utf-8"))
+    document["Resources"]["RestAPI"]["Properties"]["TracingEnabledd"] = True
+    broken = tmp_path / "sam.json"
+    broken.write_text(json.dumps(document), encoding="utf-8")
+    # Then cfn-lint says so (the check above is not vacuous)
+    assert "TracingEnabledd" in build.lint(broken)
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_merge_only_touches_resources_chalice_generated_or_fully_defines(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    # A merge into a logical id chalice did not generate leaves a resource without a Type.
+    assert all("Type" in resource for resource in _resources(packages[stage]).values())
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_packaged_table_is_the_create_table_table(packages: dict[str, build.Package], stage: str) -> None:
+    table = _resources(packages[stage])[template.TABLE]
+    expected = schema.create_table_params(load_stage(stage).table_name)
+    assert {key: table["Properties"][key] for key in expected} == expected
+    assert table["Properties"]["DeletionProtectionEnabled"] is (stage == "prod")
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_each_function_role_carries_its_own_policy_file_pinned_to_the_stack(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    config = load_stage(stage)
+    resources = _resources(packages[stage])
+    for role, policy_file in (
+        (template.API_HANDLER_ROLE, config.api_policy_file),
+        (template.AUTHORIZER_ROLE, config.authorizer_policy_file),
+    ):
+        (policy,) = resources[role]["Properties"]["Policies"]
+        assert policy["PolicyDocument"] == iam.pin_to_stack(iam.load_policy(policy_file))
+    assert resources[template.AUTHORIZER]["Properties"]["Role"] == {
+        "Fn::GetAtt": [template.AUTHORIZER_ROLE, "Arn"]
+    }
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_functions_are_traced_and_wired_to_table_and_jwt_parameter(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    resources = _resources(packages[stage])
+    for function in (template.API_HANDLER, template.AUTHORIZER):
+        properties = resources[function]["Properties"]
+        assert properties["Tracing"] == "Active"
+        variables = properties["Environment"]["Variables"]
+        assert variables["TABLE_NAME"] == {"Ref": template.TABLE}
+        assert variables["JWT_SECRET_PARAM"] == f"/storefront/{stage}/jwt-secret"
+        assert variables["STAGE"] == stage
+
+
+def test_api_routes_use_the_jwt_authorizer_and_gateway_responses_are_in_the_definition(
+    packages: dict[str, build.Package],
+) -> None:
+    definition = _resources(packages["prod"])[template.REST_API]["Properties"]["DefinitionBody"]
+    assert "jwt_auth" in definition["securityDefinitions"]
+    assert "/health" in definition["paths"]
+    assert "ACCESS_DENIED" in definition["x-amazon-apigateway-gateway-responses"]
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_zip_has_the_app_and_nothing_the_runtime_already_ships(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    package = packages[stage]
+    with zipfile.ZipFile(package.zip) as archive:
+        names = archive.namelist()
+    assert "app.py" in names
+    assert "chalicelib/store/schema.py" in names
+    assert not [n for n in names if n.split("/")[0] in {"botocore", "boto3", "s3transfer"}]
+    assert not [n for n in names if n.startswith(("tests/", "infra/", "tools/", ".chalice/"))]
+    assert package.zip.stat().st_size < build.ZIP_BUDGET_BYTES

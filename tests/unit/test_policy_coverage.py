@@ -1,0 +1,158 @@
+"""The hand-written IAM policies: exactly what the Lambda code needs, on the stage's own
+resources. The DynamoDB actions are discovered from the code at test time (ast), so a
+new store call without its permission — or a permission nobody uses — fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.store import schema
+from infra import iam
+from infra.stage import DEPLOYED_STAGES, ROOT, Stage, load_stage
+
+STAGES = [load_stage(name) for name in DEPLOYED_STAGES]
+# X-Ray's write actions have no resource-level permissions: "*" is the narrowest AWS allows.
+RESOURCE_LESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def _api_policy(stage: Stage) -> dict[str, Any]:
+    return iam.load_policy(stage.api_policy_file)
+
+
+def _authorizer_policy(stage: Stage) -> dict[str, Any]:
+    return iam.load_policy(stage.authorizer_policy_file)
+
+
+def _all_policies(stage: Stage) -> list[dict[str, Any]]:
+    return [_api_policy(stage), _authorizer_policy(stage)]
+
+
+def _table_arn(stage: Stage) -> str:
+    return f"arn:aws:dynamodb:*:*:table/{stage.table_name}"
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_api_policy_grants_exactly_the_dynamodb_actions_the_code_calls(stage: Stage) -> None:
+    # Given the actions the Lambda code performs, read from its source
+    needed = iam.required_dynamodb_actions(ROOT)
+    # When the stage's API-handler policy is read
+    granted = iam.actions(_api_policy(stage), "dynamodb")
+    # Then it grants every one of them and nothing more
+    assert granted == needed, f"missing {needed - granted}, unused {granted - needed}"
+
+
+def test_code_discovery_finds_the_store_basics_and_no_operator_only_call() -> None:
+    needed = iam.required_dynamodb_actions(ROOT)
+    # The Table wrapper's calls are always there...
+    assert {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "DescribeTable"} <= needed
+    # ...and manage.py's operator calls are not (the Lambda never makes them).
+    assert not needed & {"CreateTable", "Scan", "BatchWriteItem", "DescribeTimeToLive", "UpdateTimeToLive"}
+    assert "TransactWriteItems" not in needed  # not an IAM action: items are checked one by one
+
+
+def test_discovery_reads_client_calls_and_transaction_item_kinds() -> None:
+    source = """
+def place(table):
+    table.client.batch_get_item(RequestItems={})
+    table.transact_write([{"ConditionCheck": {}}, dict(Update={})])
+    table.client.transact_write_items(TransactItems=[])
+    settings.get_item("not a client")
+"""
+    assert iam.required_actions_in([source]) == {"BatchGetItem", "ConditionCheckItem", "UpdateItem"}
+
+
+def test_discovery_ignores_transaction_shapes_when_no_transaction_is_made() -> None:
+    source = 'client.get_item(Key={})\nspec = {"Put": 1, "Delete": 2}\n'
+    assert iam.required_actions_in([source]) == {"GetItem"}
+
+
+def test_discovery_covers_the_operator_script_when_asked(tmp_path: Path) -> None:
+    # Given manage.py placed where Lambda code lives, its calls are found: the exclusion
+    # above is a matter of which files are read, not of the parser missing them.
+    (tmp_path / "chalicelib").mkdir()
+    (tmp_path / "app.py").write_text((ROOT / "manage.py").read_text(encoding="utf-8"), encoding="utf-8")
+    found = iam.required_dynamodb_actions(tmp_path)
+    assert {"CreateTable", "Scan", "BatchWriteItem"} <= found
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_dynamodb_statements_name_only_the_stage_table_and_its_indexes(stage: Stage) -> None:
+    table = _table_arn(stage)
+    indexes = {f"{table}/index/{gsi['IndexName']}" for gsi in schema.GLOBAL_SECONDARY_INDEXES}
+    dynamo = [s for s in iam.statements(_api_policy(stage)) if s["Action"][0].startswith("dynamodb:")]
+    resources = {r for s in dynamo for r in s["Resource"]}
+    assert resources == {table} | indexes
+    for statement in dynamo:
+        if set(statement["Resource"]) & indexes:
+            # An index can only be read by Query (or Scan): nothing else belongs there.
+            assert set(statement["Action"]) == {"dynamodb:Query"}
+            assert set(statement["Resource"]) == indexes
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_authorizer_policy_has_no_dynamodb_access(stage: Stage) -> None:
+    assert iam.actions(_authorizer_policy(stage), "dynamodb") == set()
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_both_functions_read_only_the_stage_jwt_parameter(stage: Stage) -> None:
+    parameter = f"arn:aws:ssm:*:*:parameter{stage.jwt_secret_param}"
+    assert stage.jwt_secret_param == f"/storefront/{stage.name}/jwt-secret"
+    for policy in _all_policies(stage):
+        ssm = [s for s in iam.statements(policy) if any(a.startswith("ssm:") for a in s["Action"])]
+        assert [(s["Action"], s["Resource"]) for s in ssm] == [(["ssm:GetParameter"], [parameter])]
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_kms_decrypt_only_through_ssm_for_that_parameter(stage: Stage) -> None:
+    parameter = f"arn:aws:ssm:*:*:parameter{stage.jwt_secret_param}"
+    for policy in _all_policies(stage):
+        kms = [s for s in iam.statements(policy) if any(a.startswith("kms:") for a in s["Action"])]
+        assert len(kms) == 1
+        assert kms[0]["Action"] == ["kms:Decrypt"]
+        conditions = kms[0]["Condition"]["StringLike"]
+        assert conditions["kms:ViaService"] == "ssm.*.amazonaws.com"
+        assert conditions["kms:EncryptionContext:PARAMETER_ARN"] == parameter
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_logs_go_only_to_each_function_own_log_group(stage: Stage) -> None:
+    for policy, function in (
+        (_api_policy(stage), stage.api_function_name),
+        (_authorizer_policy(stage), stage.authorizer_function_name),
+    ):
+        logs = [s for s in iam.statements(policy) if any(a.startswith("logs:") for a in s["Action"])]
+        assert {a for s in logs for a in s["Action"]} == {"logs:CreateLogStream", "logs:PutLogEvents"}
+        assert {r for s in logs for r in s["Resource"]} == {
+            f"arn:aws:logs:*:*:log-group:/aws/lambda/{function}:*"
+        }
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_no_wildcard_action_and_no_star_resource_where_aws_allows_narrower(stage: Stage) -> None:
+    for policy in _all_policies(stage):
+        for statement in iam.statements(policy):
+            assert statement["Effect"] == "Allow"
+            assert not [a for a in statement["Action"] if "*" in a]
+            if "*" in statement["Resource"]:
+                assert set(statement["Action"]) <= RESOURCE_LESS_ACTIONS
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_both_functions_may_write_traces(stage: Stage) -> None:
+    for policy in _all_policies(stage):
+        assert iam.actions(policy, "xray") == {"PutTraceSegments", "PutTelemetryRecords"}
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_pinned_policy_names_the_stack_account_and_region_everywhere(stage: Stage) -> None:
+    pinned = iam.pin_to_stack(_api_policy(stage))
+    text = repr(pinned)
+    assert not re.search(r"arn:aws:[a-z0-9-]+:\*:\*:", text)
+    assert "ssm.*.amazonaws.com" not in text
+    table = f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{stage.table_name}"
+    assert {"Fn::Sub": table} in [s["Resource"] for s in pinned["Statement"]]
