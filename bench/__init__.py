@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`) and the Lambda simulation they and the trace test share."""
