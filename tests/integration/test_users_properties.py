@@ -1,0 +1,92 @@
+"""Property: no response or log line of the users routes ever contains a password or its hash
+(nor, in the logs, the access token)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.clock import new_id
+from chalicelib.store import keys
+from chalicelib.store.table import Table
+from tests.helpers import bearer
+
+JSON = {"Content-Type": "application/json"}
+passwords = st.text(st.characters(exclude_categories=["Cs"]), min_size=8, max_size=128)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string (keys and values) inside a decoded JSON document."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def assert_clean(response: Any, secrets: list[str]) -> None:
+    raw = response.body.decode() if isinstance(response.body, bytes) else str(response.body or "")
+    decoded = list(strings(json.loads(raw))) if raw else []
+    for secret in secrets:
+        assert secret not in raw
+        assert all(secret not in text for text in decoded)
+    assert "$argon2" not in raw
+    assert "password_hash" not in raw
+
+
+@settings(max_examples=25)
+@given(first=passwords, second=passwords)
+def test_no_users_route_response_or_log_line_contains_a_password_or_its_hash(
+    client: Client, table: Table, capsys: pytest.CaptureFixture[str], first: str, second: str
+) -> None:
+    assume(first != second)  # the old password must stop working after the change
+    email = f"p{uuid.uuid4().hex[:12]}@example.com"
+    responses = []
+    reg = client.http.post(
+        "/users", headers=JSON, body=json.dumps({"email": email, "password": first, "name": "Prop"})
+    )
+    responses.append(reg)
+    user_id = json.loads(reg.body)["id"]
+    stored = table.get(keys.user_key(user_id))
+    assert stored is not None
+    secrets = [first, second, stored["password_hash"]]
+    token = json.loads(
+        client.http.post(
+            "/auth/token", headers=JSON, body=json.dumps({"email": email, "password": first})
+        ).body
+    )
+    me = {"Authorization": f"Bearer {token['access_token']}", **JSON}
+    patch = json.dumps({"password": second, "name": "Prop2"})
+    responses += [
+        client.http.get("/users/me", headers=me),
+        client.http.patch(f"/users/{user_id}", headers=me, body=patch),
+        client.http.get(f"/users/{user_id}", headers=me),
+        client.http.get("/users?limit=5", headers=bearer(new_id(), "admin")),
+        client.http.post("/auth/token", headers=JSON, body=json.dumps({"email": email, "password": first})),
+        client.http.post(
+            "/users", headers=JSON, body=json.dumps({"email": email, "password": first, "name": "Again"})
+        ),
+        client.http.post(
+            "/users", headers=JSON, body=json.dumps({"email": "bad", "password": first, "name": ""})
+        ),
+        client.http.patch(
+            f"/users/{user_id}", headers=me, body=json.dumps({"password": second, "extra": first})
+        ),
+    ]
+    for response in responses:
+        assert_clean(response, secrets)
+    logged = capsys.readouterr()
+    for secret in [*secrets, token["access_token"]]:
+        assert secret not in logged.out + logged.err
+    assert [r.status_code for r in responses] == [201, 200, 200, 200, 200, 401, 409, 400, 400]
