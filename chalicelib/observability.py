@@ -98,7 +98,7 @@ class Sink:
 # pydantic error can quote input. Values of secret-looking fields, bearer tokens, JWTs and
 # password hashes are masked in every line before it is written.
 _SECRET_FIELD = re.compile(
-    r"""(?i)(['"]?\b(?:password\w*|passwd|secret\w*|authorization|\w*token|hash\w*)['"]?\s*[:=]\s*)(['"])"""
+    r"""(?i)(['"]?\w*(?:password|passwd|secret|authorization|token|hash)\w*['"]?\s*[:=]\s*)(['"])"""
     r"""(?:(?!\2).)*\2"""
 )
 _SECRET_VALUE = re.compile(

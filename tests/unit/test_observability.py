@@ -1,0 +1,139 @@
+"""The observability building blocks: redaction, the sink, spans, metric names, the
+null observer, and request-scoped log keys."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from chalicelib import observability
+from chalicelib.observability import REDACTED, Observer, Sink, XraySpan, redact
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLWJ5dGVz"
+ARGON = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("input_value={'email': 'a@b.c', 'password': 'hunter2hunter2'}", "hunter2hunter2"),
+        ('{"password": "s3cret-s3cret"}', "s3cret-s3cret"),
+        ("new_password='pa55word!'", "pa55word!"),
+        ("headers={'Authorization': 'Bearer abc.def'}", "abc.def"),
+        (f"token {JWT} expired", JWT),
+        (f"stored {ARGON}", ARGON),
+        ('access_token="opaque-value"', "opaque-value"),
+    ],
+)
+def test_redact_masks_secrets(text: str, secret: str) -> None:
+    masked = redact(text)
+    assert secret not in masked
+    assert REDACTED in masked
+
+
+def test_redact_leaves_ordinary_text_alone() -> None:
+    text = "GET /products/01HX price=19.99 owner=u-1 email=ada@example.com"
+    assert redact(text) == text
+
+
+def test_sink_writes_one_line_per_call_to_the_current_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    Sink().write('{"a": 1}')
+    assert capsys.readouterr().out == '{"a": 1}\n'
+
+
+def test_metric_names_are_camel_case() -> None:
+    assert observability.metric_name("user_registered") == "UserRegistered"
+    assert observability.metric_name("login_failed") == "LoginFailed"
+
+
+def test_cold_start_is_true_only_once() -> None:
+    observability.take_cold_start()
+    assert observability.take_cold_start() is False
+
+
+def test_unknown_log_level_falls_back_to_info() -> None:
+    assert Observer(service="s", log_level="LOUD").log_level == "INFO"
+    assert Observer(service="s", log_level="DEBUG").log_level == "DEBUG"
+
+
+def test_tracing_is_off_when_the_sdk_is_disabled() -> None:
+    # conftest sets AWS_XRAY_SDK_ENABLED=false, as `make run` and CI do
+    assert observability.xray_recorder() is None
+    with Observer(service="s").span("## request") as span:
+        assert isinstance(span, observability.NullSpan)
+
+
+class RecordingSubsegment:
+    """Stands in for an X-Ray subsegment: records what the span did to it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        self.calls.append(("annotation", (key, value)))
+
+    def put_http_meta(self, key: str, value: Any) -> None:
+        self.calls.append(("http", (key, value)))
+
+    def apply_status_code(self, status: int) -> None:
+        self.calls.append(("status", status))
+
+    def add_exception(self, exception: BaseException, stack: Any) -> None:
+        self.calls.append(("exception", type(exception).__name__))
+
+
+def test_xray_span_skips_empty_annotations_and_records_faults() -> None:
+    subsegment = RecordingSubsegment()
+    span = XraySpan(subsegment)
+    span.annotate("user_id", None)
+    span.annotate("route", "GET /health")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        span.finish(500, exc)
+    assert subsegment.calls == [
+        ("annotation", ("route", "GET /health")),
+        ("http", ("status", 500)),
+        ("status", 500),
+        ("exception", "RuntimeError"),
+    ]
+
+
+def test_null_observer_writes_nothing() -> None:
+    stream = io.StringIO()
+    observer = observability.NullObserver()
+    observer.sink = Sink(stream)
+    observer.log(logging.INFO, "request", status=200)
+    observer.count_request("GET /health", 200, 1.0)
+    observer.count_events(["user_registered"])
+    assert stream.getvalue() == ""
+
+
+def test_module_loggers_get_json_lines_with_the_bound_request_id() -> None:
+    stream = io.StringIO()
+    observability.install(Observer(service="svc", sink=Sink(stream)))
+    try:
+        observability.get_observer().logger()
+        observability.bind_log_keys(request_id="req-9")
+        logging.getLogger("chalicelib.services.example").warning("stock low for %s", "p-1")
+    finally:
+        observability.clear_log_keys()
+        observability.install(None)
+    (line,) = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["message"] == "stock low for p-1"
+    assert line["request_id"] == "req-9"
+    assert line["service"] == "svc"
+    assert line["level"] == "WARNING"
+
+
+def test_business_events_of_a_request_are_counted_per_name() -> None:
+    stream = io.StringIO()
+    observer = Observer(service="svc", metrics_enabled=True, sink=Sink(stream))
+    observer.count_events(["product_created", "product_created", "user_registered"])
+    (doc,) = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert doc["ProductCreated"] == [2.0]
+    assert doc["UserRegistered"] == [1.0]
