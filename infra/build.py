@@ -38,6 +38,7 @@ class Package:
     template: Path
     zip: Path
     slimmed: slim.SlimReport
+    bytecode_bytes: int
 
 
 def check_policy_covers_code(stage: Stage, root: Path = ROOT) -> None:
@@ -66,7 +67,8 @@ def package(stage: Stage, out: Path, root: Path = ROOT) -> Package:
         raise BuildError(f"chalice package failed:\n{result.stdout}{result.stderr}")
     zip_path = out / "deployment.zip"
     report = slim.strip_runtime_provided(zip_path, keep=slim.pinned_names(root / "requirements.txt"))
-    return Package(out, out / "sam.json", zip_path, report)
+    bytecode = slim.precompile(zip_path)
+    return Package(out, out / "sam.json", zip_path, report, bytecode)
 
 
 def lint(template: Path) -> str:
@@ -94,6 +96,7 @@ def _report(built: Package) -> str:
         lines.append(
             f"  removed (Lambda runtime provides): {', '.join(built.slimmed.removed)} (-{saved:.2f} MiB)"
         )
+    lines.append(f"  bytecode added (read-only /var/task): +{built.bytecode_bytes / 1024 / 1024:.2f} MiB")
     lines += [f"  {name:<40} {n / 1024:>8.0f} KiB" for name, n in slim.largest_top_level(built.zip)]
     return "\n".join(lines)
 

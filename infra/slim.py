@@ -10,7 +10,10 @@ requirements.txt is kept: whoever pins it there wants that exact version shipped
 
 from __future__ import annotations
 
+import compileall
+import py_compile
 import re
+import tempfile
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -87,3 +90,32 @@ def largest_top_level(zip_path: Path, count: int = 8) -> list[tuple[str, int]]:
             top = info.filename.split("/", 1)[0]
             sizes[top] += info.compress_size
     return sorted(sizes.items(), key=lambda kv: kv[1], reverse=True)[:count]
+
+
+def precompile(zip_path: Path, runtime_root: str = "/var/task") -> int:
+    """Add bytecode for every module to the zip; returns the bytes it added.
+
+    /var/task is read-only on Lambda, so without .pyc files every cold start compiles each
+    imported module from source (measured: import time roughly halves with them). The
+    interpreter that runs this is the one chalice matched the Lambda runtime to, so the
+    bytecode's magic number is the runtime's; "unchecked-hash" pycs never look at source
+    timestamps, which a zip does not keep anyway.
+    """
+    before = zip_path.stat().st_size
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(root)
+            infos = archive.infolist()
+        compileall.compile_dir(
+            root,
+            quiet=2,
+            ddir=runtime_root,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+        originals = {info.filename for info in infos}
+        added = sorted(p for p in root.rglob("*.pyc") if p.relative_to(root).as_posix() not in originals)
+        with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as archive:
+            for path in added:
+                archive.write(path, path.relative_to(root).as_posix())
+    return zip_path.stat().st_size - before

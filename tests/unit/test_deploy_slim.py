@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import marshal
+import sys
 import zipfile
 from pathlib import Path
 
@@ -66,3 +69,21 @@ def test_requirement_names_are_read_normalised_and_comments_ignored(tmp_path: Pa
 def test_largest_entries_come_first(tmp_path: Path) -> None:
     package = _zip(tmp_path / "d.zip", {"big/a.bin": "ab" * 5000, "small.py": "x"})
     assert [name for name, _ in slim.largest_top_level(package)] == ["big", "small.py"]
+
+
+def test_precompiled_bytecode_is_added_and_never_checks_source_timestamps(tmp_path: Path) -> None:
+    # Given a zip with one module and no bytecode (what chalice produces)
+    package = _zip(tmp_path / "d.zip", {"pkg/__init__.py": "", "pkg/mod.py": "VALUE = 42\n"})
+    # When it is precompiled
+    added = slim.precompile(package)
+    # Then each module has an unchecked hash-based pyc (PEP 552 flags == 0b01)...
+    pyc = f"pkg/__pycache__/mod.{sys.implementation.cache_tag}.pyc"
+    with zipfile.ZipFile(package) as archive:
+        data = archive.read(pyc)
+        assert archive.read("pkg/mod.py") == b"VALUE = 42\n"
+    assert added > 0
+    assert data[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(data[4:8], "little") == 0b01
+    # ...whose tracebacks name the file where Lambda unpacks it
+    code = marshal.loads(data[16:])  # noqa: S302 - bytes this test just produced
+    assert code.co_filename == "/var/task/pkg/mod.py"
