@@ -1,0 +1,205 @@
+"""Structured logs, CloudWatch metrics (EMF) and X-Ray tracing, set up on first use.
+
+`business_event()` is what use cases call to count something that happened (a
+registration, a failed login, a product created); the HTTP middleware turns the
+events of a request into metrics when the request ends.
+
+Cold start is the budget: nothing here imports Powertools or the X-Ray SDK at import
+time. Logging and metrics load Powertools (~13 ms once the app is loaded) on the first
+request; the X-Ray SDK is loaded only when tracing can work (SDK enabled and inside
+Lambda) and then patches botocore alone, never `patch_all`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
+from typing import Any
+
+from chalicelib.config import get_settings
+from chalicelib.observability.logs import (
+    ACCESS_KEYS,
+    ACCESS_MESSAGE,
+    LOGGER_NAMES,
+    REDACTED,
+    Sink,
+    bind_log_keys,
+    clear_log_keys,
+    configure_logging,
+    redact,
+)
+from chalicelib.observability.tracing import NullSpan, Span, XraySpan, span, xray_recorder
+
+__all__ = [
+    "ACCESS_KEYS",
+    "ACCESS_MESSAGE",
+    "REDACTED",
+    "NullObserver",
+    "NullSpan",
+    "Observer",
+    "Sink",
+    "Span",
+    "XraySpan",
+    "bind_log_keys",
+    "business_event",
+    "clear_log_keys",
+    "get_observer",
+    "install",
+    "metric_name",
+    "redact",
+    "take_business_events",
+    "take_cold_start",
+    "xray_recorder",
+]
+
+_events: ContextVar[list[str] | None] = ContextVar("storefront_business_events", default=None)
+_cold_start = [True]
+
+
+def business_event(name: str) -> None:
+    """Record that `name` happened during the current request."""
+    events = _events.get()
+    if events is None:
+        events = []
+        _events.set(events)
+    events.append(name)
+
+
+def take_business_events() -> list[str]:
+    """The events recorded since the last call (and forget them)."""
+    events = _events.get() or []
+    _events.set(None)
+    return events
+
+
+def take_cold_start() -> bool:
+    """True for the first caller in this process (the container's first invocation)."""
+    first, _cold_start[0] = _cold_start[0], False
+    return first
+
+
+class Observer:
+    """Logs, metrics and traces for the service, configured from settings on first use."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        log_level: str = "INFO",
+        metrics_enabled: bool = False,
+        namespace: str = "Storefront",
+        tracing: bool = True,
+        sink: Sink | None = None,
+    ) -> None:
+        self.service = service
+        self.log_level = log_level if log_level in logging.getLevelNamesMapping() else "INFO"
+        self.metrics_enabled = metrics_enabled
+        self.namespace = namespace
+        self.tracing = tracing
+        self.sink = sink or Sink()
+        self._configured = False
+        self._lock = threading.Lock()
+
+    def logger(self) -> logging.Logger:
+        """The service's JSON logger (configures the loggers once)."""
+        if not self._configured:
+            with self._lock:
+                if not self._configured:
+                    self._configure_logging()
+                    self._configured = True
+        return logging.getLogger(LOGGER_NAMES[0])
+
+    def _configure_logging(self) -> None:
+        configure_logging(self.sink, self.service, self.log_level)
+
+    def log(self, level: int, message: str, **fields: Any) -> None:
+        self.logger().log(level, message, extra=fields, stacklevel=2)
+
+    def span(self, name: str) -> AbstractContextManager[Span]:
+        """An X-Ray subsegment around the block (a no-op span when tracing is off)."""
+        return span(name, enabled=self.tracing)
+
+    def count_request(self, route: str, status: int, duration_ms: float) -> None:
+        """One EMF document: Requests, Latency and ServerErrors by route and status class."""
+        if not self.metrics_enabled:
+            return
+        metrics = self._metrics()
+        metrics.add_dimension("route", route)
+        metrics.add_dimension("status_class", f"{status // 100}xx")
+        metrics.add_metric("Requests", "Count", 1)
+        metrics.add_metric("Latency", "Milliseconds", duration_ms)
+        metrics.add_metric("ServerErrors", "Count", 1 if status >= 500 else 0)
+        self._emit(metrics)
+
+    def count_events(self, events: list[str]) -> None:
+        """One EMF document with a counter per business event (service dimension only)."""
+        if not self.metrics_enabled or not events:
+            return
+        metrics = self._metrics()
+        for name, count in sorted(Counter(events).items()):
+            metrics.add_metric(metric_name(name), "Count", count)
+        self._emit(metrics)
+
+    def _metrics(self) -> Any:
+        from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+            AmazonCloudWatchEMFProvider,
+        )
+
+        return AmazonCloudWatchEMFProvider(namespace=self.namespace, service=self.service)
+
+    def _emit(self, metrics: Any) -> None:
+        self.sink.write(json.dumps(metrics.serialize_metric_set(), separators=(",", ":")))
+
+
+class NullObserver(Observer):
+    """Observability switched off: what `make bench` compares the real one against."""
+
+    def __init__(self) -> None:
+        super().__init__(service="storefront", tracing=False)
+
+    def logger(self) -> logging.Logger:
+        return logging.getLogger(LOGGER_NAMES[0])  # left as chalice configured it
+
+    def log(self, level: int, message: str, **fields: Any) -> None:
+        return None
+
+    def count_request(self, route: str, status: int, duration_ms: float) -> None:
+        return None
+
+    def count_events(self, events: list[str]) -> None:
+        return None
+
+
+def metric_name(event: str) -> str:
+    """user_registered → UserRegistered."""
+    return "".join(part.capitalize() for part in event.split("_"))
+
+
+_observer: Observer | None = None
+_observer_lock = threading.Lock()
+
+
+def get_observer() -> Observer:
+    """The process-wide Observer, built from settings on first use."""
+    global _observer
+    with _observer_lock:
+        if _observer is None:
+            settings = get_settings()
+            _observer = Observer(
+                service=settings.service_name,
+                log_level=settings.log_level,
+                metrics_enabled=settings.metrics_enabled,
+                namespace=settings.metrics_namespace,
+            )
+        return _observer
+
+
+def install(observer: Observer | None) -> None:
+    """Use this Observer from now on (tests, the benchmark); None: back to settings."""
+    global _observer
+    with _observer_lock:
+        _observer = observer

@@ -1,0 +1,140 @@
+"""Structured JSON log lines: a redacting Powertools formatter, request-scoped keys, one sink.
+
+Powertools' formatter is imported when logging is configured (the first request), not
+at import: `/health` on a cold container pays ~13 ms for it, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import IO, Any
+
+# chalice's app logger (app_name) and every module logger under chalicelib.*.
+LOGGER_NAMES = ("storefront", "chalicelib")
+ACCESS_MESSAGE = "request"
+# Every access line carries these keys (null when they do not apply).
+ACCESS_KEYS = (
+    "request_id",
+    "xray_trace_id",
+    "method",
+    "route",
+    "status",
+    "duration_ms",
+    "user_id",
+    "cold_start",
+    "error_code",
+)
+
+_log_keys: ContextVar[Mapping[str, Any] | None] = ContextVar("storefront_log_keys", default=None)
+
+
+def bind_log_keys(**keys: Any) -> None:
+    """Add these keys to every log line of the current request (the request id)."""
+    _log_keys.set({**(_log_keys.get() or {}), **keys})
+
+
+def clear_log_keys() -> None:
+    _log_keys.set(None)
+
+
+class Sink:
+    """Where log lines and EMF documents go: stdout (what Lambda ships to CloudWatch)
+    unless a stream is given. sys.stdout is looked up per write, so captures work."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, line: str) -> None:
+        stream = self._stream or sys.stdout
+        with self._lock:
+            stream.write(line + "\n")
+            stream.flush()
+
+
+# Defence in depth: no code logs these on purpose, but an exception message or a chained
+# pydantic error can quote input. Values of secret-looking fields, bearer tokens, JWTs and
+# password hashes are masked in every line before it is written.
+_SECRET_FIELD = re.compile(
+    r"""(?i)(['"]?\w*(?:password|passwd|secret|authorization|token|hash)\w*['"]?\s*[:=]\s*)(['"])"""
+    r"""(?:(?!\2).)*\2"""
+)
+_SECRET_VALUE = re.compile(
+    r"(?i)\bbearer\s+[^\s'\"]+|eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*|\$(?:argon2\w*|2[abxy]|scrypt|pbkdf2[\w-]*)\$[^\s'\"]+"
+)
+REDACTED = "[REDACTED]"
+
+
+def redact(text: str) -> str:
+    """Mask secrets in free text (messages, stack traces)."""
+    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
+    return _SECRET_VALUE.sub(REDACTED, text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_value(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return redact(str(value))  # what json.dumps(default=str) would write, redacted
+
+
+class _ContextFilter(logging.Filter):
+    """Stamps the request's bound keys (request_id) on every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_log_keys.get() or {}).items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+class _SinkHandler(logging.Handler):
+    def __init__(self, sink: Sink) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.sink.write(self.format(record))
+        except Exception:  # a log line must never fail a request
+            self.handleError(record)
+
+
+def _json_formatter(service: str) -> logging.Formatter:
+    """Powertools' JSON lines (stack traces included), redacted; an access line keeps
+    its empty fields as null so every access line has the same shape."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    class JsonFormatter(LambdaPowertoolsFormatter):
+        def serialize(self, log: Any) -> str:
+            return super().serialize(_redact_value(log))
+
+        @staticmethod
+        def _strip_none_records(records: dict[str, Any]) -> dict[str, Any]:
+            keep = set(ACCESS_KEYS) if records.get("message") == ACCESS_MESSAGE else set()
+            return {k: v for k, v in records.items() if v is not None or k in keep}
+
+    order = ["level", "timestamp", "message", "service", "request_id"]
+    return JsonFormatter(service=service, utc=True, use_rfc3339=True, log_record_order=order)
+
+
+def configure_logging(sink: Sink, service: str, level: str) -> None:
+    """Route the service's loggers to the sink as JSON lines (replaces chalice's handler)."""
+    handler = _SinkHandler(sink)
+    handler.setFormatter(_json_formatter(service))
+    handler.addFilter(_ContextFilter())
+    for name in LOGGER_NAMES:
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(level)
+        logger.propagate = False

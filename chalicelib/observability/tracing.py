@@ -1,0 +1,84 @@
+"""X-Ray: one subsegment per request (Lambda's own segment is a facade that cannot be
+annotated), annotations only, and botocore patched so every DynamoDB call is traced.
+
+The SDK is imported only when tracing can work (SDK enabled and inside Lambda): its
+import pulls botocore in, ~250 ms on a cold container (see bench/results.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+
+class Span(Protocol):
+    """A traced unit of work (an X-Ray subsegment, or nothing)."""
+
+    def annotate(self, key: str, value: str | int | bool | None) -> None: ...
+
+    def finish(self, status: int | None, exception: BaseException | None = None) -> None: ...
+
+
+class NullSpan:
+    def annotate(self, key: str, value: str | int | bool | None) -> None:
+        return None
+
+    def finish(self, status: int | None, exception: BaseException | None = None) -> None:
+        return None
+
+
+class XraySpan:
+    """An X-Ray subsegment. Annotations (searchable) only; no request or response data."""
+
+    def __init__(self, subsegment: Any) -> None:
+        self._subsegment = subsegment
+
+    def annotate(self, key: str, value: str | int | bool | None) -> None:
+        if value is not None:
+            self._subsegment.put_annotation(key, value)
+
+    def finish(self, status: int | None, exception: BaseException | None = None) -> None:
+        if status is not None:
+            self._subsegment.put_http_meta("status", status)
+            self._subsegment.apply_status_code(status)  # 4xx error, 429 throttle, 5xx fault
+        if exception is not None:
+            self._subsegment.add_exception(exception, traceback.extract_tb(exception.__traceback__))
+
+
+@functools.cache
+def xray_recorder() -> Any | None:
+    """The X-Ray recorder with botocore patched, when tracing can work; else None.
+
+    Outside Lambda there is no segment to attach to and the SDK only complains, so
+    tracing needs both the SDK enabled (AWS_XRAY_SDK_ENABLED, read by the SDK) and the
+    Lambda context the SDK detects itself.
+    """
+    import aws_xray_sdk  # light: the flag only
+
+    if not aws_xray_sdk.global_sdk_config.sdk_enabled():
+        return None
+    from aws_xray_sdk.core import patch
+    from aws_xray_sdk.core import xray_recorder as recorder
+    from aws_xray_sdk.core.lambda_launcher import LambdaContext
+
+    if not isinstance(recorder.context, LambdaContext):
+        return None
+    patch(["botocore"])  # every DynamoDB call becomes a subsegment (table, operation)
+    return recorder
+
+
+@contextmanager
+def span(name: str, enabled: bool = True) -> Iterator[Span]:
+    """An X-Ray subsegment around the block (a no-op span when tracing is off)."""
+    recorder = xray_recorder() if enabled else None
+    subsegment = recorder.begin_subsegment(name) if recorder is not None else None
+    if recorder is None or subsegment is None:
+        yield NullSpan()
+        return
+    try:
+        yield XraySpan(subsegment)
+    finally:
+        recorder.end_subsegment()
