@@ -16,6 +16,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check 'pip<26.3' 'setuptools<81' wheel
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@# The SAM translator (template checks only, never shipped) pins pydantic~=2.13; its other
+	@# dependencies are all in requirements-dev.txt, so it goes in without the pin (docs/deployment.md).
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps aws-sam-translator==1.110.0
 	touch $(STAMP)
 
 install: $(STAMP)

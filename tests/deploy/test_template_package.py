@@ -37,6 +37,25 @@ def test_packaged_template_passes_cfn_lint_with_the_sam_transform(
     assert build.lint(packages[stage].template) == ""
 
 
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_sam_transform_succeeds_and_its_cloudformation_passes_cfn_lint(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    assert build.lint(packages[stage].transformed) == ""
+
+
+def test_transformed_stage_is_traced_throttled_and_access_logged(packages: dict[str, build.Package]) -> None:
+    # The API stage exists only after the SAM transform: check the settings reached it.
+    resources = json.loads(packages["prod"].transformed.read_text(encoding="utf-8"))["Resources"]
+    (stage,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["StageName"] == "api"
+    assert stage["TracingEnabled"] is True
+    assert stage["MethodSettings"][0]["ThrottlingRateLimit"] == load_stage("prod").limits.rate
+    assert "AccessLogSetting" in stage
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert {f["Properties"]["TracingConfig"]["Mode"] for f in functions} == {"Active"}
+
+
 def test_account_template_passes_cfn_lint() -> None:
     assert build.lint(build.ACCOUNT_TEMPLATE) == ""
 
