@@ -117,11 +117,13 @@ def main() -> int:
                 run_once(variant, base_env)
     table = render(variants)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"Python {platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()})"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    machine = f"Python {platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()}), load {load}"
     RESULTS.write_text(
         f"# Cold start benchmark\n\n`make bench`, {when}, {machine}, {RUNS} runs per variant "
         "(median; variants interleaved).\n\nCold start = process spawn → `import app` → first "
-        "`GET /health` answered by the Lambda handler.\n\n" + table + "\n",
+        '`GET /health` answered by the Lambda handler. "first /health" is measured inside the '
+        "process (the handler call alone): the cost observability adds to a cold request.\n\n" + table + "\n",
         encoding="utf-8",
     )
     print(table)
