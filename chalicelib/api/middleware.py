@@ -138,8 +138,14 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
 
 def traced_authorizer(
     authorize: Callable[[AuthRequest], AuthResponse | dict[str, Any]],
+    name: str | None = None,
 ) -> Callable[[AuthRequest], AuthResponse | dict[str, Any]]:
-    """Wrap the authorizer: a trace subsegment and one log line per decision (never the token)."""
+    """Wrap the authorizer: a trace subsegment and one log line per decision (never the token).
+
+    chalice names the deployed Lambda handler after the decorated function's __name__;
+    pass `name` = the module attribute the authorizer is bound to, so that the handler
+    string resolves to the ChaliceAuthorizer and not to the bare function.
+    """
 
     @functools.wraps(authorize)
     def traced(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
@@ -163,4 +169,6 @@ def traced_authorizer(
         )
         return result
 
+    if name:
+        traced.__name__ = traced.__qualname__ = name
     return traced
