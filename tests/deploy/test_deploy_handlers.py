@@ -12,6 +12,7 @@ event, without any network.
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 import pytest
@@ -36,8 +37,55 @@ def _token_event(token: str) -> dict[str, Any]:
     return {"type": "TOKEN", "authorizationToken": token, "methodArn": METHOD_ARN}
 
 
+class _LambdaContext:
+    """The attributes of the context object Lambda passes to a Python handler."""
+
+    aws_request_id = "lambda-req-1"
+    function_name = "storefront-prod"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:storefront-prod"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def _proxy_event(path: str) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as API Gateway sends it to the API handler."""
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"Accept": "application/json"},
+        "multiValueHeaders": {"Accept": ["application/json"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": "GET",
+            "requestId": "apigw-req-1",
+            "stage": "api",
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
 def test_api_handler_string_is_the_chalice_app() -> None:
     assert isinstance(_resolve("app.app"), Chalice)
+
+
+def test_api_handler_invoked_as_lambda_answers_with_the_gateway_request_id() -> None:
+    # Given the handler Lambda resolves from "app.app" and a proxy event for /health
+    handler = _resolve("app.app")
+    # When Lambda calls it
+    response = handler(_proxy_event("/health"), _LambdaContext())
+    # Then it is a proxy response carrying API Gateway's request id
+    assert response["statusCode"] == 200
+    assert response["headers"]["X-Request-Id"] == "apigw-req-1"
+    assert json.loads(response["body"])["status"] == "ok"
 
 
 @pytest.mark.xfail(
