@@ -47,7 +47,16 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     return AuthResponse(routes=["*"], principal_id=claims.user_id, context={"role": claims.role})
 
 
-jwt_auth = bp.authorizer(name="jwt_auth")(traced_authorizer(authorize))
+_traced_authorize = traced_authorizer(authorize)
+
+
+# Chalice names the deployed Lambda handler after the decorated function (<module>.<__name__>),
+# so the authorizer must be a function called jwt_auth defined here, not a wrapped `authorize`:
+# otherwise the Handler would be the raw function, which cannot take an API Gateway event.
+@bp.authorizer(name="jwt_auth")
+def jwt_auth(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
+    """The JWT authorizer of every protected route (traced; decisions as in authorize())."""
+    return _traced_authorize(auth_request)
 
 
 @dataclass(frozen=True)
