@@ -9,8 +9,9 @@ itself and the patch add ~40 ms (docs/observability.md).
 from __future__ import annotations
 
 import functools
+import importlib
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -67,8 +68,40 @@ def xray_recorder() -> Any | None:
 
     if not isinstance(recorder.context, LambdaContext):
         return None
+    # The module, not the package's `patch` function of the same name.
+    botocore_patch: Any = importlib.import_module("aws_xray_sdk.ext.botocore.patch")
+    botocore_patch.aws_meta_processor = with_transaction_tables(botocore_patch.aws_meta_processor)
     patch(["botocore"])  # every DynamoDB call becomes a subsegment (table, operation)
     return recorder
+
+
+_TRANSACTIONS = frozenset({"TransactWriteItems", "TransactGetItems"})
+
+
+def transaction_tables(params: dict[str, Any]) -> list[str]:
+    """The tables a DynamoDB transaction touches ({"Put": {"TableName": ...}}, ...)."""
+    actions = params.get("TransactItems") or []
+    return sorted(
+        {body["TableName"] for action in actions for body in action.values() if "TableName" in body}
+    )
+
+
+def with_transaction_tables(processor: Callable[..., None]) -> Callable[..., None]:
+    """The SDK's parameter whitelist names the table of single-item calls but not of
+    transactions; add it, so that every DynamoDB subsegment carries its table."""
+
+    @functools.wraps(processor)
+    def process(**meta: Any) -> None:  # the SDK passes everything by keyword
+        processor(**meta)
+        args, kwargs, subsegment = meta["args"], meta["kwargs"], meta["subsegment"]
+        operation = kwargs.get("operation_name") or (args[0] if args else "")
+        params = kwargs.get("api_params") or (args[1] if len(args) > 1 else {})
+        tables = transaction_tables(params) if operation in _TRANSACTIONS else []
+        if tables and isinstance(subsegment.aws, dict):
+            one = len(tables) == 1
+            subsegment.aws["table_name" if one else "table_names"] = tables[0] if one else tables
+
+    return process
 
 
 @contextmanager

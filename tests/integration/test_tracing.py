@@ -48,7 +48,8 @@ def _run_in_lambda(steps: list[dict[str, Any]], daemon: socket.socket, table: st
         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
     }
     args = [sys.executable, "-m", "bench.lambda_sim", json.dumps(steps)]
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     return [
         json.loads(line[len(RESULT_PREFIX) :])
@@ -96,6 +97,13 @@ def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dic
         {"op": "http", "path": "/ready", "request_id": "req-ready-1"},
         {"op": "authorizer", "token": f"Bearer {token_for('user-7')}"},
         {"op": "authorizer", "token": "Bearer not-a-token"},
+        {
+            "op": "http",
+            "method": "POST",
+            "path": "/users",
+            "headers": {"Content-Type": "application/json"},
+            "body": {"email": "traced@example.com", "password": "a-long-password", "name": "Traced"},
+        },
         {"op": "env", "set": {"TABLE_NAME": "no-such-table"}},
         {"op": "http", "path": "/ready", "request_id": "req-ready-2"},
     ]
@@ -146,9 +154,22 @@ def test_every_dynamodb_call_is_a_subsegment_named_by_table_and_operation(
     assert request["annotations"]["request_id"] == "req-ready-1"
 
 
+def test_a_transaction_is_a_subsegment_that_names_its_table_too(traces: Any, trace_table: Table) -> None:
+    results, by_trace = traces
+    registered = results[4]
+    segments = by_trace[registered["trace_root"]]
+    (request,) = _named(segments, "## request")
+    calls = [s for s in segments if s.get("namespace") == "aws"]
+    assert registered["status"] == 201
+    assert "TransactWriteItems" in [call["aws"]["operation"] for call in calls]
+    assert all(call["aws"]["table_name"] == trace_table.name for call in calls)
+    assert all(call["parent_id"] == request["id"] for call in calls)
+    assert "a-long-password" not in json.dumps(segments)
+
+
 def test_a_5xx_is_flagged_as_a_fault(traces: Any) -> None:
     results, by_trace = traces
-    failed = results[5]
+    failed = results[6]
     segments = by_trace[failed["trace_root"]]
     (request,) = _named(segments, "## request")
     assert failed["status"] == 503
