@@ -88,18 +88,11 @@ def test_api_handler_invoked_as_lambda_answers_with_the_gateway_request_id() -> 
     assert json.loads(response["body"])["status"] == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chalicelib/api/auth.py registers `authorize` under another name (jwt_auth), so the "
-    "deployed Handler chalicelib.api.auth.authorize is the raw function, not the authorizer "
-    "wrapper: every protected route would answer 500 on AWS. Fix: name the function jwt_auth.",
-)
 @pytest.mark.parametrize("handler_string", _authorizer_handlers())
 def test_authorizer_handler_string_is_the_chalice_authorizer(handler_string: str) -> None:
     assert isinstance(_resolve(handler_string), ChaliceAuthorizer)
 
 
-@pytest.mark.xfail(strict=True, reason="see test_authorizer_handler_string_is_the_chalice_authorizer")
 @pytest.mark.parametrize("handler_string", _authorizer_handlers())
 def test_authorizer_as_lambda_invokes_it_allows_a_valid_token_and_denies_a_bad_one(
     handler_string: str,
