@@ -80,12 +80,15 @@ def _decorate(response: Response, state: context.RequestState) -> Response:
 
 def _annotate(span: observability.Span, state: context.RequestState, status: int) -> None:
     """Searchable trace annotations: the same request id as the log line and the body."""
-    span.annotate("route", f"{state.method} {state.route}")
-    span.annotate("status", status)
-    span.annotate("user_id", state.user_id)
-    span.annotate("request_id", state.request_id)
-    span.annotate("cold_start", state.cold_start)
-    span.finish(status, state.exception if status >= 500 else None)
+    try:
+        span.annotate("route", f"{state.method} {state.route}")
+        span.annotate("status", status)
+        span.annotate("user_id", state.user_id)
+        span.annotate("request_id", state.request_id)
+        span.annotate("cold_start", state.cold_start)
+        span.finish(status, state.exception if status >= 500 else None)
+    except Exception:  # a trace must never fail the request it describes
+        logging.getLogger(__name__).warning("trace annotation failed", exc_info=True)
 
 
 def _report(observer: observability.Observer, state: context.RequestState, status: int) -> None:

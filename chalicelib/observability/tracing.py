@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -107,8 +108,12 @@ def with_transaction_tables(processor: Callable[..., None]) -> Callable[..., Non
 @contextmanager
 def span(name: str, enabled: bool = True) -> Iterator[Span]:
     """An X-Ray subsegment around the block (a no-op span when tracing is off)."""
-    recorder = xray_recorder() if enabled else None
-    subsegment = recorder.begin_subsegment(name) if recorder is not None else None
+    try:
+        recorder = xray_recorder() if enabled else None
+        subsegment = recorder.begin_subsegment(name) if recorder is not None else None
+    except Exception:  # tracing is best effort: the request goes on untraced
+        logging.getLogger(__name__).warning("cannot open subsegment %s", name, exc_info=True)
+        recorder = subsegment = None
     if recorder is None or subsegment is None:
         yield NullSpan()
         return
