@@ -6,7 +6,15 @@ from chalice.app import Response
 
 from chalicelib.api.auth import jwt_auth, principal, require_admin, require_self_or_admin
 from chalicelib.api.deps import get_table
-from chalicelib.api.http import ApiBlueprint, created, json_response, no_content, parse_body, parse_query
+from chalicelib.api.http import (
+    ApiBlueprint,
+    created,
+    json_response,
+    no_content,
+    parse_body,
+    parse_query,
+    path_id,
+)
 from chalicelib.config import get_settings
 from chalicelib.errors import ForbiddenError, UnauthorizedError, UserNotFoundError
 from chalicelib.models.common import PageQuery
@@ -60,6 +68,7 @@ def list_users() -> Response:
 @bp.route("/users/{user_id}", methods=["GET"], authorizer=jwt_auth)
 def get_user(user_id: str) -> Response:
     """One user (self or admin)."""
+    user_id = path_id(user_id, "user_id")
     require_self_or_admin(principal(bp.current_request), user_id)
     return json_response(user_service.get_user(get_table(), user_id))
 
@@ -67,6 +76,7 @@ def get_user(user_id: str) -> Response:
 @bp.route("/users/{user_id}", methods=["PATCH"], authorizer=jwt_auth)
 def update_user(user_id: str) -> Response:
     """Change name or password (self or admin); only an admin may change a role."""
+    user_id = path_id(user_id, "user_id")
     caller = principal(bp.current_request)
     require_self_or_admin(caller, user_id)
     body = parse_body(bp.current_request, UserUpdate)
@@ -78,6 +88,7 @@ def update_user(user_id: str) -> Response:
 @bp.route("/users/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
 def delete_user(user_id: str) -> Response:
     """Delete a user and free the e-mail address (self or admin)."""
+    user_id = path_id(user_id, "user_id")
     require_self_or_admin(principal(bp.current_request), user_id)
     user_service.delete_user(get_table(), user_id)
     return no_content()

@@ -254,11 +254,18 @@ def test_self_and_admin_can_read_a_user_others_cannot(client: Client) -> None:
     assert json_body(other)["code"] == "forbidden"
 
 
-@pytest.mark.parametrize("user_id", ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "does-not-exist", "x" * 3000])
+@pytest.mark.parametrize("user_id", ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "does-not-exist"])
 def test_unknown_id_as_admin_is_404(client: Client, user_id: str) -> None:
     response = client.http.get(f"/users/{user_id}", headers=admin_headers(client))
     assert response.status_code == 404
     assert json_body(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("user_id", ["x" * 3000, "a.b", "%C3%A9"])
+def test_malformed_id_is_400_before_any_lookup(client: Client, user_id: str) -> None:
+    response = client.http.get(f"/users/{user_id}", headers=admin_headers(client))
+    assert response.status_code == 400
+    assert json_body(response)["details"][0]["loc"] == ["path", "user_id"]
 
 
 def test_user_can_change_own_name_and_password(client: Client) -> None:
