@@ -21,13 +21,13 @@ Timestamp = Annotated[
 class InputModel(BaseModel):
     """Base for request bodies and queries: unknown fields are an error, not ignored."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, defer_build=True)
 
 
 class OutputModel(BaseModel):
     """Base for response bodies."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class PageQuery(InputModel):

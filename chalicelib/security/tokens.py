@@ -6,8 +6,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import jwt
-
 from chalicelib.config import Settings
 from chalicelib.security.keys import KeyRing
 
@@ -46,6 +44,8 @@ def issue_token(
         "aud": settings.jwt_audience,
         "jti": uuid.uuid4().hex,
     }
+    import jwt  # deferred: only /auth/token and the authorizer pay for PyJWT
+
     key = keyring.current
     token = jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
     return token, ttl
@@ -55,6 +55,8 @@ def verify_token(token: str, keyring: KeyRing, settings: Settings, now: float | 
     """The claims of a valid token; InvalidTokenError for anything else."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise InvalidTokenError("missing or oversized token")
+    import jwt  # deferred, as above
+
     try:
         header = jwt.get_unverified_header(token)
         key = keyring.find(str(header.get("kid", "")))
