@@ -6,6 +6,7 @@ client applies stage variables only during a request and settings are cached.
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -46,6 +47,17 @@ from manage import create_table, scan_all  # noqa: E402
 from tools import processes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """Every log line (and EMF document) the app writes during the test."""
+    from chalicelib import observability
+
+    stream = io.StringIO()
+    observability.install(observability.Observer(service="storefront", sink=observability.Sink(stream)))
+    yield stream
+    observability.install(None)
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from chalice.test import Client
 
 from app import app
@@ -18,15 +16,6 @@ from tests.helpers import json_body
 
 PASSWORD = "correct-horse-battery-staple"
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    """Every log line (and EMF document) the app writes during the test."""
-    stream = io.StringIO()
-    observability.install(observability.Observer(service="storefront", sink=observability.Sink(stream)))
-    yield stream
-    observability.install(None)
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
-import pytest
 from chalice.test import Client
 
 from app import app
@@ -15,14 +13,6 @@ from bench.lambda_sim import FakeLambdaContext, proxy_event
 from chalicelib import observability
 from chalicelib.store.table import Table
 from tests.helpers import json_body
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    observability.install(observability.Observer(service="storefront", sink=observability.Sink(stream)))
-    yield stream
-    observability.install(None)
 
 
 def _access_ids(stream: io.StringIO) -> list[str]:

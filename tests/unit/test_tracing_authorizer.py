@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
-import pytest
 from chalice.app import AuthRequest
 
-from chalicelib import observability
 from chalicelib.api.auth import authorize
 from chalicelib.api.middleware import traced_authorizer
 from tests.helpers import token_for
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/api/GET/users/me"
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    observability.install(observability.Observer(service="storefront", sink=observability.Sink(stream)))
-    yield stream
-    observability.install(None)
 
 
 def test_an_allowed_token_is_logged_as_allow_with_the_user_but_not_the_token(log_stream: io.StringIO) -> None:
