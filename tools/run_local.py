@@ -68,6 +68,7 @@ def _save() -> None:
     import manage
 
     manage.main(["dump", "--file", str(DATA)])
+    DATA.chmod(0o600)  # it holds password hashes
 
 
 def main(argv: list[str] | None = None) -> int:
