@@ -53,8 +53,14 @@ def test_ready_is_503_when_the_engine_is_down(monkeypatch: pytest.MonkeyPatch) -
             assert c.http.get("/ready").status_code == 200
             processes.stop(proc)
             response = c.http.get("/ready")
+            listing = c.http.get("/products")
         assert response.status_code == 503
         assert body(response)["checks"] == {"dynamodb": "unreachable"}
+        # Any route that needs the table: the envelope with Retry-After, never a 500.
+        assert listing.status_code == 503
+        assert body(listing)["code"] == "service_unavailable"
+        assert int(listing.headers["Retry-After"]) >= 1
+        assert "botocore" not in listing.body.decode()
     finally:
         processes.stop(proc)
         deps.reset()
