@@ -49,3 +49,25 @@ def test_keep_alive_connection_survives_many_requests(live: str) -> None:
     with requests.Session() as session:
         statuses = [session.get(f"{live}/health", timeout=10).status_code for _ in range(5)]
     assert statuses == [200] * 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"{bad", "invalid_json"),
+        (b'{"email": "a@example.com",}', "invalid_json"),
+        (b"\xff\xfe", "invalid_json"),
+        (b"[" * 100_000 + b"]" * 100_000, "payload_too_large"),
+        (b"[" * 5000 + b"]" * 5000, "invalid_json"),  # deeper than the parser goes
+        (b"[" * 50 + b"]" * 50, "validation_error"),  # valid JSON, but not an object
+    ],
+)
+def test_malformed_bodies_get_a_4xx_envelope_never_a_500(live: str, raw: bytes, code: str) -> None:
+    response = requests.post(
+        f"{live}/users", data=raw, headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert 400 <= response.status_code < 500
+    payload = response.json()
+    assert payload["code"] == code
+    assert payload["request_id"] == response.headers["X-Request-Id"]
+    assert "Traceback" not in response.text
