@@ -3,6 +3,7 @@
 from chalice.app import Chalice
 
 from chalicelib.api import auth, health, openapi, orders, products, users
+from chalicelib.api.cors import register_preflight
 from chalicelib.api.middleware import handle_http
 
 app = Chalice(app_name="storefront")
@@ -13,3 +14,4 @@ app.register_blueprint(openapi.bp)
 app.register_blueprint(orders.bp)
 app.register_blueprint(products.bp)
 app.register_blueprint(users.bp)
+register_preflight(app)
