@@ -41,7 +41,7 @@ def test_text_plain_body_is_415_with_envelope(live: str) -> None:
 def test_wrong_method_is_405_with_allow(live: str) -> None:
     response = requests.delete(f"{live}/ready", timeout=10)
     assert response.status_code == 405
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "GET, OPTIONS"
     assert response.json()["code"] == "method_not_allowed"
 
 

@@ -87,7 +87,7 @@ def test_safe_client_request_id_is_echoed_unsafe_one_replaced(client: Client) ->
 def test_wrong_method_is_405_with_envelope_and_allow(client: Client) -> None:
     response = client.http.request("DELETE", "/health")
     assert response.status_code == 405
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "GET, OPTIONS"
     payload = body(response)
     assert payload["code"] == "method_not_allowed"
     assert payload["request_id"] == response.headers["X-Request-Id"]
