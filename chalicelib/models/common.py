@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.clock import isoformat
 
@@ -22,6 +30,32 @@ class InputModel(BaseModel):
     """Base for request bodies and queries: unknown fields are an error, not ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, defer_build=True)
+
+
+class PartialUpdate(InputModel):
+    """Base of PATCH bodies: any of the fields, at least one, none null.
+
+    `null` is not a way to clear a field, and `{}` is a client bug worth a 400 rather
+    than a silent no-op that still looks like success.
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the client sent.
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PartialUpdate:
+        if not self.model_fields_set:
+            raise ValueError(f"at least one of {', '.join(type(self).model_fields)} is required")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, validated and canonical."""
+        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
 
 
 class OutputModel(BaseModel):

@@ -14,12 +14,10 @@ from pydantic import (
     Strict,
     StringConstraints,
     WithJsonSchema,
-    field_validator,
-    model_validator,
 )
 
 from chalicelib.jsonio import decimal_text
-from chalicelib.models.common import InputModel, OutputModel, PageQuery, Timestamp
+from chalicelib.models.common import InputModel, OutputModel, PageQuery, PartialUpdate, Timestamp
 from chalicelib.models.currencies import DEFAULT_CURRENCY, ISO_4217_CODES, is_currency
 
 MAX_PRICE = 10_000_000
@@ -83,7 +81,7 @@ class ProductCreate(InputModel):
     stock: Stock = 0
 
 
-class ProductUpdate(InputModel):
+class ProductUpdate(PartialUpdate):
     """Body of `PATCH /products/{id}`: any of the create fields, at least one, none null."""
 
     name: Name | None = None
@@ -91,24 +89,6 @@ class ProductUpdate(InputModel):
     price: Price | None = None
     currency: Currency | None = None
     stock: Stock | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Runs only for fields the client sent: null is not a way to clear a field.
-        if value is None:
-            raise ValueError("must not be null")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> ProductUpdate:
-        if not self.model_fields_set:
-            raise ValueError("at least one of name, description, price, currency, stock is required")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent, validated and canonical."""
-        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
 
 
 class ProductPublic(OutputModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.models.common import InputModel, OutputModel, Timestamp
+from chalicelib.models.common import InputModel, OutputModel, PartialUpdate, Timestamp
 
 Role = Literal["user", "admin"]
 
@@ -69,8 +69,8 @@ class UserCreate(InputModel):
     name: Name
 
 
-class UserUpdate(InputModel):
-    """Body of PATCH /users/{id}: any of these; `role` is for admins only."""
+class UserUpdate(PartialUpdate):
+    """Body of PATCH /users/{id}: any of these, at least one, none null; `role` is for admins only."""
 
     name: Name | None = None
     password: Password | None = None

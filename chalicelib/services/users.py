@@ -56,16 +56,13 @@ def list_users(table: Table, query: PageQuery) -> Page[UserPublic]:
 
 
 def update_user(table: Table, user_id: str, body: UserUpdate, hasher: PasswordHasher) -> UserPublic:
-    """Apply a (permitted) update; a body with no fields returns the user unchanged."""
-    current = _load(table, user_id)
-    if body.name is None and body.password is None and body.role is None:
-        return current.public()
+    """Apply a (permitted) update in one conditional UpdateItem; UserNotFoundError if absent."""
     changes = store.UserChanges(
         name=body.name,
         password_hash=hasher.hash(body.password) if body.password is not None else None,
         role=body.role,
     )
-    return store.update(table, current.id, changes, isoformat(utc_now())).public()
+    return store.update(table, user_id, changes, isoformat(utc_now())).public()
 
 
 def delete_user(table: Table, user_id: str) -> None:

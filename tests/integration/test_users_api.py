@@ -280,11 +280,13 @@ def test_user_can_change_own_name_and_password(client: Client) -> None:
     assert login(client, password="a brand new secret").status_code == 200
 
 
-def test_empty_patch_changes_nothing(client: Client) -> None:
+@pytest.mark.parametrize("body", ["{}", '{"name": null}', '{"password": null}'])
+def test_empty_or_null_patch_is_400_and_changes_nothing(client: Client, body: str) -> None:
     ada, headers = user_with_token(client, "ada@example.com")
-    response = client.http.patch(f"/users/{ada['id']}", headers=headers, body="{}")
-    assert response.status_code == 200
-    assert json_body(response) == ada
+    response = client.http.patch(f"/users/{ada['id']}", headers=headers, body=body)
+    assert response.status_code == 400
+    assert json_body(response)["code"] == "validation_error"
+    assert json_body(client.http.get("/users/me", headers=headers)) == ada
 
 
 def test_non_admin_sending_role_is_403_and_nothing_changes(client: Client) -> None:
@@ -324,9 +326,10 @@ def test_invalid_patch_is_400(client: Client, body: str) -> None:
 
 def test_patching_an_unknown_user_as_admin_is_404(client: Client) -> None:
     response = client.http.patch(
-        "/users/01ARZ3NDEKTSV4RRFFQ69G5FAV", headers=admin_headers(client), body="{}"
+        "/users/01ARZ3NDEKTSV4RRFFQ69G5FAV", headers=admin_headers(client), body='{"name": "Ghost"}'
     )
     assert response.status_code == 404
+    assert json_body(response)["code"] == "not_found"
 
 
 def test_delete_self_is_204_and_frees_the_email(client: Client, table: Table) -> None:
