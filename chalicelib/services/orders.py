@@ -26,8 +26,8 @@ from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import get_products
 from chalicelib.store.table import ConditionFailedError, Table
 
-# Contention (another order took the last units, a price changed, a transaction
-# conflict) is resolved by re-reading and trying again, a few times.
+# A failed condition (another order took the last units, a price changed) is resolved by
+# re-reading and trying again, a few times. Table.transact_write retries plain conflicts.
 ATTEMPTS = 4
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.store.cursor import CursorCodec
 
 Item = dict[str, Any]
+TRANSACTION_ATTEMPTS = 4
 
 # Codes that mean "the database is overloaded or briefly unwell": the client already
 # retried them (standard mode), so the caller gets a 503 with Retry-After.
@@ -157,12 +159,28 @@ class Table:
             return dict(self.client.query(TableName=self.name, **params))
 
     def transact_write(self, actions: list[dict[str, Any]]) -> None:
-        """TransactWriteItems; every action gets this table's name filled in."""
+        """TransactWriteItems; every action gets this table's name filled in.
+
+        DynamoDB cancels a transaction that touches an item another one is writing
+        (TransactionConflict) and botocore does not retry that: it is retried here, a few
+        times with backoff, then a 503. A failed condition is raised at once.
+        """
         for action in actions:
             for body in action.values():
                 body.setdefault("TableName", self.name)
-        with translate_errors():
-            self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                with translate_errors():
+                    self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+                return
+            except ConditionFailedError as failure:
+                if (
+                    "TransactionConflict" not in failure.reasons
+                    or "ConditionalCheckFailed" in failure.reasons
+                ):
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+        raise ServiceUnavailableError(retry_after=1)
 
     def ping(self) -> None:
         """One cheap call that proves the table is reachable (DescribeTable)."""

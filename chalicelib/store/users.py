@@ -7,12 +7,11 @@ Uniqueness of e-mail addresses is DynamoDB's job, not ours: the user item and an
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.clock import isoformat, parse_timestamp
-from chalicelib.errors import EmailTakenError, ServiceUnavailableError, UserNotFoundError
+from chalicelib.errors import EmailTakenError, UserNotFoundError
 from chalicelib.models.users import Role, UserItem
 from chalicelib.store import keys
 from chalicelib.store.pagination import PageRequest, query_newest_first
@@ -22,9 +21,6 @@ from chalicelib.store.table import ConditionFailedError, Item, Table, to_attribu
 SCOPE = "users"
 _NOT_EXISTS = "attribute_not_exists(pk)"
 _EXISTS = "attribute_exists(pk)"
-# DynamoDB cancels a transaction that touches an item another transaction is writing
-# (TransactionConflict); the retry then sees the winner's item and fails its condition.
-_CONFLICT_RETRIES = 4
 
 
 @dataclass(frozen=True)
@@ -63,19 +59,6 @@ def _from_item(item: Item) -> UserItem:
     )
 
 
-def _transact(table: Table, actions: list[dict[str, Any]]) -> None:
-    """TransactWriteItems, retried while only TransactionConflict stands in the way."""
-    for attempt in range(_CONFLICT_RETRIES):
-        try:
-            table.transact_write(actions)
-            return
-        except ConditionFailedError as exc:
-            if "TransactionConflict" not in exc.reasons or "ConditionalCheckFailed" in exc.reasons:
-                raise
-            time.sleep(0.02 * (attempt + 1))
-    raise ServiceUnavailableError(retry_after=1)
-
-
 def create(table: Table, user: UserItem) -> None:
     """Write a new user and claim its e-mail; EmailTakenError if the address is claimed."""
     claim = {**keys.email_claim_key(user.email), "type": "email_claim", "user_id": user.id}
@@ -84,7 +67,7 @@ def create(table: Table, user: UserItem) -> None:
         {"Put": {"Item": to_attributes(claim), "ConditionExpression": _NOT_EXISTS}},
     ]
     try:
-        _transact(table, actions)
+        table.transact_write(actions)
     except ConditionFailedError as exc:
         raise EmailTakenError() from exc
 
@@ -152,6 +135,6 @@ def delete(table: Table, user: UserItem) -> None:
         },
     ]
     try:
-        _transact(table, actions)
+        table.transact_write(actions)
     except ConditionFailedError as exc:
         raise UserNotFoundError() from exc

@@ -1,4 +1,5 @@
-"""Fault injection (botocore Stubber): transaction conflicts are retried, then become a 503."""
+"""Fault injection (botocore Stubber): transaction conflicts are retried (by Table.transact_write,
+for every repository), then become a 503; a failed condition is never retried."""
 
 from __future__ import annotations
 
