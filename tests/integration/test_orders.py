@@ -271,4 +271,3 @@ def test_cancel_after_product_deleted_restocks_the_rest(
     assert response.status_code == 200
     assert stock_of(table, pen) == 10
     assert table.get(keys.product_key(mug)) is None
-
