@@ -72,10 +72,15 @@ def test_hash_made_under_an_older_policy_needs_rehash() -> None:
     assert not CHEAP.needs_rehash(CHEAP.hash("password123"))
 
 
-def test_dummy_verification_accepts_any_password_without_raising() -> None:
+def test_dummy_verification_runs_a_real_argon2id_check_made_once_per_hasher() -> None:
     hasher = PasswordHasher(TEST_POLICY)
-    hasher.verify_dummy("whatever")
+    assert hasher.verify_dummy("whatever") is None
+    dummy = hasher._dummy
+    assert dummy is not None
+    assert dummy.startswith("$argon2id$")
+    assert not hasher.needs_rehash(dummy)  # same cost as a real user's hash
     hasher.verify_dummy("dummy password that never matches anything")
+    assert hasher._dummy == dummy  # hashed once, not per login
 
 
 def test_unicode_and_long_passwords_round_trip() -> None:
