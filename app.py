@@ -2,7 +2,7 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import auth, health, openapi, orders, products, users
+from chalicelib.api import auth, health, openapi, orders, products, sessions, users
 from chalicelib.api.cors import register_preflight
 from chalicelib.api.middleware import handle_http
 
@@ -13,5 +13,6 @@ app.register_blueprint(health.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(orders.bp)
 app.register_blueprint(products.bp)
+app.register_blueprint(sessions.bp)
 app.register_blueprint(users.bp)
 register_preflight(app)

@@ -141,6 +141,7 @@ def seed(table: Table) -> tuple[int, int]:
     from chalicelib.models.products import ProductCreate
     from chalicelib.models.users import UserCreate
     from chalicelib.security.passwords import hasher_for, policy_for
+    from chalicelib.services.caller import Caller
     from chalicelib.services.products import create_product
     from chalicelib.services.users import register_user
 
@@ -155,7 +156,7 @@ def seed(table: Table) -> tuple[int, int]:
         users += 1
         for title, description, price, stock in catalogue:
             body = ProductCreate(name=title, description=description, price=Decimal(price), stock=stock)
-            create_product(table, user.id, body)
+            create_product(table, Caller(user_id=user.id, role=user.role), body)
             products += 1
     return users, products
 

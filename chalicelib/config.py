@@ -35,6 +35,7 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     token_ttl_seconds: int
+    refresh_ttl_seconds: int
     log_level: str
     cors_allow_origin: str | None
     metrics_enabled: bool
@@ -82,6 +83,8 @@ def load_settings(env: dict[str, str]) -> Settings:
         jwt_issuer=env.get("JWT_ISSUER", "storefront"),
         jwt_audience=env.get("JWT_AUDIENCE", "storefront-api"),
         token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", 3600),
+        # A session's absolute lifetime: its refresh tokens stop working this long after login.
+        refresh_ttl_seconds=_int(env, "REFRESH_TTL_SECONDS", 14 * 24 * 3600),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
         metrics_enabled=_flag(env, "METRICS_ENABLED", stage not in LOCAL_STAGES),

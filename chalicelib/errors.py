@@ -101,3 +101,9 @@ class ServiceUnavailableError(StorefrontError):
     def __init__(self, retry_after: int = 1, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SessionEndedError(UnauthorizedError):
+    """The caller's session has ended, or its user no longer exists."""
+
+    message = "This session has ended or its account no longer exists"

@@ -3,22 +3,37 @@
 The authorizer grants every route (`routes=['*']`), so API Gateway's cached decision is
 right for all of them; what a caller may do is decided in route code from the claims
 it put in the context — never by reading the token again.
+
+A valid signature is not enough: the token's session must still be live (one consistent
+GetItem, store/session_status.py), and the role in the context is the session's, which
+is current because a role change ends the user's sessions. API Gateway caches a decision
+for AUTHORIZER_CACHE_SECONDS, which is therefore how long a logout takes to reach every
+route when deployed; chalice local and the test client run the authorizer per request.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
+from chalicelib.api.deps import get_session_table
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
 from chalicelib.errors import ForbiddenError, UnauthorizedError
 from chalicelib.security.keys import get_keyring
 from chalicelib.security.tokens import InvalidTokenError, verify_token
+from chalicelib.services.caller import Caller
+from chalicelib.store import session_status
 
 bp = Blueprint(__name__)
+logger = logging.getLogger("storefront")
+# API Gateway's result cache for this authorizer: the upper bound on how long an ended
+# session's access tokens are still let through when deployed (docs/security.md).
+AUTHORIZER_CACHE_SECONDS = 60
 
 
 def _deny(method_arn: str) -> dict[str, Any]:
@@ -44,7 +59,18 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
         claims = verify_token(credentials.strip(), get_keyring(), get_settings())
     except InvalidTokenError:
         return _deny(auth_request.method_arn)
-    return AuthResponse(routes=["*"], principal_id=claims.user_id, context={"role": claims.role})
+    try:
+        role = session_status.live_role(
+            get_session_table(), claims.user_id, claims.session_id, int(time.time())
+        )
+    except Exception as exc:  # an authorizer that raises is a 500 on API Gateway
+        # Fail closed: the client sees a 401 and retries; a 5xx would say the API is broken.
+        logger.warning("authorizer could not read the session; denying", extra={"cause": type(exc).__name__})
+        return _deny(auth_request.method_arn)
+    if role is None:
+        return _deny(auth_request.method_arn)
+    context = {"role": role, "sid": claims.session_id}
+    return AuthResponse(routes=["*"], principal_id=claims.user_id, context=context)
 
 
 _traced_authorize = traced_authorizer(authorize)
@@ -53,7 +79,7 @@ _traced_authorize = traced_authorizer(authorize)
 # Chalice names the deployed Lambda handler after the decorated function (<module>.<__name__>),
 # so the authorizer must be a function called jwt_auth defined here, not a wrapped `authorize`:
 # otherwise the Handler would be the raw function, which cannot take an API Gateway event.
-@bp.authorizer(name="jwt_auth")
+@bp.authorizer(name="jwt_auth", ttl_seconds=AUTHORIZER_CACHE_SECONDS)
 def jwt_auth(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     """The JWT authorizer of every protected route (traced; decisions as in authorize())."""
     return _traced_authorize(auth_request)
@@ -78,6 +104,19 @@ def principal(request: Request) -> Principal:
     if not user_id or user_id == "anonymous":
         raise UnauthorizedError()
     return Principal(user_id=str(user_id), role=str(context.get("role", "user")))
+
+
+def caller(request: Request) -> Caller:
+    """The caller of a protected route, with its session (UnauthorizedError if the
+    authorizer did not run)."""
+    who = principal(request)
+    context = (request.context or {}).get("authorizer") or {}
+    session_id = context.get("sid")
+    return Caller(
+        user_id=who.user_id,
+        role="admin" if who.is_admin else "user",
+        session_id=str(session_id) if session_id else None,
+    )
 
 
 def require_self_or_admin(caller: Principal, user_id: str) -> None:

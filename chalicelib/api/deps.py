@@ -25,9 +25,19 @@ def get_probe_table() -> Table:
     return Table(client, settings.table_name, CursorCodec(keys.cursor_keys))
 
 
+@functools.cache
+def get_session_table() -> Table:
+    """The table as the authorizer reads it: two quick attempts, so that even a database
+    that does not answer leaves the authorizer (5 s Lambda timeout) time to deny."""
+    settings = get_settings()
+    client = create_client(settings, attempts=2, connect_timeout=0.5, read_timeout=1)
+    return Table(client, settings.table_name, CursorCodec(keys.cursor_keys))
+
+
 def reset() -> None:
     """Forget every cached collaborator (tests and manage.py change the environment)."""
     get_table.cache_clear()
     get_probe_table.cache_clear()
+    get_session_table.cache_clear()
     keys.get_keyring.cache_clear()
     reset_settings()

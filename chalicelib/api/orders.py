@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from chalice.app import Response
 
-from chalicelib.api.auth import jwt_auth, principal
+from chalicelib.api.auth import caller, jwt_auth, principal
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import ApiBlueprint, created, json_response, parse_body, parse_query, path_id
 from chalicelib.errors import ValidationFailedError
@@ -37,9 +37,9 @@ def _idempotency_key(headers: Mapping[str, str]) -> str | None:
 def place_order() -> Response:
     """Place an order: all lines reserved in one transaction, or nothing changes."""
     request = bp.current_request
-    caller = principal(request)
+    buyer = caller(request)
     body = parse_body(request, OrderCreate)
-    placed = orders.place_order(get_table(), caller.user_id, body, _idempotency_key(request.headers))
+    placed = orders.place_order(get_table(), buyer, body, _idempotency_key(request.headers))
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else {}
     return created(placed.order, f"/orders/{placed.order.id}", headers)
 

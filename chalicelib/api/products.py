@@ -11,7 +11,7 @@ import re
 
 from chalice.app import Request, Response
 
-from chalicelib.api.auth import jwt_auth, principal
+from chalicelib.api.auth import caller, jwt_auth, principal
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import (
     ApiBlueprint,
@@ -104,9 +104,9 @@ def list_products() -> Response:
 def create_product() -> Response:
     """Create a product owned by the caller."""
     request = bp.current_request
-    owner = principal(request)
+    owner = caller(request)
     body = parse_body(request, ProductCreate)
-    product = service.create_product(get_table(), owner.user_id, body)
+    product = service.create_product(get_table(), owner, body)
     return created(product, f"/products/{product.id}", {"ETag": etag(product.version)})
 
 

@@ -41,10 +41,11 @@ def register() -> Response:
 
 @bp.route("/auth/token", methods=["POST"])
 def token() -> Response:
-    """Exchange e-mail and password for an access token (public)."""
+    """Exchange e-mail and password for a new session's tokens (public)."""
     body = parse_body(bp.current_request, TokenRequest)
     issuer = auth_service.TokenIssuer(keyring=get_keyring(), settings=get_settings())
-    return json_response(auth_service.login(get_table(), body, _hasher(), issuer))
+    tokens = auth_service.login(get_table(), body, _hasher(), issuer)
+    return json_response(tokens, headers={"Cache-Control": "no-store"})
 
 
 @bp.route("/users/me", methods=["GET"], authorizer=jwt_auth)

@@ -122,8 +122,11 @@ class TokenRequest(InputModel):
 
 
 class TokenPublic(OutputModel):
-    """Answer of POST /auth/token."""
+    """Answer of POST /auth/token and POST /auth/refresh: an access token and the
+    session's next refresh token."""
 
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int

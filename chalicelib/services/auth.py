@@ -15,7 +15,7 @@ from chalicelib.models.users import TokenPublic, TokenRequest, UserItem
 from chalicelib.observability import business_event
 from chalicelib.security.keys import KeyRing
 from chalicelib.security.passwords import PasswordHasher
-from chalicelib.security.tokens import issue_token
+from chalicelib.services import sessions
 from chalicelib.store import login_attempts
 from chalicelib.store import users as user_store
 from chalicelib.store.table import Table
@@ -57,7 +57,9 @@ def _authenticate(table: Table, body: TokenRequest, hasher: PasswordHasher) -> U
         return None
     if hasher.needs_rehash(user.password_hash):
         # The policy was raised since this hash was made: upgrade it while we hold the password.
-        user_store.replace_password_hash(table, user.id, user.password_hash, hasher.hash(body.password))
+        new_hash = hasher.hash(body.password)
+        if user_store.replace_password_hash(table, user.id, user.password_hash, new_hash):
+            user = user.model_copy(update={"password_hash": new_hash})  # the session checks it
     return user
 
 
@@ -69,7 +71,8 @@ def login(
     policy: LockoutPolicy = LockoutPolicy(),
     now: int | None = None,
 ) -> TokenPublic:
-    """An access token for valid credentials; InvalidCredentialsError or RateLimitedError."""
+    """A new session (access and refresh token) for valid credentials;
+    InvalidCredentialsError or RateLimitedError."""
     moment = int(time.time()) if now is None else now
     window_open = _check_lockout(table, body.email, moment, policy)
     user = _authenticate(table, body, hasher)
@@ -79,5 +82,5 @@ def login(
         raise InvalidCredentialsError()
     if window_open:
         login_attempts.clear(table, body.email)
-    token, expires_in = issue_token(user.id, user.role, issuer.keyring, issuer.settings)
-    return TokenPublic(access_token=token, expires_in=expires_in)
+    # `now` drives the lockout window only; a session always starts at the real time.
+    return sessions.start_session(table, user, issuer.keyring, issuer.settings, int(time.time()))

@@ -21,6 +21,7 @@ from chalicelib.jsonio import dumps, loads
 from chalicelib.models.orders import OrderCreate, OrderLine, OrderPublic
 from chalicelib.models.products import ProductItem
 from chalicelib.observability import business_event
+from chalicelib.services.caller import Caller
 from chalicelib.store import idempotency, orders
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import get_products
@@ -102,8 +103,10 @@ def _record(user_id: str, key: str, print_: str, order: OrderPublic) -> idempote
     )
 
 
-def place_order(table: Table, user_id: str, body: OrderCreate, key: str | None = None) -> Placed:
-    """Reserve every line's stock and write the order in one transaction, or change nothing."""
+def place_order(table: Table, caller: Caller, body: OrderCreate, key: str | None = None) -> Placed:
+    """Reserve every line's stock and write the order in one transaction, or change nothing
+    (SessionEndedError if the caller's user or session is gone by then)."""
+    user_id = caller.user_id
     print_ = fingerprint(body)
     for attempt in range(ATTEMPTS):
         if key is not None:
@@ -114,7 +117,7 @@ def place_order(table: Table, user_id: str, body: OrderCreate, key: str | None =
         order = _build_order(user_id, lines)
         record_ = _record(user_id, key, print_, order) if key is not None else None
         try:
-            orders.place(table, order, lines, record_)
+            orders.place(table, order, lines, record_, caller.session_id)
         except ConditionFailedError:
             # Re-read and decide again: stock gone → 409; price changed → re-priced; a
             # concurrent retry with the same key → its response is replayed above.

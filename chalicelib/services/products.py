@@ -14,6 +14,7 @@ from chalicelib.models.products import (
     ProductUpdate,
 )
 from chalicelib.observability import business_event
+from chalicelib.services.caller import Caller
 from chalicelib.store import products as store
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductNotFoundError, WriteGuard
@@ -31,20 +32,21 @@ __all__ = [
 
 
 def create_product(
-    table: Table, owner_id: str, data: ProductCreate, now: datetime | None = None
+    table: Table, caller: Caller, data: ProductCreate, now: datetime | None = None
 ) -> ProductPublic:
-    """A new product owned by `owner_id`, at version 1 (also used by `manage.py seed`)."""
+    """A new product owned by the caller, at version 1 (also used by `manage.py seed`);
+    SessionEndedError if the caller's user (or session) is gone."""
     moment = now or utc_now()
     stamp = isoformat(moment)
     product = ProductItem(
         id=new_id(moment),
-        owner_id=owner_id,
+        owner_id=caller.user_id,
         **data.model_dump(),
         version=1,
         created_at=stamp,
         updated_at=stamp,
     )
-    store.put_new_product(table, product)
+    store.put_new_product(table, product, caller.session_id)
     business_event("product_created")
     return product.to_public()
 

@@ -12,6 +12,7 @@ from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.users import Role, UserCreate, UserItem, UserPublic, UserUpdate, check_email
 from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
+from chalicelib.services import sessions
 from chalicelib.store import users as store
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.table import Table
@@ -56,18 +57,29 @@ def list_users(table: Table, query: PageQuery) -> Page[UserPublic]:
 
 
 def update_user(table: Table, user_id: str, body: UserUpdate, hasher: PasswordHasher) -> UserPublic:
-    """Apply a (permitted) update in one conditional UpdateItem; UserNotFoundError if absent."""
+    """Apply a (permitted) update in one conditional UpdateItem; UserNotFoundError if absent.
+    A new password or a role (set by an admin) ends every session of the user."""
     changes = store.UserChanges(
         name=body.name,
         password_hash=hasher.hash(body.password) if body.password is not None else None,
         role=body.role,
     )
-    return store.update(table, user_id, changes, isoformat(utc_now())).public()
+    updated = store.update(table, user_id, changes, isoformat(utc_now())).public()
+    if body.password is not None or body.role is not None:
+        # After the update, never before: a login racing it either sees the new state or
+        # is refused by its check on the user (store/sessions.start).
+        sessions.end_all_sessions(table, user_id)
+    return updated
 
 
 def delete_user(table: Table, user_id: str) -> None:
-    """Delete the user and free its e-mail address; UserNotFoundError if there is none."""
-    store.delete(table, _load(table, user_id))
+    """Delete the user, free its e-mail address and end its sessions; UserNotFoundError if
+    there is none. Once this returns, the user's tokens can neither read nor write."""
+    try:
+        store.delete(table, _load(table, user_id))
+    finally:
+        # Also when the user is already gone: a retried DELETE finishes an interrupted one.
+        sessions.end_all_sessions(table, user_id)
 
 
 def create_or_promote_admin(
@@ -86,4 +98,6 @@ def create_or_promote_admin(
             if existing is None:
                 raise
     changes = store.UserChanges(role="admin")
-    return store.update(table, existing.id, changes, isoformat(utc_now())).public(), False
+    promoted = store.update(table, existing.id, changes, isoformat(utc_now())).public()
+    sessions.end_all_sessions(table, existing.id)  # a role change ends sessions, as in update_user
+    return promoted, False

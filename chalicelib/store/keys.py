@@ -8,6 +8,13 @@ Layout (pk / sk, then the GSIs an item sits in):
                                                    gsi2: OWNER#<owner_id> / <created_at>#<id>
     order           ORDER#<id>       / ORDER       gsi1: ORDERS#<user_id> / <created_at>#<id>
     idempotency     IDEMPOTENCY#<user_id>#<key> / RECORD   (TTL 24 h)
+    session         SESSION#<user_id> / SESSION#<session_id>   (TTL: the refresh lifetime)
+    refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
+
+Sessions sit in a partition of their own per user: one strongly consistent Query lists a
+user's sessions (logout-all, delete, password or role change), and the authorizer's IAM
+policy can be limited to GetItem on keys that start with `SESSION#` (dynamodb:LeadingKeys),
+so it can never read a user item (or its password hash).
 """
 
 from __future__ import annotations
@@ -71,3 +78,23 @@ def user_orders_partition(user_id: str) -> str:
 
 def idempotency_key(user_id: str, key: str) -> Key:
     return {"pk": f"IDEMPOTENCY#{user_id}#{key}", "sk": "RECORD"}
+
+
+SESSION_PREFIX = "SESSION#"
+
+
+def user_sessions_partition(user_id: str) -> str:
+    return f"{SESSION_PREFIX}{user_id}"
+
+
+def session_key(user_id: str, session_id: str) -> Key:
+    return {"pk": user_sessions_partition(user_id), "sk": f"{SESSION_PREFIX}{session_id}"}
+
+
+def refresh_attempts_subject(user_id: str, session_id: str) -> str:
+    """What the failed-login counter counts refresh failures under (LOGIN#<subject>).
+
+    Login subjects are lower-cased e-mail addresses; this one has upper-case letters,
+    so the two can never name the same counter.
+    """
+    return f"REFRESH#{user_id}#{session_id}"

@@ -15,7 +15,7 @@ from typing import Any
 from chalicelib.clock import isoformat
 from chalicelib.models.orders import OrderPublic
 from chalicelib.models.products import ProductItem
-from chalicelib.store import keys
+from chalicelib.store import keys, sessions
 from chalicelib.store.idempotency import IdempotencyRecord, put_action
 from chalicelib.store.pagination import PageRequest, query_newest_first
 from chalicelib.store.schema import GSI1
@@ -85,10 +85,13 @@ def place(
     order: OrderPublic,
     lines: Sequence[tuple[ProductItem, int]],
     idempotency: IdempotencyRecord | None,
+    session_id: str | None = None,
 ) -> None:
-    """The placing transaction; ConditionFailedError (reasons in action order) if any condition fails.
+    """The placing transaction; ConditionFailedError (reasons in action order) if any condition
+    fails, SessionEndedError if the buyer (or the buyer's session) no longer exists.
 
-    Action order: one per line, then the order, then the idempotency record.
+    Action order: one per line, then the order, then the idempotency record, then the
+    checks on the buyer (store/sessions.caller_checks).
     """
     now = isoformat(order.created_at)
     actions = [reserve_action(product, quantity, now) for product, quantity in lines]
@@ -102,7 +105,8 @@ def place(
     )
     if idempotency is not None:
         actions.append(put_action(idempotency))
-    table.transact_write(actions)
+    checks = sessions.caller_checks(order.user_id, session_id, int(order.created_at.timestamp()))
+    sessions.transact_as_caller(table, actions, checks)
 
 
 def cancel(table: Table, order: OrderPublic, restock: Sequence[tuple[str, int]], now: str) -> None:

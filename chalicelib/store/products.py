@@ -20,7 +20,7 @@ from chalicelib.errors import (
     ServiceUnavailableError,
 )
 from chalicelib.models.products import ProductItem
-from chalicelib.store import keys
+from chalicelib.store import keys, sessions
 from chalicelib.store.pagination import PageRequest, RawPage, query_newest_first
 from chalicelib.store.schema import GSI1, GSI2
 from chalicelib.store.table import (
@@ -66,9 +66,18 @@ def item_to_product(item: Mapping[str, Any]) -> ProductItem:
     return ProductItem.model_validate({name: item[name] for name in ProductItem.model_fields})
 
 
-def put_new_product(table: Table, product: ProductItem) -> None:
-    """Write a new product; never overwrites one (ids are fresh ULIDs, so this is a guard)."""
-    table.put(product_to_item(product), ConditionExpression="attribute_not_exists(pk)")
+def put_new_product(table: Table, product: ProductItem, session_id: str | None = None) -> None:
+    """Write a new product, only while its owner exists (and the owner's session, if
+    given, is live): one transaction, so it cannot commit after the owner's deletion.
+    SessionEndedError otherwise. Never overwrites a product (ids are fresh ULIDs)."""
+    put = {
+        "Put": {
+            "Item": to_attributes(product_to_item(product)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+    checks = sessions.caller_checks(product.owner_id, session_id, int(time.time()))
+    sessions.transact_as_caller(table, [put], checks)
 
 
 def get_product(table: Table, product_id: str) -> ProductItem | None:

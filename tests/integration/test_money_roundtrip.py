@@ -16,7 +16,13 @@ from chalicelib.store.table import Table
 from tests.helpers import bearer, json_body
 
 pytestmark = pytest.mark.slow
-HEADERS = bearer("owner-1")
+
+
+@pytest.fixture
+def headers(table: Table) -> dict[str, str]:
+    """A token of a live session of "owner-1" in this test's table."""
+    return bearer("owner-1")
+
 
 valid_prices = st.decimals(min_value=0, max_value=10_000_000, places=2, allow_nan=False, allow_infinity=False)
 
@@ -48,11 +54,11 @@ invalid_prices = st.one_of(
 
 @given(sample=price_texts())
 def test_any_valid_price_round_trips_exactly(
-    client: Client, table: Table, sample: tuple[str, Decimal]
+    client: Client, table: Table, headers: dict[str, str], sample: tuple[str, Decimal]
 ) -> None:
     text, price = sample
     response = client.http.post(
-        "/products", headers=HEADERS, body=f'{{"name": "p", "price": {text}}}'.encode()
+        "/products", headers=headers, body=f'{{"name": "p", "price": {text}}}'.encode()
     )
     assert response.status_code == 201, response.body
     body = response.body.decode()
@@ -66,9 +72,11 @@ def test_any_valid_price_round_trips_exactly(
 
 
 @given(text=invalid_prices)
-def test_any_invalid_price_is_400_and_nothing_is_written(client: Client, table: Table, text: str) -> None:
+def test_any_invalid_price_is_400_and_nothing_is_written(
+    client: Client, headers: dict[str, str], text: str
+) -> None:
     response = client.http.post(
-        "/products", headers=HEADERS, body=f'{{"name": "p", "price": {text}}}'.encode()
+        "/products", headers=headers, body=f'{{"name": "p", "price": {text}}}'.encode()
     )
     assert response.status_code == 400, text
     assert json_body(response)["details"][0]["loc"] == ["body", "price"]
@@ -78,17 +86,19 @@ def test_any_invalid_price_is_400_and_nothing_is_written(client: Client, table: 
 @pytest.mark.parametrize(
     ("text", "out"), [("19.99", "19.99"), ("0.1", "0.1"), ("10000000", "10000000"), ("0", "0")]
 )
-def test_known_prices_come_back_as_the_same_text(client: Client, text: str, out: str) -> None:
+def test_known_prices_come_back_as_the_same_text(
+    client: Client, headers: dict[str, str], text: str, out: str
+) -> None:
     response = client.http.post(
-        "/products", headers=HEADERS, body=f'{{"name": "p", "price": {text}}}'.encode()
+        "/products", headers=headers, body=f'{{"name": "p", "price": {text}}}'.encode()
     )
     assert f'"price":{out},' in response.body.decode()
 
 
 @pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity"])
-def test_non_finite_numbers_are_not_json(client: Client, text: str) -> None:
+def test_non_finite_numbers_are_not_json(client: Client, headers: dict[str, str], text: str) -> None:
     response = client.http.post(
-        "/products", headers=HEADERS, body=f'{{"name": "p", "price": {text}}}'.encode()
+        "/products", headers=headers, body=f'{{"name": "p", "price": {text}}}'.encode()
     )
     assert response.status_code == 400
     assert json_body(response)["code"] == "invalid_json"

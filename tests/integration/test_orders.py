@@ -15,7 +15,7 @@ from chalicelib.models.products import ProductCreate
 from chalicelib.services.products import create_product
 from chalicelib.store import keys
 from chalicelib.store.table import Table
-from tests.helpers import bearer, json_body
+from tests.helpers import as_caller, bearer, json_body
 
 BUYER = "buyer-1"
 OTHER = "buyer-2"
@@ -32,7 +32,7 @@ def make_product(table: Table) -> MakeProduct:
         body = ProductCreate.model_validate(
             {"name": name, "price": Decimal(price), "stock": stock, "currency": currency}
         )
-        return create_product(table, SELLER, body).id
+        return create_product(table, as_caller(SELLER, table=table), body).id
 
     return make
 

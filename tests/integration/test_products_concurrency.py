@@ -13,6 +13,7 @@ from chalicelib.models.products import ProductCreate, ProductPublic, ProductUpda
 from chalicelib.services import products as service
 from chalicelib.store.products import WriteGuard
 from chalicelib.store.table import Table
+from tests.helpers import as_caller
 
 pytestmark = pytest.mark.slow
 WRITERS = 10
@@ -21,7 +22,7 @@ OWNER = "owner-1"
 
 def _product(table: Table) -> ProductPublic:
     body = ProductCreate(name="Mug", description="start", price=Decimal("1.00"), stock=0)
-    return service.create_product(table, OWNER, body)
+    return service.create_product(table, as_caller(OWNER, table=table), body)
 
 
 def _change(i: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from chalicelib.models.products import ProductCreate
 from chalicelib.services import products as service
 from chalicelib.store.products import WriteGuard
 from chalicelib.store.table import Table
-from tests.helpers import json_body
+from tests.helpers import as_caller, json_body
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 ADMIN = WriteGuard(caller_id="admin", is_admin=True)
@@ -23,7 +23,10 @@ def add(table: Table, n: int, owner: str = "owner-a", offset: int = 0) -> list[s
     """n products, one millisecond apart (oldest first); their ids."""
     body = ProductCreate(name="p", price=Decimal("1.50"))
     moments = [START + timedelta(milliseconds=offset + i) for i in range(n)]
-    return [service.create_product(table, owner, body, now=moment).id for moment in moments]
+    return [
+        service.create_product(table, as_caller(owner, table=table), body, now=moment).id
+        for moment in moments
+    ]
 
 
 def page(client: Client, query: str) -> dict[str, Any]:

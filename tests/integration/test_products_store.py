@@ -13,6 +13,7 @@ from chalicelib.services import products as service
 from chalicelib.store import keys
 from chalicelib.store import products as store
 from chalicelib.store.table import Table
+from tests.helpers import as_caller
 
 
 class SlowBatchClient:
@@ -43,7 +44,7 @@ class SlowBatchClient:
 
 def _create(table: Table, n: int) -> list[str]:
     body = ProductCreate(name="p", price=Decimal("9.99"), stock=2)
-    return [service.create_product(table, "owner", body).id for _ in range(n)]
+    return [service.create_product(table, as_caller("owner", table=table), body).id for _ in range(n)]
 
 
 def test_get_product_returns_the_item_or_none(table: Table) -> None:

@@ -15,6 +15,8 @@ from chalicelib.security.keys import KeyRing, get_keyring, make_key
 from chalicelib.security.tokens import issue_token
 from tests.helpers import token_for
 
+# The authorizer reads the token's session: every token here belongs to a real one.
+pytestmark = pytest.mark.usefixtures("table")
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/users/me"
 OTHER_KEY = "someone-elses-key-" + "z" * 40
 
@@ -32,12 +34,18 @@ def effect(policy: dict[str, Any]) -> str:
     return str(statements[0]["Effect"])
 
 
+def live_session_id() -> str:
+    """The id of a live session of 01USER (so a refusal below is about the claim changed)."""
+    return str(jwt.decode(token_for("01USER"), options={"verify_signature": False})["sid"])
+
+
 def signed(**overrides: Any) -> str:
     settings = get_settings()
     now = int(time.time())
     payload = {
         "sub": "01USER",
         "role": "user",
+        "sid": live_session_id(),
         "iat": now,
         "exp": now + 600,
         "iss": settings.jwt_issuer,
@@ -54,10 +62,16 @@ def test_valid_bearer_token_is_allowed_on_every_route_with_role_in_context() -> 
     policy = decide(f"Bearer {token_for('01USER', 'admin')}")
     assert effect(policy) == "Allow"
     assert policy["principalId"] == "01USER"
-    assert policy["context"] == {"role": "admin"}
+    assert set(policy["context"]) == {"role", "sid"}
+    assert policy["context"]["role"] == "admin"
     assert policy["policyDocument"]["Statement"][0]["Resource"] == [
         "arn:aws:execute-api:us-east-1:123456789012:abc123/api/*/*"
     ]
+
+
+def test_a_hand_signed_token_of_a_live_session_is_allowed() -> None:
+    # The control for the battery below: each bad token differs from this one in one way.
+    assert effect(decide(f"Bearer {signed()}")) == "Allow"
 
 
 def test_bearer_scheme_is_case_insensitive() -> None:
@@ -66,7 +80,7 @@ def test_bearer_scheme_is_case_insensitive() -> None:
 
 def _wrong_key() -> str:
     ring = KeyRing(current=make_key(OTHER_KEY))
-    return f"Bearer {issue_token('01USER', 'admin', ring, get_settings())[0]}"
+    return f"Bearer {issue_token('01USER', 'admin', ring, get_settings(), session_id='01SESSION')[0]}"
 
 
 def _tampered() -> str:
@@ -101,6 +115,9 @@ BAD: dict[str, Any] = {
     "missing sub": lambda: f"Bearer {signed(sub=None)}",
     "missing jti": lambda: f"Bearer {signed(jti=None)}",
     "missing exp": lambda: f"Bearer {signed(exp=None)}",
+    "missing sid": lambda: f"Bearer {signed(sid=None)}",
+    "unknown sid": lambda: f"Bearer {signed(sid='01NOSUCHSESSION')}",
+    "another user's sid": lambda: f"Bearer {signed(sub='01OTHER')}",
     "unknown role": lambda: f"Bearer {signed(role='superuser')}",
     "two tokens": lambda: f"Bearer {token_for('01USER')} {token_for('01USER')}",
     "100 KB header": lambda: "Bearer " + "a" * 100 * 1024,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.store import schema
+from chalicelib.store import keys, schema
 from infra import iam
 from infra.stage import DEPLOYED_STAGES, ROOT, Stage, load_stage
 
@@ -94,8 +94,46 @@ def test_dynamodb_statements_name_only_the_stage_table_and_its_indexes(stage: St
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
-def test_authorizer_policy_has_no_dynamodb_access(stage: Stage) -> None:
-    assert iam.actions(_authorizer_policy(stage), "dynamodb") == set()
+def test_authorizer_policy_grants_exactly_the_dynamodb_actions_its_code_calls(stage: Stage) -> None:
+    # Given the actions reachable from the authorizer's module, read from its source
+    needed = iam.required_authorizer_actions(ROOT)
+    # Then its policy grants those and nothing more: one GetItem (the session lookup)
+    assert iam.actions(_authorizer_policy(stage), "dynamodb") == needed == {"GetItem"}
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_authorizer_reads_only_session_items_of_the_stage_table(stage: Stage) -> None:
+    dynamo = [s for s in iam.statements(_authorizer_policy(stage)) if s["Action"][0].startswith("dynamodb:")]
+    assert len(dynamo) == 1
+    assert dynamo[0]["Resource"] == [_table_arn(stage)]  # the table, never an index
+    # dynamodb:LeadingKeys pins the partition key: a session's, never a user's (password hash)
+    leading = dynamo[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert leading == [keys.user_sessions_partition("*")]
+    assert not keys.user_key("x")["pk"].startswith(keys.SESSION_PREFIX)
+
+
+def test_authorizer_discovery_follows_imports_and_table_methods(tmp_path: Path) -> None:
+    # Given an authorizer module that imports a store module calling two Table methods
+    (tmp_path / "chalicelib" / "api").mkdir(parents=True)
+    (tmp_path / "chalicelib" / "store").mkdir()
+    (tmp_path / "chalicelib" / "store" / "table.py").write_text(
+        (ROOT / "chalicelib" / "store" / "table.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "chalicelib" / "api" / "auth.py").write_text(
+        "from chalicelib.store import lookup\n", encoding="utf-8"
+    )
+    (tmp_path / "chalicelib" / "store" / "lookup.py").write_text(
+        "def f(table):\n    table.get({})\n    table.update({})\n", encoding="utf-8"
+    )
+    (tmp_path / "chalicelib" / "store" / "unused.py").write_text("def g(table):\n    table.query()\n")
+    # Then the actions found are those two, and not the unimported module's Query
+    assert iam.required_authorizer_actions(tmp_path) == {"GetItem", "UpdateItem"}
+
+
+def test_table_methods_map_to_the_operations_they_call() -> None:
+    methods = iam.table_method_operations(ROOT)
+    assert methods["get"] == {"GetItem"}
+    assert methods["transact_write"] == {"TransactWriteItems"}
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)

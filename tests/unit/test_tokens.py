@@ -33,6 +33,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "iss": SETTINGS.jwt_issuer,
         "aud": SETTINGS.jwt_audience,
         "jti": "abc123",
+        "sid": "01SESSION",
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -47,18 +48,26 @@ def b64(data: dict[str, Any]) -> str:
 
 
 def test_issued_token_carries_the_contract_claims_and_a_kid() -> None:
-    token, expires_in = issue_token("01USER", "admin", RING, SETTINGS)
+    token, expires_in = issue_token("01USER", "admin", RING, SETTINGS, session_id="01SESSION")
     header = jwt.get_unverified_header(token)
     payload = jwt.decode(token, options={"verify_signature": False})
     assert header == {"alg": "HS256", "typ": "JWT", "kid": RING.current.kid}
-    assert set(payload) >= {"sub", "role", "iat", "exp", "iss", "aud", "jti"}
+    assert set(payload) >= {"sub", "role", "sid", "iat", "exp", "iss", "aud", "jti"}
     assert payload["exp"] - payload["iat"] == expires_in == 900
-    assert (payload["sub"], payload["role"]) == ("01USER", "admin")
+    assert (payload["sub"], payload["role"], payload["sid"]) == ("01USER", "admin", "01SESSION")
+
+
+@pytest.mark.parametrize(("configured", "issued"), [("3600", 900), ("901", 900), ("900", 900), ("60", 60)])
+def test_access_tokens_live_at_most_15_minutes_whatever_the_setting(configured: str, issued: int) -> None:
+    settings = load_settings({"STAGE": "test", "JWT_SECRET": CURRENT, "TOKEN_TTL_SECONDS": configured})
+    token, expires_in = issue_token("01USER", "user", RING, settings, session_id="01SESSION")
+    payload = jwt.decode(token, options={"verify_signature": False})
+    assert expires_in == payload["exp"] - payload["iat"] == issued
 
 
 def test_every_token_has_its_own_jti() -> None:
-    first, _ = issue_token("u", "user", RING, SETTINGS)
-    second, _ = issue_token("u", "user", RING, SETTINGS)
+    first, _ = issue_token("u", "user", RING, SETTINGS, session_id="01SESSION")
+    second, _ = issue_token("u", "user", RING, SETTINGS, session_id="01SESSION")
     assert (
         jwt.decode(first, options={"verify_signature": False})["jti"]
         != jwt.decode(second, options={"verify_signature": False})["jti"]
@@ -66,17 +75,17 @@ def test_every_token_has_its_own_jti() -> None:
 
 
 def test_a_fresh_token_verifies_to_its_claims() -> None:
-    token, _ = issue_token("01USER", "admin", RING, SETTINGS)
+    token, _ = issue_token("01USER", "admin", RING, SETTINGS, session_id="01SESSION")
     verified = verify_token(token, RING, SETTINGS)
-    assert (verified.user_id, verified.role) == ("01USER", "admin")
+    assert (verified.user_id, verified.role, verified.session_id) == ("01USER", "admin", "01SESSION")
 
 
 def test_rotation_previous_key_verifies_retired_key_does_not() -> None:
     before = KeyRing(current=make_key(OLD))
-    old_token, _ = issue_token("u1", "user", before, SETTINGS)
+    old_token, _ = issue_token("u1", "user", before, SETTINGS, session_id="01SESSION")
     rotated = KeyRing(current=make_key(CURRENT), previous=(make_key(OLD),))
     assert verify_token(old_token, rotated, SETTINGS).user_id == "u1"
-    new_token, _ = issue_token("u2", "user", rotated, SETTINGS)
+    new_token, _ = issue_token("u2", "user", rotated, SETTINGS, session_id="01SESSION")
     assert jwt.get_unverified_header(new_token)["kid"] == make_key(CURRENT).kid
     retired = KeyRing(current=make_key(NEW), previous=(make_key(CURRENT),))
     assert verify_token(new_token, retired, SETTINGS).user_id == "u2"
@@ -140,6 +149,11 @@ BAD_TOKENS: dict[str, Any] = {
     "empty sub": lambda: sign(claims(sub="")),
     "numeric sub": lambda: sign(claims(sub=42)),
     "string exp": lambda: sign(claims(exp="tomorrow")),
+    "missing sid": lambda: sign(claims(sid=None)),
+    "empty sid": lambda: sign(claims(sid="")),
+    "numeric sid": lambda: sign(claims(sid=7)),
+    "over-long sid": lambda: sign(claims(sid="s" * 65)),
+    "over-long sub": lambda: sign(claims(sub="u" * 65)),
     "oversized": lambda: sign(claims(pad="x" * 100_000)),
 }
 

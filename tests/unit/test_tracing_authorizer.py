@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from chalice.app import AuthRequest
 
 from chalicelib.api.auth import authorize
 from chalicelib.api.middleware import traced_authorizer
 from tests.helpers import token_for
 
+pytestmark = pytest.mark.usefixtures("table")  # a token's session lives in the table
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc/api/GET/users/me"
 
 

@@ -1,0 +1,36 @@
+"""Session models: RefreshRequest (the body of POST /auth/refresh) and SessionItem (stored)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.models.common import InputModel
+from chalicelib.models.users import Role
+
+
+class RefreshRequest(InputModel):
+    """Body of POST /auth/refresh. Any string is accepted here: one that is not a refresh
+    token the service issued is a 401 like any other bad credential, never a 400."""
+
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class SessionItem(BaseModel):
+    """A session as stored: who, with which role, until when, and the digests of its
+    current and spent refresh tokens (never a token itself)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    user_id: str
+    session_id: str
+    role: Role
+    current_digest: str = Field(repr=False)
+    spent_digests: frozenset[str] = Field(default=frozenset(), repr=False)
+    created_at: int  # epoch seconds
+    expires_at: int  # epoch seconds; also the table's TTL attribute
+
+    def remaining(self, now: int) -> int:
+        """Seconds until the session ends (0 once it has)."""
+        return max(0, self.expires_at - now)

@@ -1,0 +1,147 @@
+"""Session use cases: start (at login), refresh (rotate), logout, logout-all, end all.
+
+A session is one item; its refresh token is spent by the rotation that replaces it.
+Presenting a spent token again is taken as theft (one of two parties holds a copy) and
+ends the session for both. Failed refreshes are throttled per session with the login
+lockout's counter, so guessing cannot go on, and only a holder of the session's id can
+trip it (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from chalicelib.clock import new_id
+from chalicelib.config import Settings
+from chalicelib.errors import InvalidCredentialsError, RateLimitedError, UnauthorizedError
+from chalicelib.models.sessions import RefreshRequest, SessionItem
+from chalicelib.models.users import TokenPublic, UserItem
+from chalicelib.observability import business_event
+from chalicelib.security.keys import KeyRing
+from chalicelib.security.refresh import RefreshToken, new_refresh_token, parse_refresh_token
+from chalicelib.security.tokens import issue_token
+from chalicelib.services.caller import Caller
+from chalicelib.store import keys, login_attempts
+from chalicelib.store import sessions as store
+from chalicelib.store import users as user_store
+from chalicelib.store.table import Table
+
+if TYPE_CHECKING:
+    from chalicelib.services.auth import LockoutPolicy
+
+
+class InvalidRefreshTokenError(UnauthorizedError):
+    message = "Invalid or expired refresh token"
+
+
+def _tokens(
+    session: SessionItem, refresh_token: str, keyring: KeyRing, settings: Settings, now: int
+) -> TokenPublic:
+    access, expires_in = issue_token(
+        session.user_id, session.role, keyring, settings, now, session_id=session.session_id
+    )
+    # An access token never outlives its session.
+    return TokenPublic(
+        access_token=access,
+        expires_in=min(expires_in, session.remaining(now)),
+        refresh_token=refresh_token,
+        refresh_expires_in=session.remaining(now),
+    )
+
+
+def start_session(
+    table: Table, user: UserItem, keyring: KeyRing, settings: Settings, now: int
+) -> TokenPublic:
+    """A new session for a user whose password was just checked; InvalidCredentialsError
+    if the user was deleted or changed meanwhile."""
+    session_id = new_id()
+    refresh_token, digest = new_refresh_token(user.id, session_id)
+    session = SessionItem(
+        user_id=user.id,
+        session_id=session_id,
+        role=user.role,
+        current_digest=digest,
+        created_at=now,
+        expires_at=now + settings.refresh_ttl_seconds,
+    )
+    try:
+        store.start(table, session, user)
+    except store.StaleUserError as exc:
+        raise InvalidCredentialsError() from exc
+    business_event("session_started")
+    return _tokens(session, refresh_token, keyring, settings, now)
+
+
+def _check_throttle(table: Table, subject: str, now: int, policy: LockoutPolicy) -> bool:
+    """True if failures are being counted (a success clears them); RateLimitedError when over."""
+    attempts = login_attempts.current(table, subject, now, policy.window_seconds)
+    if attempts is None:
+        return False
+    if attempts.count >= policy.max_failures:
+        raise RateLimitedError(retry_after=max(1, attempts.window_start + policy.window_seconds - now))
+    return True
+
+
+def refresh(
+    table: Table,
+    body: RefreshRequest,
+    keyring: KeyRing,
+    settings: Settings,
+    policy: LockoutPolicy,
+    now: int | None = None,
+) -> TokenPublic:
+    """Rotate the presented refresh token: new tokens in the same session, or 401/429."""
+    moment = int(time.time()) if now is None else now
+    presented = parse_refresh_token(body.refresh_token)
+    if presented is None:  # not one of ours: no session to count it against, nothing to read
+        raise InvalidRefreshTokenError()
+    subject = keys.refresh_attempts_subject(presented.user_id, presented.session_id)
+    counting = _check_throttle(table, subject, moment, policy)
+    try:
+        result = _rotate(table, presented, keyring, settings, moment)
+    except InvalidRefreshTokenError:
+        login_attempts.record_failure(table, subject, moment, policy.window_seconds)
+        business_event("refresh_failed")
+        raise
+    if counting:
+        login_attempts.clear(table, subject)
+    return result
+
+
+def _rotate(
+    table: Table, presented: RefreshToken, keyring: KeyRing, settings: Settings, now: int
+) -> TokenPublic:
+    user = user_store.get(table, presented.user_id)
+    if user is None:
+        raise InvalidRefreshTokenError()
+    replacement, digest = new_refresh_token(presented.user_id, presented.session_id)
+    try:
+        session = store.rotate(table, user.id, presented.session_id, presented.digest, digest, user.role, now)
+    except store.RotationRefusedError as refused:
+        if refused.session is not None and presented.digest in refused.session.spent_digests:
+            # A spent token came back: whoever holds it, the session is no longer trusted.
+            store.end(table, user.id, presented.session_id)
+            business_event("refresh_reuse_detected")
+        raise InvalidRefreshTokenError() from refused
+    business_event("session_refreshed")
+    return _tokens(session, replacement, keyring, settings, now)
+
+
+def logout(table: Table, caller: Caller) -> None:
+    """End the caller's own session."""
+    if caller.session_id is not None:
+        store.end(table, caller.user_id, caller.session_id)
+    business_event("logout")
+
+
+def logout_all(table: Table, caller: Caller) -> None:
+    """End every session of the caller."""
+    end_all_sessions(table, caller.user_id)
+
+
+def end_all_sessions(table: Table, user_id: str) -> int:
+    """End every session of a user (deleted, new password, new role); how many ended."""
+    ended = store.end_all(table, user_id)
+    business_event("sessions_ended")
+    return ended
