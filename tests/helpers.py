@@ -53,9 +53,10 @@ def as_caller(user_id: str, role: Role = "user", table: Table | None = None) -> 
     return Caller(user_id=user_id, role=role)
 
 
-def token_for(user_id: str, role: Role = "user") -> str:
-    """A valid access token of a new session of `user_id` (made if need be) in the current table."""
-    table = deps.get_table()
+def token_for(user_id: str, role: Role = "user", table: Table | None = None) -> str:
+    """A valid access token of a new session of `user_id` (made if need be) in the table
+    (by default the current one)."""
+    table = table or deps.get_table()
     user = ensure_user(user_id, role, table)
     tokens = sessions.start_session(table, user, get_keyring(), get_settings(), int(time.time()))
     return tokens.access_token

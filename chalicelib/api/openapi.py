@@ -19,6 +19,7 @@ from chalicelib.config import get_settings
 from chalicelib.models.common import ErrorBody, Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderPublic
 from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
+from chalicelib.models.sessions import RefreshRequest
 from chalicelib.models.users import TokenPublic, TokenRequest, UserCreate, UserPublic, UserUpdate
 
 bp = ApiBlueprint(__name__)
@@ -59,7 +60,7 @@ _ERRORS = {
     412: "If-Match does not match the current version",
     413: "Body over 64 KiB",
     415: "Body is not application/json",
-    429: "Too many failed logins (Retry-After)",
+    429: "Too many failed logins or refreshes (Retry-After)",
     503: "Database unavailable (Retry-After)",
 }
 
@@ -71,11 +72,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "post",
         "/auth/token",
-        "Get an access token",
+        "Start a session: an access token (≤ 15 min) and a refresh token",
         body=TokenRequest,
         response=TokenPublic,
         errors=(400, 401, 429),
     ),
+    Operation(
+        "post",
+        "/auth/refresh",
+        "Spend a refresh token for new tokens in the same session (a spent one ends it)",
+        body=RefreshRequest,
+        response=TokenPublic,
+        errors=(400, 401, 429),
+    ),
+    Operation("post", "/auth/logout", "End the caller's session", 204, auth=True),
+    Operation("post", "/auth/logout-all", "End every session of the caller", 204, auth=True),
     Operation("get", "/users/me", "The caller", response=UserPublic, auth=True),
     Operation(
         "get",

@@ -122,6 +122,9 @@ def test_api_routes_use_the_jwt_authorizer_and_gateway_responses_are_in_the_defi
 ) -> None:
     definition = _resources(packages["prod"])[template.REST_API]["Properties"]["DefinitionBody"]
     assert "jwt_auth" in definition["securityDefinitions"]
+    # API Gateway caches each decision 60 s: the longest an ended session's token still passes
+    authorizer = definition["securityDefinitions"]["jwt_auth"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["authorizerResultTtlInSeconds"] == 60
     assert "/health" in definition["paths"]
     assert "ACCESS_DENIED" in definition["x-amazon-apigateway-gateway-responses"]
 

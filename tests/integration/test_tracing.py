@@ -95,7 +95,7 @@ def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dic
     steps = [
         {"op": "http", "path": "/health", "principal": "user-42", "request_id": "req-health-1"},
         {"op": "http", "path": "/ready", "request_id": "req-ready-1"},
-        {"op": "authorizer", "token": f"Bearer {token_for('user-7')}"},
+        {"op": "authorizer", "token": f"Bearer {token_for('user-7', table=trace_table)}"},
         {"op": "authorizer", "token": "Bearer not-a-token"},
         {
             "op": "http",

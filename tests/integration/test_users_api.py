@@ -119,11 +119,11 @@ def test_login_returns_a_bearer_token_with_the_contract_claims(client: Client) -
     assert response.status_code == 200
     body = json_body(response)
     assert body["token_type"] == "Bearer"
-    assert body["expires_in"] == get_settings().token_ttl_seconds
+    assert body["expires_in"] == min(get_settings().token_ttl_seconds, 900)
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["sub"] == user["id"]
     assert claims["role"] == "user"
-    assert {"iat", "exp", "iss", "aud", "jti"} <= set(claims)
+    assert {"iat", "exp", "iss", "aud", "jti", "sid"} <= set(claims)
 
 
 def test_unknown_email_and_wrong_password_get_the_same_401_body(client: Client) -> None:
@@ -196,9 +196,17 @@ def test_me_without_valid_credentials_is_refused_before_the_route(
     assert response.status_code in {401, 403}  # the local gateway answers a denial with 403
 
 
-def test_me_after_the_account_was_deleted_is_401(client: Client) -> None:
+def test_me_after_the_account_was_deleted_is_refused(client: Client) -> None:
     user, headers = user_with_token(client, "ada@example.com")
     assert client.http.delete(f"/users/{user['id']}", headers=headers).status_code == 204
+    response = client.http.get("/users/me", headers=headers)
+    assert response.status_code == 403  # its sessions ended: the local gateway's denial (401 on AWS)
+
+
+def test_me_of_a_live_session_whose_user_item_is_gone_is_401(client: Client, table: Table) -> None:
+    # The window between a user's deletion and the end of its sessions: the route says 401
+    user, headers = user_with_token(client, "ada@example.com")
+    table.delete(keys.user_key(user["id"]))
     response = client.http.get("/users/me", headers=headers)
     assert response.status_code == 401
     assert json_body(response)["code"] == "unauthorized"
