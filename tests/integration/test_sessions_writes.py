@@ -1,0 +1,187 @@
+"""Writes are tied to a live caller: a product or order can never be created for a user
+who no longer exists, nor (with a session) by a session that has ended. And the
+authorizer fails closed and makes exactly the DynamoDB calls its IAM policy allows."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+from chalice.app import AuthRequest
+from chalice.test import Client
+
+from chalicelib.api import deps
+from chalicelib.api.auth import authorize
+from chalicelib.config import get_settings
+from chalicelib.errors import InvalidCredentialsError, SessionEndedError
+from chalicelib.models.orders import OrderCreate
+from chalicelib.models.products import ProductCreate
+from chalicelib.security.keys import get_keyring
+from chalicelib.services import orders as order_service
+from chalicelib.services import products as product_service
+from chalicelib.services import sessions as session_service
+from chalicelib.services.caller import Caller
+from chalicelib.store import keys
+from chalicelib.store import sessions as session_store
+from chalicelib.store import users as user_store
+from chalicelib.store.table import Table
+from infra import iam
+from tests.helpers import as_caller, bearer, ensure_user, json_body, token_for
+
+ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/users/me"
+
+
+def new_session(table: Table, user_id: str) -> Caller:
+    user = ensure_user(user_id, table=table)
+    tokens = session_service.start_session(table, user, get_keyring(), get_settings(), int(time.time()))
+    return Caller(user_id=user_id, role="user", session_id=tokens.refresh_token.split(".")[1])
+
+
+def owned_products(table: Table, owner: str) -> list[dict[str, Any]]:
+    response = table.query(
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :p",
+        ExpressionAttributeValues={":p": {"S": keys.owner_partition(owner)}},
+    )
+    return list(response["Items"])
+
+
+def orders_of(table: Table, user_id: str) -> list[dict[str, Any]]:
+    response = table.query(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": keys.user_orders_partition(user_id)}},
+    )
+    return list(response["Items"])
+
+
+def test_a_product_is_not_created_by_an_ended_session(table: Table) -> None:
+    caller = new_session(table, "seller")
+    session_service.logout(table, caller)
+    with pytest.raises(SessionEndedError):
+        product_service.create_product(table, caller, ProductCreate(name="Late", price=Decimal(1)))
+    assert owned_products(table, "seller") == []
+
+
+def test_a_product_is_not_created_for_a_user_who_no_longer_exists(table: Table) -> None:
+    caller = as_caller("ghost", table=table)
+    user = user_store.get(table, "ghost")
+    assert user is not None
+    user_store.delete(table, user)
+    with pytest.raises(SessionEndedError):
+        product_service.create_product(table, caller, ProductCreate(name="Late", price=Decimal(1)))
+    assert owned_products(table, "ghost") == []
+
+
+def test_an_order_is_not_placed_by_an_ended_session_and_takes_no_stock(table: Table) -> None:
+    product = product_service.create_product(
+        table, as_caller("seller", table=table), ProductCreate(name="Mug", price=Decimal(5), stock=3)
+    )
+    buyer = new_session(table, "buyer")
+    session_service.logout_all(table, buyer)
+    body = OrderCreate.model_validate({"items": [{"product_id": product.id, "quantity": 1}]})
+    with pytest.raises(SessionEndedError):
+        order_service.place_order(table, buyer, body, key="k-1")
+    assert orders_of(table, "buyer") == []
+    assert product_service.get_product(table, product.id).stock == 3
+    assert table.get(keys.idempotency_key("buyer", "k-1")) is None
+
+
+def test_a_login_whose_user_changed_meanwhile_starts_no_session(table: Table) -> None:
+    # Given the user as it was when the password was checked
+    before = ensure_user("ada", table=table)
+    # When the password changes before the session is written
+    user_store.update(
+        table, "ada", user_store.UserChanges(password_hash="new-hash"), "2026-01-01T00:00:00.000Z"
+    )
+    # Then the session is refused, and none exists
+    with pytest.raises(InvalidCredentialsError):
+        session_service.start_session(table, before, get_keyring(), get_settings(), int(time.time()))
+    assert session_store.end_all(table, "ada") == 0
+
+
+def test_nothing_is_created_for_a_user_after_its_deletion_was_acknowledged(
+    client: Client, table: Table
+) -> None:
+    # Given a user with stock to buy and many writes about to be in flight
+    product = product_service.create_product(
+        table, as_caller("seller", table=table), ProductCreate(name="Mug", price=Decimal(5), stock=1000)
+    )
+    headers = bearer("victim")
+    order = json.dumps({"items": [{"product_id": product.id, "quantity": 1}]})
+    acknowledged: dict[str, float] = {}
+    answers: list[tuple[str, int, float, str | None]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(9)
+
+    def write(i: int) -> None:
+        start.wait()
+        for _ in range(4):
+            path, body = ("/products", '{"name": "p", "price": 1}') if i % 2 else ("/orders", order)
+            response = client.http.post(path, headers=headers, body=body)
+            created = json_body(response)["id"] if response.status_code == 201 else None
+            with lock:
+                answers.append((path, response.status_code, time.monotonic(), created))
+
+    def delete() -> None:
+        start.wait()
+        time.sleep(0.05)  # let some writes land first
+        response = client.http.delete("/users/victim", headers=bearer("boss", "admin"))
+        assert response.status_code == 204
+        acknowledged["at"] = time.monotonic()
+        # What exists for the user at the moment the delete was acknowledged
+        acknowledged["products"] = len(owned_products(table, "victim"))
+        acknowledged["orders"] = len(orders_of(table, "victim"))
+
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        futures = [pool.submit(write, i) for i in range(8)] + [pool.submit(delete)]
+        for future in futures:
+            future.result()
+
+    # Then nothing new appeared after the acknowledgement...
+    assert len(owned_products(table, "victim")) == acknowledged["products"]
+    assert len(orders_of(table, "victim")) == acknowledged["orders"]
+    # ...every 201 answered exists, and every refusal was a denial or a 401, never a 5xx
+    created_products = {c for p, s, _, c in answers if s == 201 and p == "/products"}
+    created_orders = {c for p, s, _, c in answers if s == 201 and p == "/orders"}
+    assert created_products == {item["id"]["S"] for item in owned_products(table, "victim")}
+    assert created_orders == {item["id"]["S"] for item in orders_of(table, "victim")}
+    assert {s for _, s, _, _ in answers} <= {201, 401, 403}
+    # ...and every write answered after the acknowledgement was refused
+    assert all(s != 201 for _, s, at, _ in answers if at > acknowledged["at"])
+
+
+# --- the authorizer's own DynamoDB calls ------------------------------------------------
+
+
+def test_the_authorizer_denies_when_the_session_cannot_be_read(table: Table) -> None:
+    token = token_for("ada")
+    stubbed = deps.get_session_table()
+    with Stubber(stubbed.client) as stubber:
+        stubber.add_client_error("get_item", service_error_code="InternalServerError", http_status_code=500)
+        stubber.add_client_error("get_item", service_error_code="InternalServerError", http_status_code=500)
+        result = authorize(AuthRequest("TOKEN", f"Bearer {token}", ARN))
+    assert isinstance(result, dict)
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_the_authorizer_makes_only_the_calls_its_policy_derives(table: Table) -> None:
+    # Given every call the authorizer's client makes is recorded
+    seen: list[str] = []
+    client = deps.get_session_table().client
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: seen.append(model.name))
+    # When it decides on a live session, an ended one and garbage
+    live = token_for("ada")
+    ended = token_for("bob")
+    session_store.end_all(table, "bob")
+    for token in (live, ended, "garbage"):
+        authorize(AuthRequest("TOKEN", f"Bearer {token}", ARN))
+    # Then it made one GetItem per decision on a signed token, and nothing iam.py did not derive
+    assert seen == ["GetItem", "GetItem"]
+    assert set(seen) <= iam.required_authorizer_actions()
