@@ -73,7 +73,9 @@ def main() -> int:
         table = deps.get_session_table()
         now = int(time.time())
         rows = [
-            _summary("JWT verification only", _time(lambda: verify_token(token, get_keyring(), get_settings()))),
+            _summary(
+                "JWT verification only", _time(lambda: verify_token(token, get_keyring(), get_settings()))
+            ),
             _summary(
                 "session GetItem only (consistent)",
                 _time(lambda: session_status.live_role(table, claims.user_id, claims.session_id, now)),
