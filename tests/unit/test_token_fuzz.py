@@ -116,7 +116,8 @@ def test_validly_signed_tokens_with_arbitrary_claims_verify_or_are_refused(
     claims = verify_or_refuse(token)
     if claims is not None:  # what got through is exactly what a valid token says
         assert claims.role in {"user", "admin"}
-        assert isinstance(claims.user_id, str) and claims.user_id
+        assert isinstance(claims.user_id, str)
+        assert claims.user_id
 
 
 @given(raw=st.binary(max_size=300) | any_text)
