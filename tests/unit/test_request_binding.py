@@ -35,7 +35,7 @@ def make_app() -> tuple[Chalice, threading.Event, threading.Event]:
 def test_a_view_reads_its_own_request_while_another_is_served() -> None:
     app, entered, release = make_app()
     results: dict[str, object] = {}
-    with Client(app) as client:
+    with Client(app, stage_name="test") as client:  # "dev" would cache dev settings (SSM key)
 
         def slow() -> None:
             response = client.http.post(
