@@ -103,6 +103,12 @@ class ServiceUnavailableError(StorefrontError):
         self.retry_after = retry_after
 
 
+class InvalidRefreshTokenError(UnauthorizedError):
+    """Unknown, expired, ended, spent or malformed refresh token (deliberately one answer)."""
+
+    message = "Invalid or expired refresh token"
+
+
 class SessionEndedError(UnauthorizedError):
     """The caller's session has ended, or its user no longer exists."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.clock import new_id
 from chalicelib.config import Settings
-from chalicelib.errors import InvalidCredentialsError, RateLimitedError, UnauthorizedError
+from chalicelib.errors import InvalidCredentialsError, InvalidRefreshTokenError, RateLimitedError
 from chalicelib.models.sessions import RefreshRequest, SessionItem
 from chalicelib.models.users import TokenPublic, UserItem
 from chalicelib.observability import business_event
@@ -29,10 +29,6 @@ from chalicelib.store.table import Table
 
 if TYPE_CHECKING:
     from chalicelib.services.auth import LockoutPolicy
-
-
-class InvalidRefreshTokenError(UnauthorizedError):
-    message = "Invalid or expired refresh token"
 
 
 def _tokens(

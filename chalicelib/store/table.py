@@ -50,7 +50,7 @@ def create_client(
 ) -> DynamoDBClient:
     """A DynamoDB client tuned for Lambda behind API Gateway's 29 s limit: a few fast
     retries (standard mode, jittered backoff) rather than one long wait."""
-    import boto3  # deferred: /health and the authorizer never pay for it
+    import boto3  # deferred: /health never pays for it
     from botocore.config import Config
 
     config = Config(

@@ -94,6 +94,7 @@ def test_authorizer_handler_string_is_the_chalice_authorizer(handler_string: str
 
 
 @pytest.mark.parametrize("handler_string", _authorizer_handlers())
+@pytest.mark.usefixtures("table")  # the token's session lives in the table
 def test_authorizer_as_lambda_invokes_it_allows_a_valid_token_and_denies_a_bad_one(
     handler_string: str,
 ) -> None:
