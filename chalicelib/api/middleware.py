@@ -141,13 +141,11 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
 
 def traced_authorizer(
     authorize: Callable[[AuthRequest], AuthResponse | dict[str, Any]],
-    name: str | None = None,
 ) -> Callable[[AuthRequest], AuthResponse | dict[str, Any]]:
     """Wrap the authorizer: a trace subsegment and one log line per decision (never the token).
 
-    chalice names the deployed Lambda handler after the decorated function's __name__;
-    pass `name` = the module attribute the authorizer is bound to, so that the handler
-    string resolves to the ChaliceAuthorizer and not to the bare function.
+    The wrapper is called by the `jwt_auth` function api/auth.py registers (chalice names
+    the deployed handler after the registered function, so a wrapper cannot be registered).
     """
 
     @functools.wraps(authorize)
@@ -172,6 +170,4 @@ def traced_authorizer(
         )
         return result
 
-    if name:
-        traced.__name__ = traced.__qualname__ = name
     return traced

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from chalice.app import Request, Response
+from chalice.app import Response
 
-from chalicelib.api.auth import jwt_auth, principal
+from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import (
     ApiBlueprint,
@@ -83,12 +83,6 @@ def _bad_if_match() -> ValidationFailedError:
     return ValidationFailedError([detail])
 
 
-def _guard(request: Request) -> service.WriteGuard:
-    caller = principal(request)
-    versions = parse_if_match(request.headers.get("if-match"))
-    return service.WriteGuard(caller_id=caller.user_id, is_admin=caller.is_admin, versions=versions)
-
-
 def _with_etag(product: ProductPublic, status: int = 200) -> Response:
     return json_response(product, status, {"ETag": etag(product.version)})
 
@@ -104,9 +98,9 @@ def list_products() -> Response:
 def create_product() -> Response:
     """Create a product owned by the caller."""
     request = bp.current_request
-    owner = principal(request)
+    who = caller(request)
     body = parse_body(request, ProductCreate)
-    product = service.create_product(get_table(), owner.user_id, body)
+    product = service.create_product(get_table(), who, body)
     return created(product, f"/products/{product.id}", {"ETag": etag(product.version)})
 
 
@@ -120,15 +114,16 @@ def get_product(product_id: str) -> Response:
 def update_product(product_id: str) -> Response:
     """Partial update by the owner or an admin; If-Match makes it conditional."""
     request = bp.current_request
-    guard = _guard(request)
+    who, if_match = caller(request), parse_if_match(request.headers.get("if-match"))
     body = parse_body(request, ProductUpdate)
-    product = service.update_product(get_table(), path_id(product_id, "product_id"), body, guard)
+    product = service.update_product(get_table(), who, path_id(product_id, "product_id"), body, if_match)
     return _with_etag(product)
 
 
 @bp.route("/products/{product_id}", methods=["DELETE"], authorizer=jwt_auth)
 def delete_product(product_id: str) -> Response:
     """Delete by the owner or an admin (If-Match honoured as for PATCH)."""
-    guard = _guard(bp.current_request)
-    service.delete_product(get_table(), path_id(product_id, "product_id"), guard)
+    request = bp.current_request
+    who, if_match = caller(request), parse_if_match(request.headers.get("if-match"))
+    service.delete_product(get_table(), who, path_id(product_id, "product_id"), if_match)
     return no_content()

@@ -35,6 +35,5 @@ def test_a_bad_token_is_logged_as_deny_without_a_user(log_stream: io.StringIO) -
     assert "not-a-jwt" not in log_stream.getvalue()
 
 
-def test_the_wrapper_can_carry_the_name_chalice_deploys_it_under() -> None:
+def test_the_wrapper_keeps_the_wrapped_functions_name() -> None:
     assert traced_authorizer(authorize).__name__ == "authorize"
-    assert traced_authorizer(authorize, name="jwt_auth").__name__ == "jwt_auth"
