@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from chalicelib import __version__
 
-# Marked clearly: this key exists so that `make run` works out of the box. Any stage
-# other than `local` refuses to start with it (see Settings.validate()).
+# Marked clearly: this key exists so that `make run` works out of the box. Only the local
+# stages may sign with it: security/keys.py refuses it anywhere else.
 LOCAL_DEFAULT_JWT_SECRET = "local-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
 LOCAL_STAGES = frozenset({"local", "test"})
 # The embedded engine `make run` starts; only the local stage falls back to it.

@@ -61,11 +61,11 @@ def begin(state: RequestState) -> None:
 
 
 def current() -> RequestState:
-    """The state of the request being served (a placeholder outside any request)."""
+    """The state of the request being served; RuntimeError outside a request (inventing one
+    would hand out a request id that no log line or trace of a real request carries)."""
     state = _current.get()
     if state is None:
-        state = RequestState(request_id=uuid.uuid4().hex)
-        _current.set(state)
+        raise RuntimeError("no request is being served")
     return state
 
 
