@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalice.app import Response
+from pydantic import BaseModel
 
 from chalicelib.api.deps import get_probe_table
 from chalicelib.api.http import ApiBlueprint, json_response
@@ -12,13 +13,23 @@ from chalicelib.services.health import check_dynamodb
 bp = ApiBlueprint(__name__)
 
 
-@bp.route("/health", methods=["GET"])
+class HealthPublic(BaseModel):
+    status: str
+    version: str
+
+
+class ReadyPublic(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@bp.operation("GET", "/health", "Liveness", response=HealthPublic)
 def health() -> Response:
     """Liveness: touches nothing."""
     return json_response({"status": "ok", "version": get_settings().app_version})
 
 
-@bp.route("/ready", methods=["GET"])
+@bp.operation("GET", "/ready", "Readiness (checks DynamoDB)", response=ReadyPublic, errors=(503,))
 def ready() -> Response:
     """Readiness: one DescribeTable with a short timeout."""
     result = check_dynamodb(get_probe_table())

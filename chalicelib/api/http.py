@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from chalice.app import Blueprint, ChaliceUnhandledError, Request, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
 from chalicelib.jsonio import dumps, loads
 
@@ -42,7 +43,46 @@ class ApiBlueprint(Blueprint):
         request = _request.get()
         return request if request is not None else super().current_request
 
+    def operation(
+        self,
+        method: str,
+        path: str,
+        summary: str,
+        ok: int = 200,
+        *,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        auth: Any = None,
+        errors: tuple[int, ...] = (),
+        headers: dict[str, str] | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare a route once (api/routes.py): Chalice registers it, OpenAPI documents it.
+
+        `auth` is the authorizer protecting the route (None: public).
+        """
+        routes.declare(
+            routes.Operation(
+                method=method.lower(),
+                path=path,
+                summary=summary,
+                ok=ok,
+                body=body,
+                query=query,
+                response=response,
+                auth=auth is not None,
+                errors=errors,
+                headers=headers or {},
+                authorizer=auth,
+            )
+        )
+        options: dict[str, Any] = {"methods": [method.upper()]}
+        if auth is not None:
+            options["authorizer"] = auth
+        return self.route(path, **options)
+
     def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+        """Chalice's route, with the view's exceptions surfaced to the middleware."""
         register = super().route(path, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:

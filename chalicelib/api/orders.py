@@ -11,8 +11,8 @@ from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import ApiBlueprint, created, json_response, parse_body, parse_query, path_id
 from chalicelib.errors import ValidationFailedError
-from chalicelib.models.common import PageQuery
-from chalicelib.models.orders import OrderCreate
+from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.orders import OrderCreate, OrderPublic
 from chalicelib.services import orders
 
 bp = ApiBlueprint(__name__)
@@ -32,7 +32,17 @@ def _idempotency_key(headers: Mapping[str, str]) -> str | None:
     return str(value)
 
 
-@bp.route("/orders", methods=["POST"], authorizer=jwt_auth)
+@bp.operation(
+    "POST",
+    "/orders",
+    "Place an order (one transaction)",
+    201,
+    body=OrderCreate,
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(400, 409),
+    headers={"Idempotency-Key": "Retry safely: same key and body within 24 h returns the first order"},
+)
 def place_order() -> Response:
     """Place an order: all lines reserved in one transaction, or nothing changes."""
     request = bp.current_request
@@ -43,7 +53,15 @@ def place_order() -> Response:
     return created(placed.order, f"/orders/{placed.order.id}", headers)
 
 
-@bp.route("/orders", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/orders",
+    "The caller's orders, newest first",
+    query=PageQuery,
+    response=Page[OrderPublic],
+    auth=jwt_auth,
+    errors=(400,),
+)
 def list_orders() -> Response:
     """The caller's orders, newest first."""
     request = bp.current_request
@@ -51,13 +69,27 @@ def list_orders() -> Response:
     return json_response(orders.list_orders(get_table(), who, parse_query(request, PageQuery)))
 
 
-@bp.route("/orders/{order_id}", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/orders/{order_id}",
+    "One order (owner or admin)",
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(403, 404),
+)
 def get_order(order_id: str) -> Response:
     """One order, to its owner or an admin."""
     return json_response(orders.get_order(get_table(), caller(bp.current_request), path_id(order_id)))
 
 
-@bp.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=jwt_auth)
+@bp.operation(
+    "POST",
+    "/orders/{order_id}/cancel",
+    "Cancel an order (stock comes back)",
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(403, 404),
+)
 def cancel_order(order_id: str) -> Response:
     """Cancel an order; its stock comes back in the same transaction."""
     return json_response(orders.cancel_order(get_table(), caller(bp.current_request), path_id(order_id)))

@@ -23,6 +23,7 @@ from chalicelib.api.http import (
     path_id,
 )
 from chalicelib.errors import ValidationFailedError
+from chalicelib.models.common import Page
 from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
 from chalicelib.services import products as service
 
@@ -87,14 +88,30 @@ def _with_etag(product: ProductPublic, status: int = 200) -> Response:
     return json_response(product, status, {"ETag": etag(product.version)})
 
 
-@bp.route("/products", methods=["GET"])
+@bp.operation(
+    "GET",
+    "/products",
+    "Products, newest first",
+    query=ProductListQuery,
+    response=Page[ProductPublic],
+    errors=(400,),
+)
 def list_products() -> Response:
     """A page of products, newest first; `?owner_id=` for one owner's."""
     query = parse_query(bp.current_request, ProductListQuery)
     return json_response(service.list_products(get_table(), query))
 
 
-@bp.route("/products", methods=["POST"], authorizer=jwt_auth)
+@bp.operation(
+    "POST",
+    "/products",
+    "Create a product (caller owns it)",
+    201,
+    body=ProductCreate,
+    response=ProductPublic,
+    auth=jwt_auth,
+    errors=(400,),
+)
 def create_product() -> Response:
     """Create a product owned by the caller."""
     request = bp.current_request
@@ -104,13 +121,22 @@ def create_product() -> Response:
     return created(product, f"/products/{product.id}", {"ETag": etag(product.version)})
 
 
-@bp.route("/products/{product_id}", methods=["GET"])
+@bp.operation("GET", "/products/{product_id}", "One product (ETag)", response=ProductPublic, errors=(404,))
 def get_product(product_id: str) -> Response:
     """One product, with its version as ETag."""
     return _with_etag(service.get_product(get_table(), path_id(product_id, "product_id")))
 
 
-@bp.route("/products/{product_id}", methods=["PATCH"], authorizer=jwt_auth)
+@bp.operation(
+    "PATCH",
+    "/products/{product_id}",
+    "Update a product (owner or admin; If-Match)",
+    body=ProductUpdate,
+    response=ProductPublic,
+    auth=jwt_auth,
+    errors=(400, 403, 404, 412),
+    headers={"If-Match": 'Apply only to this version, e.g. "3"'},
+)
 def update_product(product_id: str) -> Response:
     """Partial update by the owner or an admin; If-Match makes it conditional."""
     request = bp.current_request
@@ -120,7 +146,14 @@ def update_product(product_id: str) -> Response:
     return _with_etag(product)
 
 
-@bp.route("/products/{product_id}", methods=["DELETE"], authorizer=jwt_auth)
+@bp.operation(
+    "DELETE",
+    "/products/{product_id}",
+    "Delete a product (owner or admin)",
+    204,
+    auth=jwt_auth,
+    errors=(403, 404, 412),
+)
 def delete_product(product_id: str) -> Response:
     """Delete by the owner or an admin (If-Match honoured as for PATCH)."""
     request = bp.current_request

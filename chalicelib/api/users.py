@@ -17,8 +17,8 @@ from chalicelib.api.http import (
 )
 from chalicelib.config import get_settings
 from chalicelib.errors import UnauthorizedError, UserNotFoundError
-from chalicelib.models.common import PageQuery
-from chalicelib.models.users import TokenRequest, UserCreate, UserUpdate
+from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.users import TokenPublic, TokenRequest, UserCreate, UserPublic, UserUpdate
 from chalicelib.security.keys import get_keyring
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
@@ -26,7 +26,7 @@ from chalicelib.services import users as user_service
 bp = ApiBlueprint(__name__)
 
 
-@bp.route("/users", methods=["POST"])
+@bp.operation("POST", "/users", "Register", 201, body=UserCreate, response=UserPublic, errors=(400, 409))
 def register() -> Response:
     """Register a user (public)."""
     body = parse_body(bp.current_request, UserCreate)
@@ -34,7 +34,14 @@ def register() -> Response:
     return created(user, f"/users/{user.id}")
 
 
-@bp.route("/auth/token", methods=["POST"])
+@bp.operation(
+    "POST",
+    "/auth/token",
+    "Get an access token",
+    body=TokenRequest,
+    response=TokenPublic,
+    errors=(400, 401, 429),
+)
 def token() -> Response:
     """Exchange e-mail and password for an access token (public)."""
     body = parse_body(bp.current_request, TokenRequest)
@@ -42,7 +49,7 @@ def token() -> Response:
     return json_response(auth_service.login(get_table(), body, get_hasher(), issuer))
 
 
-@bp.route("/users/me", methods=["GET"], authorizer=jwt_auth)
+@bp.operation("GET", "/users/me", "The caller", response=UserPublic, auth=jwt_auth)
 def me() -> Response:
     """The caller. A valid token whose user was deleted no longer identifies anyone: 401."""
     try:
@@ -51,7 +58,15 @@ def me() -> Response:
         raise UnauthorizedError("The account for this token no longer exists") from exc
 
 
-@bp.route("/users", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/users",
+    "All users (admin)",
+    query=PageQuery,
+    response=Page[UserPublic],
+    auth=jwt_auth,
+    errors=(400, 403),
+)
 def list_users() -> Response:
     """Every user, newest first (admin)."""
     request = bp.current_request
@@ -59,7 +74,14 @@ def list_users() -> Response:
     return json_response(page)
 
 
-@bp.route("/users/{user_id}", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/users/{user_id}",
+    "One user (self or admin)",
+    response=UserPublic,
+    auth=jwt_auth,
+    errors=(403, 404),
+)
 def get_user(user_id: str) -> Response:
     """One user (self or admin)."""
     return json_response(
@@ -67,7 +89,15 @@ def get_user(user_id: str) -> Response:
     )
 
 
-@bp.route("/users/{user_id}", methods=["PATCH"], authorizer=jwt_auth)
+@bp.operation(
+    "PATCH",
+    "/users/{user_id}",
+    "Update a user (self or admin)",
+    body=UserUpdate,
+    response=UserPublic,
+    auth=jwt_auth,
+    errors=(400, 403, 404),
+)
 def update_user(user_id: str) -> Response:
     """Change name or password (self or admin); only an admin may change a role."""
     request = bp.current_request
@@ -81,7 +111,9 @@ def update_user(user_id: str) -> Response:
     return json_response(user)
 
 
-@bp.route("/users/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
+@bp.operation(
+    "DELETE", "/users/{user_id}", "Delete a user (self or admin)", 204, auth=jwt_auth, errors=(403, 404)
+)
 def delete_user(user_id: str) -> Response:
     """Delete a user and free the e-mail address (self or admin)."""
     user_service.delete_user(get_table(), caller(bp.current_request), path_id(user_id, "user_id"))
