@@ -96,12 +96,19 @@ def _report(observer: observability.Observer, state: context.RequestState, statu
     try:
         events = observability.take_business_events()
         duration = state.elapsed_ms()
-        level = logging.ERROR if status >= 500 else logging.INFO
+        level = _access_level(status)
         observer.log(level, observability.ACCESS_MESSAGE, **access_fields(state, status, duration, events))
         observer.count_request(f"{state.method} {state.route or '-'}", status, duration)
         observer.count_events(events)
     except Exception:  # observability is best effort; the response is already made
         logging.getLogger(__name__).debug("observability failed", exc_info=True)
+
+
+def _access_level(status: int) -> int:
+    """ERROR for a bug (500), WARNING for an outage (503, with its cause), else INFO."""
+    if status == 503:
+        return logging.WARNING
+    return logging.ERROR if status >= 500 else logging.INFO
 
 
 def access_fields(
@@ -116,6 +123,7 @@ def access_fields(
         "user_id": state.user_id,
         "cold_start": state.cold_start,
         "error_code": state.error_code,
+        "error_cause": state.error_cause,
         "events": events or None,
     }
 

@@ -30,6 +30,10 @@ from chalicelib.services import products as service
 bp = ApiBlueprint(__name__)
 
 MAX_IF_MATCH_TAGS = 50
+# A version is a DynamoDB Number (38 significant digits) that starts at 1 and grows by one
+# per write: 18 digits will never run out, and a longer tag cannot name a version. Without
+# this cap, 39 digits failed in the number serialiser (decimal.Inexact) and 4,301 in int().
+MAX_VERSION_DIGITS = 18
 # RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 
@@ -57,9 +61,16 @@ def parse_if_match(header: str | None) -> frozenset[int] | None:
         if match is None:
             raise _bad_if_match()
         weak, opaque = match.groups()
-        if not weak and opaque.isascii() and opaque.isdigit() and opaque == str(int(opaque)):
+        if not weak and _is_version(opaque):
             versions.add(int(opaque))
     return frozenset(versions)
+
+
+def _is_version(opaque: str) -> bool:
+    """True for the canonical decimal text of a version we could have issued ("3", not "03")."""
+    if not (0 < len(opaque) <= MAX_VERSION_DIGITS and opaque.isascii() and opaque.isdigit()):
+        return False
+    return opaque == str(int(opaque))
 
 
 def _split_list(header: str) -> list[str]:

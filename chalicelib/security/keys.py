@@ -39,8 +39,17 @@ class KeyRing:
     def verifying(self) -> tuple[SigningKey, ...]:
         return (self.current, *self.previous)
 
-    def find(self, kid: str) -> SigningKey | None:
-        return next((k for k in self.verifying() if hmac.compare_digest(k.kid, kid)), None)
+    def find(self, kid: object) -> SigningKey | None:
+        """The key named `kid`, compared in constant time; None for anything else.
+
+        A token's header is attacker-controlled: `kid` may be any JSON value, and a string
+        may hold non-ASCII text or lone surrogates, which `hmac.compare_digest` refuses
+        for str. Compare UTF-8 bytes instead, so no header can raise here.
+        """
+        if not isinstance(kid, str):
+            return None
+        wanted = kid.encode("utf-8", "surrogatepass")
+        return next((k for k in self.verifying() if hmac.compare_digest(k.kid.encode(), wanted)), None)
 
 
 def make_key(secret: str) -> SigningKey:
