@@ -212,6 +212,7 @@ COMMANDS: dict[str, Callable[[Table, argparse.Namespace], int]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of every operator command."""
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("create-table", help="create the table and its indexes (idempotent)")
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, table: Table | None = None) -> int:
+    """Run one operator command on the environment's table (or the one given); its exit code."""
     args = build_parser().parse_args(argv)
     return COMMANDS[args.command](table or get_table(), args)
 

@@ -47,23 +47,22 @@ class Retry:
     ) -> T:
         """`attempt(n)` until it returns; an exception `retry_if` refuses propagates at once.
 
-        After the last attempt (or once the budget is spent) `exhausted()` is raised, with
-        the last retried exception as its cause.
+        After the last attempt (or once the budget is spent) `exhausted()` is raised on its
+        own, without a cause: giving up is the event (api/errors.py logs it as
+        "retries_exhausted"), not the last refusal.
         """
         deadline = None if self.budget_seconds is None else self.clock() + self.budget_seconds
-        last: Exception | None = None
         for number in range(self.attempts):
             try:
                 return attempt(number)
             except Exception as exc:
                 if not retry_if(exc):
                     raise
-                last = exc
             pause = self.delay(number)
             if number + 1 == self.attempts or (deadline is not None and self.clock() + pause > deadline):
                 break
             self.sleep(pause)
-        raise exhausted() from last
+        raise exhausted()
 
 
 DEFAULT_RETRY = Retry()

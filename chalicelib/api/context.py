@@ -17,6 +17,8 @@ _ANONYMOUS = "anonymous"
 
 @dataclass
 class RequestState:
+    """What the middleware knows about the request being served."""
+
     request_id: str
     method: str = ""
     route: str = ""
@@ -60,6 +62,7 @@ def principal_id(authorizer: dict[str, Any] | None) -> str | None:
 
 
 def begin(state: RequestState) -> None:
+    """Make `state` the current request's state (the middleware calls it first)."""
     _current.set(state)
 
 
@@ -73,4 +76,5 @@ def current() -> RequestState:
 
 
 def end() -> None:
+    """Forget the current request's state (the middleware calls it last)."""
     _current.set(None)

@@ -13,12 +13,12 @@ from chalicelib.services.health import check_dynamodb
 bp = ApiBlueprint(__name__)
 
 
-class HealthPublic(BaseModel):
+class HealthPublic(BaseModel):  # noqa: D101 - a docstring would change the OpenAPI schema
     status: str
     version: str
 
 
-class ReadyPublic(BaseModel):
+class ReadyPublic(BaseModel):  # noqa: D101 - a docstring would change the OpenAPI schema
     status: str
     checks: dict[str, str]
 

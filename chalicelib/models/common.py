@@ -96,7 +96,7 @@ class Page(OutputModel, Generic[T]):
     next_cursor: str | None
 
 
-class ErrorDetail(OutputModel):
+class ErrorDetail(OutputModel):  # noqa: D101 - a docstring would change the OpenAPI schema
     loc: list[str | int]
     msg: str
 

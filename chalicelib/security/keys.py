@@ -25,6 +25,8 @@ MIN_SECRET_BYTES = 32
 
 @dataclass(frozen=True)
 class SigningKey:
+    """One HMAC key and the id (`kid`) tokens name it by."""
+
     kid: str
     secret: bytes
 
@@ -37,6 +39,7 @@ class KeyRing:
     previous: tuple[SigningKey, ...] = ()
 
     def verifying(self) -> tuple[SigningKey, ...]:
+        """Every key a token may be verified with: the current one first."""
         return (self.current, *self.previous)
 
     def find(self, kid: object) -> SigningKey | None:
@@ -53,6 +56,7 @@ class KeyRing:
 
 
 def make_key(secret: str) -> SigningKey:
+    """A signing key from a secret; its kid is derived from the secret, never the secret itself."""
     raw = secret.encode()
     return SigningKey(kid=hashlib.sha256(raw).hexdigest()[:12], secret=raw)
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 from openapi_spec_validator import validate
+from pydantic import BaseModel
 
 from app import app
 from chalicelib.api import routes
@@ -57,7 +58,7 @@ def test_protected_routes_declare_bearer_auth(document: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("path", "model"), [("/products", ProductCreate), ("/orders", OrderCreate)])
 def test_request_schemas_come_from_the_validating_models(
-    document: dict[str, Any], path: str, model: type
+    document: dict[str, Any], path: str, model: type[BaseModel]
 ) -> None:
     ref = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]

@@ -4,6 +4,7 @@ with a 503 after the retry budget. The change is injected with a botocore event 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -90,8 +91,8 @@ def test_a_price_that_keeps_changing_exhausts_the_retries_and_changes_nothing(
     assert int(item["stock"]) == 5
 
 
-def test_exhaustion_is_a_503_with_retry_after_over_http(
-    client: Client, table: Table, slept: list[float]
+def test_exhaustion_is_a_503_with_retry_after_over_http_logged_as_retries_exhausted(
+    client: Client, table: Table, slept: list[float], log_stream: io.StringIO
 ) -> None:
     product_id, _ = _changing(table, times=100)
     payload = {"items": [{"product_id": product_id, "quantity": 1}]}
@@ -100,3 +101,6 @@ def test_exhaustion_is_a_503_with_retry_after_over_http(
     assert response.headers["Retry-After"] == "1"
     assert json_body(response)["error"] == "Too much contention on these products, retry"
     assert json_body(response)["code"] == "service_unavailable"
+    logged = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    access = [line for line in logged if line.get("status") == 503]
+    assert [line["error_cause"] for line in access] == ["retries_exhausted"]

@@ -26,9 +26,12 @@ def _product(table: Table) -> ProductPublic:
 
 def _change(i: int) -> dict[str, Any]:
     # Writers overlap on some fields and not on others, so a lost field would show.
-    return [{"name": f"name-{i}"}, {"stock": i}, {"price": Decimal(f"{i}.25"), "description": f"d-{i}"}][
-        i % 3
+    changes: list[dict[str, Any]] = [
+        {"name": f"name-{i}"},
+        {"stock": i},
+        {"price": Decimal(f"{i}.25"), "description": f"d-{i}"},
     ]
+    return changes[i % 3]
 
 
 def test_ten_concurrent_patches_without_if_match_each_bump_version_once(table: Table) -> None:
