@@ -60,7 +60,7 @@ def get_user(table: Table, caller: Caller, user_id: str) -> UserPublic:
 
 
 def get_me(table: Table, caller: Caller) -> UserPublic:
-    """The caller's own user; UnauthorizedError-worthy UserNotFoundError if it was deleted."""
+    """The caller's own user; UserNotFoundError if it was deleted since the token was issued."""
     return get_user(table, caller, caller.user_id)
 
 
