@@ -20,6 +20,7 @@ from chalicelib.api.errors import redress_chalice_error, to_response
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
 from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError
+from chalicelib.store import deadline
 
 EXPOSED_HEADERS = "X-Request-Id, ETag, Location, Retry-After"
 
@@ -51,6 +52,9 @@ def _start(request: Request) -> context.RequestState:
         cold_start=observability.take_cold_start(),
     )
     context.begin(state)
+    remaining = getattr(request.lambda_context, "get_remaining_time_in_millis", None)
+    budget = get_settings().request_budget_seconds
+    deadline.start(deadline.budget_seconds(budget, remaining() if remaining else None))
     observability.take_business_events()  # a warm container must not inherit the last request's
     observability.bind_log_keys(request_id=state.request_id)
     return state
@@ -144,6 +148,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     finally:
         observability.clear_log_keys()
         bind_request(None)
+        deadline.clear()
         context.end()
 
 
