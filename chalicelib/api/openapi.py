@@ -67,6 +67,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/health", "Liveness", response=HealthPublic),
     Operation("get", "/ready", "Readiness (checks DynamoDB)", response=ReadyPublic, errors=(503,)),
     Operation("get", "/openapi.json", "This document"),
+    Operation("get", "/docs", "Interactive documentation of this document (Swagger UI, HTML)"),
+    Operation("get", "/docs/swagger-initializer.js", "Starts Swagger UI on this document (JavaScript)"),
+    Operation("get", "/docs/swagger-ui-bundle.js", "Swagger UI's script (JavaScript)"),
+    Operation("get", "/docs/swagger-ui.css", "Swagger UI's styles (CSS)"),
     Operation("post", "/users", "Register", 201, UserCreate, response=UserPublic, errors=(400, 409)),
     Operation(
         "post",
@@ -124,7 +128,14 @@ OPERATIONS: tuple[Operation, ...] = (
         auth=True,
         errors=(400,),
     ),
-    Operation("get", "/products/{product_id}", "One product (ETag)", response=ProductPublic, errors=(404,)),
+    Operation(
+        "get",
+        "/products/{product_id}",
+        "One product (ETag; 304 Not Modified when If-None-Match names it)",
+        response=ProductPublic,
+        errors=(404,),
+        headers={"If-None-Match": 'Answer 304 with no body if the ETag is still this one, e.g. "3"'},
+    ),
     Operation(
         "patch",
         "/products/{product_id}",
