@@ -31,12 +31,14 @@ CSP = (
 )
 
 # Relative URLs: under a stage prefix (/dev/docs) they resolve to /dev/docs/… as well.
+# The empty icon keeps the browser from asking for /favicon.ico, a route the API has not.
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>Storefront API</title>
   <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="docs/swagger-ui.css">
 </head>
 <body>
