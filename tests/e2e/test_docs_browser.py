@@ -35,7 +35,7 @@ FLAGS = [
 def page(tmp_path: Path) -> Iterator[Any]:
     """A page in a fresh Chromium profile (the system browser; Playwright downloads nothing)."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("no Chromium here: `make install` runs `apt-get install -y chromium` where apt is usable")
+        pytest.skip("no Chromium: `make browser` (run by make test) installs it only as root where apt works")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
