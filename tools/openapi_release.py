@@ -29,6 +29,7 @@ DOCUMENT = ROOT / "docs" / "openapi.json"
 CHANGELOG = ROOT / "CHANGELOG.md"
 CLIENT = ROOT / "clients" / "python"
 GENERATOR_CONFIG = ROOT / "clients" / "openapi-python-client.yaml"
+DOCS = "/docs"
 
 
 def current_document() -> dict[str, Any]:
@@ -54,17 +55,28 @@ def write_document(target: Path = DOCUMENT, changelog: Path = CHANGELOG) -> list
     return []
 
 
+def client_document(document: dict[str, Any]) -> dict[str, Any]:
+    """What the client covers: every route but /docs and its files (HTML, JS and CSS for a
+    browser, which the route table still describes as JSON)."""
+    paths = {p: ops for p, ops in document["paths"].items() if p != DOCS and not p.startswith(f"{DOCS}/")}
+    return {**document, "paths": paths}
+
+
 def generate_client(document: Path, out: Path) -> None:
     """openapi-python-client: `document` → a package in `out` (replaced)."""
     bin_dir = Path(sys.executable).parent  # the generator and its ruff hooks live in this venv
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp) / "client"
+        source = Path(tmp) / "openapi.json"
+        source.write_text(
+            render(client_document(json.loads(document.read_text(encoding="utf-8")))), encoding="utf-8"
+        )
         subprocess.run(  # noqa: S603 - our venv's generator, fixed arguments
             [
                 str(bin_dir / "openapi-python-client"),
                 "generate",
                 "--path",
-                str(document),
+                str(source),
                 "--output-path",
                 str(staging),
                 "--meta",

@@ -2,10 +2,6 @@
 
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
-from .get_docs_response_200 import GetDocsResponse200
-from .get_docs_swagger_initializer_js_response_200 import GetDocsSwaggerInitializerJsResponse200
-from .get_docs_swagger_ui_bundle_js_response_200 import GetDocsSwaggerUiBundleJsResponse200
-from .get_docs_swagger_ui_css_response_200 import GetDocsSwaggerUiCssResponse200
 from .get_openapi_json_response_200 import GetOpenapiJsonResponse200
 from .health_public import HealthPublic
 from .order_create import OrderCreate
@@ -36,10 +32,6 @@ from .user_update_role_type_0 import UserUpdateRoleType0
 __all__ = (
     "ErrorBody",
     "ErrorDetail",
-    "GetDocsResponse200",
-    "GetDocsSwaggerInitializerJsResponse200",
-    "GetDocsSwaggerUiBundleJsResponse200",
-    "GetDocsSwaggerUiCssResponse200",
     "GetOpenapiJsonResponse200",
     "HealthPublic",
     "OrderCreate",
