@@ -56,8 +56,8 @@ def write_document(target: Path = DOCUMENT, changelog: Path = CHANGELOG) -> list
 
 
 def client_document(document: dict[str, Any]) -> dict[str, Any]:
-    """What the client covers: every route but /docs and its files (HTML, JS and CSS for a
-    browser, which the route table still describes as JSON)."""
+    """What the client covers: every route but /docs and its files (HTML, JS and CSS, for a
+    browser, not for a program)."""
     paths = {p: ops for p, ops in document["paths"].items() if p != DOCS and not p.startswith(f"{DOCS}/")}
     return {**document, "paths": paths}
 

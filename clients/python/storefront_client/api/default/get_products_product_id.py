@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -33,11 +33,15 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | ProductPublic | None:
+) -> Any | ErrorBody | ProductPublic | None:
     if response.status_code == 200:
         response_200 = ProductPublic.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 400:
         response_400 = ErrorBody.from_dict(response.json())
@@ -62,7 +66,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | ProductPublic]:
+) -> Response[Any | ErrorBody | ProductPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -76,7 +80,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     if_none_match: str | Unset = UNSET,
-) -> Response[ErrorBody | ProductPublic]:
+) -> Response[Any | ErrorBody | ProductPublic]:
     """One product (ETag; 304 Not Modified when If-None-Match names it)
 
     Args:
@@ -88,7 +92,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | ProductPublic]
+        Response[Any | ErrorBody | ProductPublic]
     """
 
     kwargs = _get_kwargs(
@@ -108,7 +112,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     if_none_match: str | Unset = UNSET,
-) -> ErrorBody | ProductPublic | None:
+) -> Any | ErrorBody | ProductPublic | None:
     """One product (ETag; 304 Not Modified when If-None-Match names it)
 
     Args:
@@ -120,7 +124,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | ProductPublic
+        Any | ErrorBody | ProductPublic
     """
 
     return sync_detailed(
@@ -135,7 +139,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     if_none_match: str | Unset = UNSET,
-) -> Response[ErrorBody | ProductPublic]:
+) -> Response[Any | ErrorBody | ProductPublic]:
     """One product (ETag; 304 Not Modified when If-None-Match names it)
 
     Args:
@@ -147,7 +151,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | ProductPublic]
+        Response[Any | ErrorBody | ProductPublic]
     """
 
     kwargs = _get_kwargs(
@@ -165,7 +169,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     if_none_match: str | Unset = UNSET,
-) -> ErrorBody | ProductPublic | None:
+) -> Any | ErrorBody | ProductPublic | None:
     """One product (ETag; 304 Not Modified when If-None-Match names it)
 
     Args:
@@ -177,7 +181,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | ProductPublic
+        Any | ErrorBody | ProductPublic
     """
 
     return (
