@@ -16,6 +16,7 @@ from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Reques
 
 from chalicelib import observability
 from chalicelib.api import context
+from chalicelib.api.caching import cache_control
 from chalicelib.api.errors import redress_chalice_error, to_response
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
@@ -75,6 +76,7 @@ def _respond(request: Request, get_response: Callable[[Request], Response]) -> R
 
 def _decorate(response: Response, state: context.RequestState) -> Response:
     response.headers["X-Request-Id"] = state.request_id
+    response.headers["Cache-Control"] = cache_control(state.method, state.route, response.status_code)
     origin = get_settings().cors_allow_origin
     if origin:
         response.headers.setdefault("Access-Control-Allow-Origin", origin)
