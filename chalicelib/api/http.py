@@ -56,6 +56,8 @@ class ApiBlueprint(Blueprint):
         auth: Any = None,
         errors: tuple[int, ...] = (),
         headers: dict[str, str] | None = None,
+        media_type: str = "application/json",
+        not_modified: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare a route once (api/routes.py): Chalice registers it, OpenAPI documents it.
 
@@ -73,6 +75,8 @@ class ApiBlueprint(Blueprint):
                 auth=auth is not None,
                 errors=errors,
                 headers=headers or {},
+                media_type=media_type,
+                not_modified=not_modified,
                 authorizer=auth,
             )
         )
@@ -159,3 +163,8 @@ def created(body: BaseModel, location: str, headers: Mapping[str, str] | None = 
 def no_content() -> Response:
     """204 with an empty body (body=None would make chalice local send `null`)."""
     return Response(body="", status_code=204, headers={})
+
+
+def not_modified(etag: str) -> Response:
+    """304 for a conditional GET: the ETag, no body and no Content-Type (RFC 9110 15.4.5)."""
+    return Response(body="", status_code=304, headers={"ETag": etag})

@@ -11,7 +11,7 @@ from chalice.app import Response
 from pydantic import BaseModel
 
 from chalicelib.api.http import ID_PATTERN, ApiBlueprint
-from chalicelib.api.routes import OPERATIONS, Operation
+from chalicelib.api.routes import Operation, all_operations
 from chalicelib.config import get_settings
 from chalicelib.models.common import ErrorBody
 
@@ -38,7 +38,7 @@ def _schemas() -> tuple[Refs, dict[str, Any]]:
     from pydantic.json_schema import models_json_schema  # deferred: only this route needs it
 
     models: set[tuple[type[BaseModel], Any]] = {(ErrorBody, "serialization")}
-    for op in OPERATIONS:
+    for op in all_operations():
         models.update((m, "validation") for m in (op.body, op.query) if m is not None)
         if op.response is not None:
             models.add((op.response, "serialization"))
@@ -76,9 +76,13 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK" if op.ok != 204 else "No content"}
     if op.response is not None:
         ok["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    elif op.media_type != "application/json":
+        ok["content"] = {op.media_type: {"schema": {"type": "string"}}}
     elif op.ok != 204:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(op.ok): ok}
+    if op.not_modified:
+        responses["304"] = {"description": "Not modified: If-None-Match names the current ETag (no body)"}
     implied = {*((401,) if op.auth else ()), *((400,) if "{" in op.path or op.query or op.body else ())}
     for status in sorted({*op.errors, *implied, 500}):
         description = _ERRORS.get(status, "Internal error")
@@ -102,7 +106,7 @@ def document_text(version: str) -> str:
     """The OpenAPI document as JSON text (built once per container)."""
     refs, defs = _schemas()
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
+    for op in all_operations():
         paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
     document = {
         "openapi": "3.1.0",

@@ -18,6 +18,7 @@ from chalicelib.api.http import (
     created,
     json_response,
     no_content,
+    not_modified,
     parse_body,
     parse_query,
     path_id,
@@ -90,6 +91,38 @@ def _split_list(header: str) -> list[str]:
     return members
 
 
+ANY_TAG = "*"
+
+
+def parse_if_none_match(header: str | None) -> frozenset[str] | None:
+    """The opaque tags an If-None-Match header names ({"*"} for `*`); None to ignore it.
+
+    RFC 9110 13.1.2 compares If-None-Match weakly: W/"3" and "3" both name version 3, so
+    the W/ prefix is dropped and the opaque text kept as text (never converted to a number).
+    A malformed header is ignored (None) rather than refused: this precondition only saves
+    bytes on a read, so serving the full 200 is always a correct answer to it.
+    """
+    if header is None:
+        return None
+    if header.strip() == ANY_TAG:
+        return frozenset({ANY_TAG})
+    members = [m for m in _split_list(header) if m.strip()]  # RFC 9110 5.6.1: empty members are allowed
+    tags: set[str] = set()
+    for member in members:
+        match = _ENTITY_TAG.fullmatch(member)
+        if match is None:
+            return None
+        tags.add(match.group(2))
+    return frozenset(tags) or None
+
+
+def none_match_fails(tags: frozenset[str] | None, current: str) -> bool:
+    """True when If-None-Match names the current entity tag (or `*`): answer 304."""
+    if tags is None:
+        return False
+    return ANY_TAG in tags or current.removeprefix("W/").strip('"') in tags
+
+
 def _bad_if_match() -> ValidationFailedError:
     detail = {"loc": ["header", "If-Match"], "msg": 'must be * or a list of entity tags such as "3"'}
     return ValidationFailedError([detail])
@@ -132,10 +165,22 @@ def create_product() -> Response:
     return created(product, f"/products/{product.id}", {"ETag": etag(product.version)})
 
 
-@bp.operation("GET", "/products/{product_id}", "One product (ETag)", response=ProductPublic, errors=(404,))
+@bp.operation(
+    "GET",
+    "/products/{product_id}",
+    "One product (ETag; 304 Not Modified when If-None-Match names it)",
+    response=ProductPublic,
+    errors=(404,),
+    headers={"If-None-Match": 'Answer 304 with no body if the ETag is still this one, e.g. "3"'},
+    not_modified=True,
+)
 def get_product(product_id: str) -> Response:
-    """One product, with its version as ETag."""
-    return _with_etag(service.get_product(get_table(), path_id(product_id, "product_id")))
+    """One product, with its version as ETag; 304 when If-None-Match names that ETag."""
+    product = service.get_product(get_table(), path_id(product_id, "product_id"))
+    tag = etag(product.version)
+    if none_match_fails(parse_if_none_match(bp.current_request.headers.get("if-none-match")), tag):
+        return not_modified(tag)
+    return _with_etag(product)
 
 
 @bp.operation(

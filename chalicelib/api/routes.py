@@ -12,6 +12,7 @@ the two cannot drift apart.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +33,15 @@ class Operation:
     auth: bool = False
     errors: tuple[int, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str = "application/json"  # of the success response (/docs serves HTML, JS, CSS)
+    not_modified: bool = False  # answers If-None-Match with 304
     authorizer: Any = field(default=None, compare=False, repr=False)
 
 
 OPERATIONS: list[Operation] = []
+# The modules that declare routes (app.py registers their blueprints). The OpenAPI document
+# imports them all, so it is complete even where app.py is not imported (tools/openapi_release).
+ROUTE_MODULES = ("docs", "health", "openapi", "orders", "products", "users")
 
 
 def declare(operation: Operation) -> Operation:
@@ -44,3 +50,10 @@ def declare(operation: Operation) -> Operation:
         raise ValueError(f"{operation.method.upper()} {operation.path} is declared twice")
     OPERATIONS.append(operation)
     return operation
+
+
+def all_operations() -> tuple[Operation, ...]:
+    """Every declared route of the app (importing the modules that declare them)."""
+    for name in ROUTE_MODULES:
+        importlib.import_module(f"chalicelib.api.{name}")
+    return tuple(OPERATIONS)
