@@ -2,13 +2,15 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import auth, health, openapi, orders, products, sessions, users
+from chalicelib.api import auth, docs, health, openapi, orders, products, sessions, users
 from chalicelib.api.cors import register_preflight
+from chalicelib.api.local_server import fix_chalice_local
 from chalicelib.api.middleware import handle_http
 
 app = Chalice(app_name="storefront")
 app.register_middleware(handle_http, "http")
 app.register_blueprint(auth.bp)
+app.register_blueprint(docs.bp)
 app.register_blueprint(health.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(orders.bp)
@@ -16,3 +18,4 @@ app.register_blueprint(products.bp)
 app.register_blueprint(sessions.bp)
 app.register_blueprint(users.bp)
 register_preflight(app)
+fix_chalice_local()  # no-op outside `chalice local`

@@ -41,6 +41,7 @@ def _time(call: Callable[[], object]) -> list[float]:
 
 
 def main() -> int:
+    """Start an engine, time the decisions, print the table."""
     port = processes.free_port()
     os.environ.update(
         {

@@ -32,6 +32,8 @@ HEALTH = json.dumps([{"op": "http", "method": "GET", "path": "/health"}])
 
 @dataclass
 class Variant:
+    """One benchmarked configuration and its measured figures."""
+
     name: str
     env: dict[str, str]
     args: list[str] = field(default_factory=list)
@@ -98,6 +100,7 @@ def _row(variant: Variant, baseline: float) -> str:
 
 
 def render(variants: list[Variant]) -> str:
+    """The results as a Markdown table."""
     baseline = statistics.median(variants[0].wall_ms)
     lines = [
         "| variant | cold start, median ms | vs. without | import app, ms | first /health, ms | range ms |",
@@ -108,6 +111,7 @@ def render(variants: list[Variant]) -> str:
 
 
 def main() -> int:
+    """Run every benchmark variant and print the results."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:  # absorbs the trace datagrams
         daemon.bind(("127.0.0.1", 0))
         variants = _variants(daemon.getsockname()[1])

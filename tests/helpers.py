@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from typing import Any
@@ -10,13 +9,13 @@ from typing import Any
 from chalicelib.api import deps
 from chalicelib.clock import isoformat, utc_now
 from chalicelib.config import get_settings
-from chalicelib.errors import EmailTakenError
 from chalicelib.models.users import Role, UserItem
 from chalicelib.security.keys import get_keyring
 from chalicelib.services import sessions
 from chalicelib.services.caller import Caller
-from chalicelib.store import users as user_store
+from chalicelib.store.repository import ANY
 from chalicelib.store.table import Table
+from chalicelib.store.users import UserStore
 
 
 def ensure_user(user_id: str, role: Role = "user", table: Table | None = None) -> UserItem:
@@ -26,7 +25,8 @@ def ensure_user(user_id: str, role: Role = "user", table: Table | None = None) -
     token for "seller" gets a real user "seller" behind it.
     """
     table = table or deps.get_table()
-    user = user_store.get(table, user_id)
+    store = UserStore(table)
+    user = store.get(user_id)
     if user is None:
         now = utc_now()
         made = UserItem(
@@ -38,19 +38,22 @@ def ensure_user(user_id: str, role: Role = "user", table: Table | None = None) -
             created_at=now,
             updated_at=now,
         )
-        with contextlib.suppress(EmailTakenError):  # made a moment ago by a concurrent call
-            user_store.create(table, made)
-        user = user_store.get(table, user_id)
+        store.put_new(made)  # False: made a moment ago by a concurrent call
+        user = store.get(user_id)
     assert user is not None
     if user.role != role:
-        user = user_store.update(table, user_id, user_store.UserChanges(role=role), isoformat(utc_now()))
+        user = store.update_if(user_id, {"role": role}, ANY, isoformat(utc_now())).item
+        assert user is not None
     return user
 
 
-def as_caller(user_id: str, role: Role = "user", table: Table | None = None) -> Caller:
-    """A Caller for service-level tests (the user exists; no session)."""
-    ensure_user(user_id, role, table)
-    return Caller(user_id=user_id, role=role)
+def as_caller(who: str | Caller, role: Role = "user", table: Table | None = None) -> Caller:
+    """A Caller for service-level tests whose user exists (made if need be); no session."""
+    if isinstance(who, Caller):
+        ensure_user(who.user_id, who.role, table)
+        return who
+    ensure_user(who, role, table)
+    return Caller(user_id=who, role=role)
 
 
 def token_for(user_id: str, role: Role = "user", table: Table | None = None) -> str:

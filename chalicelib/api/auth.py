@@ -1,8 +1,8 @@
-"""The JWT authorizer (API Gateway built-in authorizer) and the permission helpers.
+"""The JWT authorizer (API Gateway built-in authorizer), and the Caller it vouches for.
 
 The authorizer grants every route (`routes=['*']`), so API Gateway's cached decision is
-right for all of them; what a caller may do is decided in route code from the claims
-it put in the context — never by reading the token again.
+right for all of them; what a caller may do is decided by the services, from the Caller
+that routes build out of the authorizer's context — never by reading the token again.
 
 A valid signature is not enough: the token's session must still be live (one consistent
 GetItem, store/session_status.py), and the role in the context is the session's, which
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
@@ -23,7 +22,8 @@ from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 from chalicelib.api.deps import get_session_table
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
-from chalicelib.errors import ForbiddenError, UnauthorizedError
+from chalicelib.errors import UnauthorizedError
+from chalicelib.models.common import Role
 from chalicelib.security.keys import get_keyring
 from chalicelib.security.tokens import InvalidTokenError, verify_token
 from chalicelib.services.caller import Caller
@@ -69,7 +69,7 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
         return _deny(auth_request.method_arn)
     if role is None:
         return _deny(auth_request.method_arn)
-    context = {"role": role, "sid": claims.session_id}
+    context = {"role": role, "session_id": claims.session_id}
     return AuthResponse(routes=["*"], principal_id=claims.user_id, context=context)
 
 
@@ -85,50 +85,13 @@ def jwt_auth(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     return _traced_authorize(auth_request)
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller, as the authorizer described it."""
-
-    user_id: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
-def principal(request: Request) -> Principal:
-    """The caller of a protected route (UnauthorizedError if the authorizer did not run)."""
+def caller(request: Request) -> Caller:
+    """Who calls a protected route, as the authorizer vouched for it (its context, never the
+    token again); UnauthorizedError if the authorizer did not run."""
     context = (request.context or {}).get("authorizer") or {}
     user_id = context.get("principalId")
     if not user_id or user_id == "anonymous":
         raise UnauthorizedError()
-    return Principal(user_id=str(user_id), role=str(context.get("role", "user")))
-
-
-def caller(request: Request) -> Caller:
-    """The caller of a protected route, with its session (UnauthorizedError if the
-    authorizer did not run)."""
-    who = principal(request)
-    context = (request.context or {}).get("authorizer") or {}
-    session_id = context.get("sid")
-    return Caller(
-        user_id=who.user_id,
-        role="admin" if who.is_admin else "user",
-        session_id=str(session_id) if session_id else None,
-    )
-
-
-def require_self_or_admin(caller: Principal, user_id: str) -> None:
-    if caller.user_id != user_id and not caller.is_admin:
-        raise ForbiddenError()
-
-
-def require_owner_or_admin(caller: Principal, owner_id: str) -> None:
-    if caller.user_id != owner_id and not caller.is_admin:
-        raise ForbiddenError()
-
-
-def require_admin(caller: Principal) -> None:
-    if not caller.is_admin:
-        raise ForbiddenError()
+    role: Role = "admin" if context.get("role") == "admin" else "user"
+    session = context.get("session_id")
+    return Caller(user_id=str(user_id), role=role, session_id=str(session) if session else None)

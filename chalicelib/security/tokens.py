@@ -26,6 +26,8 @@ class InvalidTokenError(Exception):
 
 @dataclass(frozen=True)
 class Claims:
+    """What a verified access token says: who, in which role, which token, until when."""
+
     user_id: str
     role: str
     token_id: str

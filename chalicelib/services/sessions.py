@@ -2,9 +2,9 @@
 
 A session is one item; its refresh token is spent by the rotation that replaces it.
 Presenting a spent token again is taken as theft (one of two parties holds a copy) and
-ends the session for both. Failed refreshes are throttled per session with the login
-lockout's counter, so guessing cannot go on, and only a holder of the session's id can
-trip it (see docs/security.md).
+ends the session for both. Refreshes are limited per session with the login attempt
+counter (an attempt is reserved before the token is checked), so guessing cannot go on,
+and only a holder of the session's id can trip it (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from chalicelib.security.tokens import issue_token
 from chalicelib.services.caller import Caller
 from chalicelib.store import keys, login_attempts
 from chalicelib.store import sessions as store
-from chalicelib.store import users as user_store
 from chalicelib.store.table import Table
+from chalicelib.store.users import UserStore
 
 if TYPE_CHECKING:
     from chalicelib.services.auth import LockoutPolicy
@@ -69,16 +69,6 @@ def start_session(
     return _tokens(session, refresh_token, keyring, settings, now)
 
 
-def _check_throttle(table: Table, subject: str, now: int, policy: LockoutPolicy) -> bool:
-    """True if failures are being counted (a success clears them); RateLimitedError when over."""
-    attempts = login_attempts.current(table, subject, now, policy.window_seconds)
-    if attempts is None:
-        return False
-    if attempts.count >= policy.max_failures:
-        raise RateLimitedError(retry_after=max(1, attempts.window_start + policy.window_seconds - now))
-    return True
-
-
 def refresh(
     table: Table,
     body: RefreshRequest,
@@ -93,22 +83,23 @@ def refresh(
     if presented is None:  # not one of ours: no session to count it against, nothing to read
         raise InvalidRefreshTokenError()
     subject = keys.refresh_attempts_subject(presented.user_id, presented.session_id)
-    counting = _check_throttle(table, subject, moment, policy)
+    seconds = policy.window_seconds
+    reservation = login_attempts.reserve(table, subject, moment, seconds, policy.max_failures, table.retry)
+    if not reservation.granted:
+        raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     try:
         result = _rotate(table, presented, keyring, settings, moment)
     except InvalidRefreshTokenError:
-        login_attempts.record_failure(table, subject, moment, policy.window_seconds)
         business_event("refresh_failed")
         raise
-    if counting:
-        login_attempts.clear(table, subject)
+    login_attempts.clear(table, subject, reservation.number)
     return result
 
 
 def _rotate(
     table: Table, presented: RefreshToken, keyring: KeyRing, settings: Settings, now: int
 ) -> TokenPublic:
-    user = user_store.get(table, presented.user_id)
+    user = UserStore(table).get(presented.user_id)
     if user is None:
         raise InvalidRefreshTokenError()
     replacement, digest = new_refresh_token(presented.user_id, presented.session_id)

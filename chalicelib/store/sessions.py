@@ -9,15 +9,15 @@ match it, neither a refresh nor the authorizer's GetItem (store/session_status.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import Any
 
-from chalicelib.errors import SessionEndedError
 from chalicelib.models.sessions import SessionItem
 from chalicelib.models.users import UserItem
 from chalicelib.store import keys
+from chalicelib.store.codec import Item
+from chalicelib.store.expr import Update, eq, exists, gt, not_exists
 from chalicelib.store.schema import TTL_ATTRIBUTE
-from chalicelib.store.table import ConditionFailedError, Item, Table, from_attributes, to_attributes
+from chalicelib.store.table import Action, ConditionFailedError, Table, condition_check_action, put_action
 
 ITEM_TYPE = "session"
 
@@ -51,9 +51,9 @@ def _to_item(session: SessionItem) -> Item:
     return item
 
 
-def to_session(item: Item) -> SessionItem | None:
-    """A stored item → SessionItem (None for anything that is not a session)."""
-    if item.get("type") != ITEM_TYPE:
+def to_session(item: Item | None) -> SessionItem | None:
+    """A stored item → SessionItem (None for an absent item or anything not a session)."""
+    if not item or item.get("type") != ITEM_TYPE:
         return None
     return SessionItem(
         user_id=item["user_id"],
@@ -66,30 +66,17 @@ def to_session(item: Item) -> SessionItem | None:
     )
 
 
-def _user_unchanged(user: UserItem) -> dict[str, Any]:
-    # The user as the password was checked against: still there, same role, same hash.
-    # A delete, a password change or a role change that commits first refuses the session,
-    # so no session can outlive the "end all sessions" that follows such a change.
-    return {
-        "ConditionCheck": {
-            "Key": to_attributes(keys.user_key(user.id)),
-            "ConditionExpression": "attribute_exists(pk) AND #role = :role AND #hash = :hash",
-            "ExpressionAttributeNames": {"#role": "role", "#hash": "password_hash"},
-            "ExpressionAttributeValues": to_attributes({":role": user.role, ":hash": user.password_hash}),
-        }
-    }
-
-
 def start(table: Table, session: SessionItem, user: UserItem) -> None:
-    """Write a new session, only if `user` is still as it was; StaleUserError otherwise."""
-    actions: list[dict[str, Any]] = [
-        {
-            "Put": {
-                "Item": to_attributes(_to_item(session)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-        _user_unchanged(user),
+    """Write a new session, only if `user` is still as it was; StaleUserError otherwise.
+
+    The user as the password was checked against: still there, same role, same hash. A
+    delete, a password change or a role change that commits first refuses the session, so
+    no session can outlive the "end all sessions" that follows such a change.
+    """
+    unchanged = exists() & eq("role", user.role) & eq("password_hash", user.password_hash)
+    actions: list[Action] = [
+        put_action(_to_item(session), not_exists()),
+        condition_check_action(keys.user_key(user.id), unchanged),
     ]
     try:
         table.transact_write(actions)
@@ -106,27 +93,15 @@ def rotate(
     others get RotationRefusedError with the session as it was (whose spent digests then
     include theirs). An expired or ended session refuses every rotation.
     """
+    update = Update().set("current_digest", replacement).set("role", role).add("spent_digests", {presented})
+    condition = eq("current_digest", presented) & gt(TTL_ATTRIBUTE, now)
     try:
-        item = table.update(
-            keys.session_key(user_id, session_id),
-            UpdateExpression="SET current_digest = :new, #role = :role ADD spent_digests :spent",
-            ConditionExpression="current_digest = :presented AND #expires > :now",
-            ExpressionAttributeNames={"#role": "role", "#expires": TTL_ATTRIBUTE},
-            ExpressionAttributeValues=to_attributes(
-                {
-                    ":new": replacement,
-                    ":role": role,
-                    ":spent": {presented},
-                    ":presented": presented,
-                    ":now": now,
-                }
-            ),
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        item = table.update(keys.session_key(user_id, session_id), update, condition)
     except ConditionFailedError as failure:
-        raise RotationRefusedError(to_session(failure.item) if failure.item else None) from failure
+        raise RotationRefusedError(to_session(failure.item)) from failure
     session = to_session(item)
-    assert session is not None  # the condition held on a session item
+    if session is None:  # unreachable: the condition held on a session item
+        raise RotationRefusedError(None)
     return session
 
 
@@ -137,65 +112,19 @@ def end(table: Table, user_id: str, session_id: str) -> None:
 
 def end_all(table: Table, user_id: str) -> int:
     """End every session of the user; how many there were. One strongly consistent Query
-    (per page) lists them, then one DeleteItem each."""
-    count = 0
-    for key in _session_keys(table, user_id):
+    (per page of keys) lists them, then one DeleteItem each."""
+    found = table.partition_keys(keys.user_sessions_partition(user_id))
+    for key in found:
         table.delete(key)
-        count += 1
-    return count
-
-
-def _session_keys(table: Table, user_id: str) -> Iterator[dict[str, str]]:
-    params: dict[str, Any] = {
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": to_attributes({":pk": keys.user_sessions_partition(user_id)}),
-        "ProjectionExpression": "pk, sk",
-        "ConsistentRead": True,
-    }
-    while True:
-        response = table.query(**params)
-        for raw in response.get("Items", []):
-            item = from_attributes(raw)
-            yield {"pk": item["pk"], "sk": item["sk"]}
-        if not response.get("LastEvaluatedKey"):
-            return
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return len(found)
 
 
 def caller_checks(user_id: str, session_id: str | None, now: int) -> list[dict[str, Any]]:
-    """Transaction items that hold only while the caller's user exists and, for a caller
-    with a session, while that session is live: a write that carries them cannot commit
-    after the user's deletion (or the session's end) was acknowledged."""
-    checks: list[dict[str, Any]] = [
-        {
-            "ConditionCheck": {
-                "Key": to_attributes(keys.user_key(user_id)),
-                "ConditionExpression": "attribute_exists(pk)",
-            }
-        }
-    ]
+    """Transaction ConditionChecks that hold only while the caller's user exists and, for a
+    caller with a session, while that session is live: a write that carries them cannot
+    commit after the user's deletion (or the session's end) was acknowledged."""
+    checks = [condition_check_action(keys.user_key(user_id), exists())]
     if session_id is not None:
-        checks.append(
-            {
-                "ConditionCheck": {
-                    "Key": to_attributes(keys.session_key(user_id, session_id)),
-                    "ConditionExpression": "attribute_exists(pk) AND #expires > :now",
-                    "ExpressionAttributeNames": {"#expires": TTL_ATTRIBUTE},
-                    "ExpressionAttributeValues": to_attributes({":now": now}),
-                }
-            }
-        )
+        live = exists() & gt(TTL_ATTRIBUTE, now)
+        checks.append(condition_check_action(keys.session_key(user_id, session_id), live))
     return checks
-
-
-def transact_as_caller(
-    table: Table, actions: Sequence[dict[str, Any]], checks: Sequence[dict[str, Any]]
-) -> None:
-    """Run `actions` with the caller checks appended; SessionEndedError if a check failed,
-    ConditionFailedError (reasons of `actions` only) if one of the actions' conditions did."""
-    try:
-        table.transact_write([*actions, *checks])
-    except ConditionFailedError as failure:
-        if "ConditionalCheckFailed" in failure.reasons[len(actions) :]:
-            raise SessionEndedError() from failure
-        raise ConditionFailedError(failure.reasons[: len(actions)], failure.item) from failure

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from chalice.test import Client
 
 from app import app
@@ -63,9 +63,12 @@ def test_a_throttled_call_names_the_dynamodb_error_code(
     client: Client, table: Table, log_stream: io.StringIO
 ) -> None:
     # Given DynamoDB answers every GetItem with a throttling error (after botocore's retries)
-    def throttled(**_: Any) -> tuple[Any, dict[str, Any]]:
+    def throttled(**_: Any) -> Any:  # a (response, parsed) pair short-circuits the call
         error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
-        return AWSResponse("http://engine", 400, {}, None), {"Error": error, "ResponseMetadata": {}}
+        return AWSResponse("http://engine", 400, HTTPHeaders(), None), {
+            "Error": error,
+            "ResponseMetadata": {},
+        }
 
     table.client.meta.events.register("before-call.dynamodb.GetItem", throttled)
     try:

@@ -29,8 +29,9 @@ from chalicelib.services import sessions as session_service
 from chalicelib.services.caller import Caller
 from chalicelib.store import keys
 from chalicelib.store import sessions as session_store
-from chalicelib.store import users as user_store
+from chalicelib.store.repository import ANY
 from chalicelib.store.table import Table
+from chalicelib.store.users import UserStore
 from infra import iam
 from tests.helpers import as_caller, bearer, ensure_user, json_body, token_for
 
@@ -44,21 +45,13 @@ def new_session(table: Table, user_id: str) -> Caller:
 
 
 def owned_products(table: Table, owner: str) -> list[dict[str, Any]]:
-    response = table.query(
-        IndexName="gsi2",
-        KeyConditionExpression="gsi2pk = :p",
-        ExpressionAttributeValues={":p": {"S": keys.owner_partition(owner)}},
-    )
-    return list(response["Items"])
+    items, _ = table.query_newest_first("gsi2", keys.owner_partition(owner), 1000)
+    return items
 
 
 def orders_of(table: Table, user_id: str) -> list[dict[str, Any]]:
-    response = table.query(
-        IndexName="gsi1",
-        KeyConditionExpression="gsi1pk = :p",
-        ExpressionAttributeValues={":p": {"S": keys.user_orders_partition(user_id)}},
-    )
-    return list(response["Items"])
+    items, _ = table.query_newest_first("gsi1", keys.user_orders_partition(user_id), 1000)
+    return items
 
 
 def test_a_product_is_not_created_by_an_ended_session(table: Table) -> None:
@@ -71,9 +64,9 @@ def test_a_product_is_not_created_by_an_ended_session(table: Table) -> None:
 
 def test_a_product_is_not_created_for_a_user_who_no_longer_exists(table: Table) -> None:
     caller = as_caller("ghost", table=table)
-    user = user_store.get(table, "ghost")
+    user = UserStore(table).get("ghost")
     assert user is not None
-    user_store.delete(table, user)
+    UserStore(table).delete_if(user.id, ANY)
     with pytest.raises(SessionEndedError):
         product_service.create_product(table, caller, ProductCreate(name="Late", price=Decimal(1)))
     assert owned_products(table, "ghost") == []
@@ -97,9 +90,7 @@ def test_a_login_whose_user_changed_meanwhile_starts_no_session(table: Table) ->
     # Given the user as it was when the password was checked
     before = ensure_user("ada", table=table)
     # When the password changes before the session is written
-    user_store.update(
-        table, "ada", user_store.UserChanges(password_hash="new-hash"), "2026-01-01T00:00:00.000Z"
-    )
+    UserStore(table).update_if("ada", {"password_hash": "new-hash"}, ANY, "2026-01-01T00:00:00.000Z")
     # Then the session is refused, and none exists
     with pytest.raises(InvalidCredentialsError):
         session_service.start_session(table, before, get_keyring(), get_settings(), int(time.time()))
@@ -150,8 +141,8 @@ def test_nothing_is_created_for_a_user_after_its_deletion_was_acknowledged(
     # ...every 201 answered exists, and every refusal was a denial or a 401, never a 5xx
     created_products = {c for p, s, _, c in answers if s == 201 and p == "/products"}
     created_orders = {c for p, s, _, c in answers if s == 201 and p == "/orders"}
-    assert created_products == {item["id"]["S"] for item in owned_products(table, "victim")}
-    assert created_orders == {item["id"]["S"] for item in orders_of(table, "victim")}
+    assert created_products == {item["id"] for item in owned_products(table, "victim")}
+    assert created_orders == {item["id"] for item in orders_of(table, "victim")}
     assert {s for _, s, _, _ in answers} <= {201, 401, 403}
     # ...and every write answered after the acknowledgement was refused
     assert all(s != 201 for _, s, at, _ in answers if at > acknowledged["at"])

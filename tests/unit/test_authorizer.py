@@ -62,7 +62,7 @@ def test_valid_bearer_token_is_allowed_on_every_route_with_role_in_context() -> 
     policy = decide(f"Bearer {token_for('01USER', 'admin')}")
     assert effect(policy) == "Allow"
     assert policy["principalId"] == "01USER"
-    assert set(policy["context"]) == {"role", "sid"}
+    assert set(policy["context"]) == {"role", "session_id"}
     assert policy["context"]["role"] == "admin"
     assert policy["policyDocument"]["Statement"][0]["Resource"] == [
         "arn:aws:execute-api:us-east-1:123456789012:abc123/api/*/*"
