@@ -12,6 +12,7 @@ from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
+from chalicelib import snapstart
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
 from chalicelib.errors import ForbiddenError, UnauthorizedError
@@ -19,6 +20,9 @@ from chalicelib.security.keys import get_keyring
 from chalicelib.security.tokens import InvalidTokenError, verify_token
 
 bp = Blueprint(__name__)
+# SnapStart: the authorizer's Lambda imports only this module. After a restore the key
+# ring is read again (a rotated key applies at once); warm-up: chalicelib/snapstart.py.
+snapstart.register(refresh=(get_keyring.cache_clear,))
 
 
 def _deny(method_arn: str) -> dict[str, Any]:

@@ -1,6 +1,8 @@
-"""`make package` for both stages, for real: `chalice package --merge-template` without
-any AWS credentials, the zip slimmed, and cfn-lint (with the SAM translator) on the result.
-This is the same code path as `make package STAGE=...`, so `make test` (and CI) runs it."""
+"""`make package` for both stages, for real: `chalice package --merge-template` (Python
+3.13) without any AWS credentials, the zip slimmed, the releases patched in, and cfn-lint
+(with the SAM translator) on the result. This is the same code path as
+`make package STAGE=...`, so `make test` (and CI) runs it. The packages are built once per
+session (tests/deploy/conftest.py) and shared with the zip test."""
 
 from __future__ import annotations
 
@@ -16,13 +18,6 @@ from infra import build, iam, template
 from infra.stage import DEPLOYED_STAGES, load_stage
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, build.Package]:
-    """Both stages packaged once for this module (~10 s each, wheels cached by chalice)."""
-    out = tmp_path_factory.mktemp("package")
-    return {name: build.package(load_stage(name), out / name) for name in DEPLOYED_STAGES}
 
 
 def _resources(package: build.Package) -> dict[str, Any]:
