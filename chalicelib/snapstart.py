@@ -91,8 +91,14 @@ def _step(name: str, action: Callable[[], object]) -> str:
 
 def warm_runtime() -> None:
     """What both functions need on their first request: settings, the JSON log formatter
-    (Powertools), the EMF provider, PyJWT, and X-Ray with botocore patched (in Lambda)."""
-    get_settings()
+    (Powertools), the EMF provider, PyJWT, X-Ray with botocore patched (in Lambda), and
+    boto3 with the SSM model loaded (deployed, the key is read from SSM after a restore)."""
+    settings = get_settings()
+    if settings.jwt_secret_param:
+        import boto3
+
+        # Imports and loads the service model; a client makes no request until called.
+        boto3.session.Session().client("ssm", region_name=settings.region)
     observer = observability.get_observer()
     observer.logger()
     for module in ("jwt", "aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch"):

@@ -154,17 +154,22 @@ def _run_hooks(which: str) -> dict[str, Any]:
 
 
 def _probe_random(command: dict[str, Any]) -> dict[str, Any]:
+    import random
+
+    # A restore resumes the snapshot's memory as it was; a fork does too, except that
+    # CPython reseeds `random` in a forked child (os.register_at_fork). Put the snapshot's
+    # state back in the child, so the child is what a restored environment would be.
+    snapshot = random.getstate()
     values = []
     for _ in range(2):
         read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # a "restored" environment: same memory as the snapshot
+        if pid == 0:  # a "restored" environment
             os.close(read)
+            random.setstate(snapshot)
             with contextlib.redirect_stdout(io.StringIO()):
                 if command["hooks"]:
                     _run_hooks("restore")
-                import random
-
                 os.write(write, repr(random.random()).encode())
             os._exit(0)
         os.close(write)

@@ -260,6 +260,9 @@ def test_the_zip_serves_the_shop_flow_through_the_authorizer_against_the_engine(
     assert gateway.request("GET", "/users/me", token="not-a-jwt")[0] == 403
     for answer in gateway.answers:
         _assert_clean(answer)
+    # ...the first request paid for the imports a SnapStart snapshot saves (see below)
+    assert {"boto3", "argon2"} <= set(_first_invoke(functions["APIHandler"])["new_modules"])
+    assert "jwt" in _first_invoke(functions["JwtAuth"])["new_modules"]
     # ...each cold start says it was an on-demand one, in the log line and the metric
     lines = _lines(gateway.answers)
     access = [line for line in lines if line.get("message") == "request"]
@@ -276,3 +279,58 @@ def test_the_zip_serves_the_shop_flow_through_the_authorizer_against_the_engine(
         granted = {f"{service}:{a}" for service in ("dynamodb", "ssm") for a in iam.actions(policy, service)}
         assert "ssm:GetParameter" in made  # the JWT key, read from SSM as deployed
         assert made <= granted, f"{policy_file.name} lacks {sorted(made - granted)}"
+
+
+def _first_invoke(function: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = next(a for a in function.answers if "new_modules" in a)
+    return answer
+
+
+def test_snapstart_hooks_warm_before_the_snapshot_and_renew_after_a_restore(
+    python313: str, unzipped: Unzipped, standin_runtime: Path, engine: dict[str, str], spawn: Any
+) -> None:
+    # Given both functions initialised as SnapStart does when a version is published
+    functions = _start(spawn, python313, unzipped, standin_runtime, engine, "snap-start")
+    api, authorizer = functions["APIHandler"], functions["JwtAuth"]
+    for function in functions.values():
+        _assert_clean(function.call("init"))
+        # When the runtime runs the before-snapshot hooks (one per function, registered once)
+        snapshot = function.call("snapshot")
+        _assert_clean(snapshot)
+        assert snapshot["hooks"] == ["before_snapshot"]
+    # Then environments resumed from one snapshot share the random state unless the
+    # after-restore hooks run: with them, each draws its own numbers
+    same = api.call("probe_random", hooks=False)
+    assert same["ok"], same.get("error")
+    assert same["values"][0] == same["values"][1]
+    renewed = api.call("probe_random", hooks=True)
+    assert renewed["ok"], renewed.get("error")
+    assert renewed["values"][0] != renewed["values"][1]
+    # Given the JWT key rotated in SSM while the snapshot waited, then a restore
+    old_secret, new_secret = engine["secret"], secrets.token_urlsafe(48)
+    _put_secret(engine["endpoint"], new_secret)
+    for function in functions.values():
+        restore = function.call("restore")
+        _assert_clean(restore)
+        assert restore["hooks"] == ["after_restore"]
+    # When the restored environments serve the shop flow
+    gateway = Gateway(unzipped.template, authorizer, api)
+    session = _shop(gateway)
+    # Then their first requests imported none of what the snapshot had warmed
+    for function in functions.values():
+        first = _first_invoke(function)
+        assert not set(first["new_modules"]) & {*HEAVY, "aws_xray_sdk"}, first["new_modules"]
+    # ...the key in use is the one in SSM at restore time: tokens signed with the old key fail
+    settings = load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": STAGE.jwt_secret_param})
+    stale, _ = issue_token(session["user"]["id"], "user", KeyRing(make_key(old_secret)), settings)
+    assert gateway.authorize(f"Bearer {stale}")["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert gateway.authorize(f"Bearer {session['token']}")["principalId"] == session["user"]["id"]
+    # ...and each first request reports a cold start of kind "restore" (log line and metric)
+    lines = _lines(gateway.answers)
+    access = [line for line in lines if line.get("message") == "request"]
+    assert (access[0]["cold_start"], access[0]["init_type"]) == (True, "restore")
+    authorizer_lines = [line for line in lines if line.get("message") == "authorizer"]
+    assert (authorizer_lines[0]["cold_start"], authorizer_lines[0]["init_type"]) == (True, "restore")
+    assert sorted(line["init_type"] for line in lines if "ColdStart" in line) == ["restore", "restore"]
+    for answer in gateway.answers:
+        _assert_clean(answer)
