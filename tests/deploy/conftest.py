@@ -112,7 +112,9 @@ def spawn(tmp_path: Path) -> Iterator[Any]:
     """Start FunctionProcesses; every one is stopped at the end of the test."""
     started: list[FunctionProcess] = []
 
-    def start(python: str, task_root: Path, runtime: Path, handler: str, env: dict[str, str]) -> FunctionProcess:
+    def start(
+        python: str, task_root: Path, runtime: Path, handler: str, env: dict[str, str]
+    ) -> FunctionProcess:
         log = tmp_path / f"{handler}-{len(started)}.stderr"
         process = FunctionProcess(python, task_root, runtime, handler, env, log)
         started.append(process)

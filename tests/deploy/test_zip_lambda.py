@@ -180,7 +180,9 @@ def _start(
 ) -> dict[str, Any]:
     started = {}
     for name, resource in _functions(unzipped).items():
-        env = _function_env(resource, unzipped.task_root, runtime, engine["endpoint"], engine["table"], init_type)
+        env = _function_env(
+            resource, unzipped.task_root, runtime, engine["endpoint"], engine["table"], init_type
+        )
         started[name] = spawn(python, unzipped.task_root, runtime, resource["Properties"]["Handler"], env)
     return started
 
@@ -334,3 +336,35 @@ def test_snapstart_hooks_warm_before_the_snapshot_and_renew_after_a_restore(
     assert sorted(line["init_type"] for line in lines if "ColdStart" in line) == ["restore", "restore"]
     for answer in gateway.answers:
         _assert_clean(answer)
+
+
+def test_harness_catches_a_wrong_handler_a_missing_module_and_bytecode_for_another_python(
+    python313: str, standin_runtime: Path, tmp_path: Path, spawn: Any
+) -> None:
+    # Given a package whose module has bytecode only for this (3.11) interpreter, one that
+    # imports a library the runtime does not provide (stripped from the zip), and a
+    # handler string naming an attribute that does not exist
+    task = tmp_path / "task"
+    (task / "pkg").mkdir(parents=True)
+    (task / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (task / "pkg" / "good.py").write_text(
+        "def handler(event, context):\n    return event\n", encoding="utf-8"
+    )
+    (task / "pkg" / "stripped.py").write_text("import wrapt\n", encoding="utf-8")
+    for module in ("__init__", "good"):
+        py_compile.compile(str(task / "pkg" / f"{module}.py"), doraise=True)  # cpython-311 pycs
+    env = {"PATH": "/usr/bin:/bin"}
+
+    def init(handler: str) -> dict[str, Any]:
+        return spawn(python313, task, standin_runtime, handler, env).call("init")
+
+    # Then each is reported: the 3.11 bytecode as missing 3.13 bytecode...
+    loaded = init("pkg.good.handler")
+    assert loaded["ok"] and loaded["foreign_modules"] == []
+    assert loaded["without_bytecode"] == ["pkg", "pkg.good"]
+    assert slim.bytecode_gaps(["pkg/good.py", "pkg/__pycache__/good.cpython-311.pyc"], "cpython-313") == [
+        "pkg/good.py"
+    ]
+    # ...the wrong handler string and the stripped library as failed inits
+    assert "AttributeError" in init("pkg.good.handle")["error"]
+    assert "No module named 'wrapt'" in init("pkg.stripped.handler")["error"]
