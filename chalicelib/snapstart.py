@@ -132,11 +132,18 @@ def reseed_random() -> None:
 
 
 def reset_observability() -> None:
-    """A fresh X-Ray context and daemon socket; the next request is the cold start."""
+    """The next request is the cold start; X-Ray (if it was set up) starts afresh."""
     observability.reset_cold_start()
-    recorder = observability.xray_recorder() if observability.xray_recorder.cache_info().currsize else None
-    if recorder is not None:
-        from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
+    if observability.xray_recorder.cache_info().currsize:
+        recorder = observability.xray_recorder()
+        if recorder is not None:
+            renew_xray(recorder)
 
-        recorder.clear_trace_entities()
-        recorder.emitter = UDPEmitter()
+
+def renew_xray(recorder: Any) -> None:
+    """No trace entity of the snapshot's moment survives, and segments go out through a
+    new socket to the restored environment's daemon (AWS_XRAY_DAEMON_ADDRESS)."""
+    from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
+
+    recorder.clear_trace_entities()
+    recorder.emitter = UDPEmitter()

@@ -107,7 +107,9 @@ def packaging_python(root: Path = ROOT) -> Path:
     _run([find_python(), "-m", "venv", str(venv)], "creating the 3.13 packaging venv")
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     _run([*pip, *PACKAGING_TOOLS[:3]], "installing pip/setuptools into the packaging venv")
-    _run([*pip, PACKAGING_TOOLS[3], "-r", str(root / "requirements.txt")], "installing chalice + requirements")
+    _run(
+        [*pip, PACKAGING_TOOLS[3], "-r", str(root / "requirements.txt")], "installing chalice + requirements"
+    )
     (venv / _STAMP).write_text(digest + "\n", encoding="utf-8")
     return python
 

@@ -20,7 +20,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infra import iam
 from infra.stage import Stage
 
 ALIAS = "live"
@@ -31,6 +30,8 @@ PERMISSIONS = {"APIHandlerInvokePermission": "APIHandler", "JwtAuthInvokePermiss
 # DynamoDB reports SystemErrors per data-plane operation; DescribeTable (readiness) is not one.
 _CONTROL_PLANE = frozenset({"DescribeTable"})
 PERIOD_SECONDS = 60
+# The app's own EMF metrics (chalicelib/config.py: METRICS_NAMESPACE default).
+EMF_NAMESPACE = "Storefront"
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,10 @@ def system_error_metrics(operations: set[str]) -> list[dict[str, Any]]:
         raise ValueError(f"an alarm sums at most 9 metrics plus its expression: {data_plane}")
     metrics = [
         _metric(
-            f"op{i}", "AWS/DynamoDB", "SystemErrors", {"TableName": {"Ref": "StorefrontTable"}, "Operation": op}
+            f"op{i}",
+            "AWS/DynamoDB",
+            "SystemErrors",
+            {"TableName": {"Ref": "StorefrontTable"}, "Operation": op},
         )
         for i, op in enumerate(data_plane)
     ]
@@ -251,7 +255,9 @@ def dashboard(stage: Stage, alarms: list[str]) -> dict[str, Any]:
     api = ["ApiName", api_name(stage), "Stage", "api"]
     fn, auth = stage.api_function_name, stage.authorizer_function_name
 
-    def graph(title: str, metrics: list[list[Any]], stat: str = "Sum", x: int = 0, y: int = 0) -> dict[str, Any]:
+    def graph(
+        title: str, metrics: list[list[Any]], stat: str = "Sum", x: int = 0, y: int = 0
+    ) -> dict[str, Any]:
         return {
             "type": "metric",
             "x": x,
@@ -262,12 +268,24 @@ def dashboard(stage: Stage, alarms: list[str]) -> dict[str, Any]:
         }
 
     def per_alias(name: str, function: str, stat: str = "Sum") -> list[Any]:
-        return ["AWS/Lambda", name, "FunctionName", function, "Resource", f"{function}:{ALIAS}", {"stat": stat}]
+        return [
+            "AWS/Lambda",
+            name,
+            "FunctionName",
+            function,
+            "Resource",
+            f"{function}:{ALIAS}",
+            {"stat": stat},
+        ]
 
     widgets = [
         graph(
             "API requests and errors",
-            [["AWS/ApiGateway", "Count", *api], ["AWS/ApiGateway", "4XXError", *api], ["AWS/ApiGateway", "5XXError", *api]],
+            [
+                ["AWS/ApiGateway", "Count", *api],
+                ["AWS/ApiGateway", "4XXError", *api],
+                ["AWS/ApiGateway", "5XXError", *api],
+            ],
         ),
         graph(
             "API latency (ms)",
@@ -289,7 +307,10 @@ def dashboard(stage: Stage, alarms: list[str]) -> dict[str, Any]:
         ),
         graph(
             "Cold starts by kind (EMF)",
-            [[stage.app_name.capitalize(), "ColdStart", "service", stage.app_name, "init_type", kind] for kind in ("restore", "on-demand")],
+            [
+                [EMF_NAMESPACE, "ColdStart", "service", stage.app_name, "init_type", kind]
+                for kind in ("restore", "on-demand")
+            ],
             y=12,
         ),
         graph(
@@ -307,7 +328,10 @@ def dashboard(stage: Stage, alarms: list[str]) -> dict[str, Any]:
             "y": 18,
             "width": 24,
             "height": 4,
-            "properties": {"title": "Deployment alarms (any in ALARM rolls a deployment back)", "alarms": [f"${{{a}.Arn}}" for a in alarms]},
+            "properties": {
+                "title": "Deployment alarms (any in ALARM rolls a deployment back)",
+                "alarms": [f"${{{a}.Arn}}" for a in alarms],
+            },
         },
     ]
     body = json.dumps({"widgets": widgets}, separators=(",", ":"))
@@ -315,8 +339,3 @@ def dashboard(stage: Stage, alarms: list[str]) -> dict[str, Any]:
         "Type": "AWS::CloudWatch::Dashboard",
         "Properties": {"DashboardName": f"{stage.app_name}-{stage.name}", "DashboardBody": {"Fn::Sub": body}},
     }
-
-
-def operations_for_alarms(root: Any = None) -> set[str]:
-    """The DynamoDB operations the Lambda code performs (from its source, like its policy)."""
-    return iam.required_dynamodb_operations(root) if root else iam.required_dynamodb_operations()

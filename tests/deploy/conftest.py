@@ -74,7 +74,7 @@ class FunctionProcess:
         self.answers: list[dict[str, Any]] = []
         self._log = log.open("w")
         command = [python, "-I", "-S", "-B", str(HARNESS), str(task_root), str(runtime), handler]
-        self._proc = subprocess.Popen(  # noqa: S603 - our harness, our interpreter
+        self._proc = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -85,7 +85,8 @@ class FunctionProcess:
         )
 
     def call(self, op: str, **fields: Any) -> dict[str, Any]:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
         self._proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
         self._proc.stdin.flush()
         line = self._proc.stdout.readline()

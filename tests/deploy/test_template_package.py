@@ -257,7 +257,8 @@ def test_one_dashboard_shows_the_service_and_every_deployment_alarm(
         dashboard["Properties"]["DashboardBody"]["Fn::Sub"].replace("${AWS::Region}", "us-east-1")
     )
     titles = [w["properties"]["title"] for w in body["widgets"]]
-    assert any("API" in t for t in titles) and any("DynamoDB" in t for t in titles)
+    assert any("API" in t for t in titles)
+    assert any("DynamoDB" in t for t in titles)
     (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
     alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
     assert {

@@ -162,7 +162,7 @@ def _put_secret(endpoint: str, value: str) -> None:
         region_name="us-east-1",
         endpoint_url=endpoint,
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - the local engine
+        aws_secret_access_key="testing",
     )
     ssm.put_parameter(Name=STAGE.jwt_secret_param, Value=value, Type="SecureString", Overwrite=True)
 
@@ -360,7 +360,8 @@ def test_harness_catches_a_wrong_handler_a_missing_module_and_bytecode_for_anoth
 
     # Then each is reported: the 3.11 bytecode as missing 3.13 bytecode...
     loaded = init("pkg.good.handler")
-    assert loaded["ok"] and loaded["foreign_modules"] == []
+    assert loaded["ok"]
+    assert loaded["foreign_modules"] == []
     assert loaded["without_bytecode"] == ["pkg", "pkg.good"]
     assert slim.bytecode_gaps(["pkg/good.py", "pkg/__pycache__/good.cpython-311.pyc"], "cpython-313") == [
         "pkg/good.py"
