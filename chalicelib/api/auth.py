@@ -21,7 +21,8 @@ from chalicelib.security.tokens import InvalidTokenError, verify_token
 
 bp = Blueprint(__name__)
 # SnapStart: the authorizer's Lambda imports only this module. After a restore the key
-# ring is read again (a rotated key applies at once); warm-up: chalicelib/snapstart.py.
+# ring is read again (a rotated key applies at once); any client the authorizer caches must
+# be dropped here too (tests/deploy checks that no call uses a pre-snapshot client).
 snapstart.register(refresh=(get_keyring.cache_clear,))
 
 

@@ -53,14 +53,22 @@ class _WatchBotocore(importlib.abc.MetaPathFinder):
 
         def exec_module(module: Any) -> None:
             original(module)
-            make_call = module.BaseClient._make_api_call
+            make_call, init = module.BaseClient._make_api_call, module.BaseClient.__init__
+
+            def created(client: Any, *args: Any, **kwargs: Any) -> None:
+                init(client, *args, **kwargs)
+                client._harness_phase = state["phase"]  # when the client was made
 
             def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
                 kinds = sorted({k for item in params.get("TransactItems", []) for k in item})
                 service = client.meta.service_model.service_name
-                CALLS.append({"service": service, "operation": operation, "item_kinds": kinds})
+                phase = getattr(client, "_harness_phase", None)
+                CALLS.append(
+                    {"service": service, "operation": operation, "item_kinds": kinds, "client_made": phase}
+                )
                 return make_call(client, operation, params)
 
+            module.BaseClient.__init__ = created
             module.BaseClient._make_api_call = recorded
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
@@ -122,7 +130,8 @@ def _without_bytecode() -> list[str]:
     )
 
 
-state: dict[str, Any] = {"handler": None, "invocations": 0}
+# phase: "init", then "snapshot" while the before-snapshot hooks run, "restored" after a restore.
+state: dict[str, Any] = {"handler": None, "invocations": 0, "phase": "init"}
 
 
 def _init(_: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +159,7 @@ def _run_hooks(which: str) -> dict[str, Any]:
         registry = list(reversed(hooks.get_before_snapshot()))
     else:
         registry = list(hooks.get_after_restore())
+    state["phase"] = "snapshot" if which == "snapshot" else "restored"
     for func, args, kwargs in registry:
         func(*args, **kwargs)
     return {"hooks": [getattr(func, "__qualname__", repr(func)) for func, _, _ in registry]}

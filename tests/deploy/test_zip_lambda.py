@@ -322,6 +322,11 @@ def test_snapstart_hooks_warm_before_the_snapshot_and_renew_after_a_restore(
     for function in functions.values():
         first = _first_invoke(function)
         assert not set(first["new_modules"]) & {*HEAVY, "aws_xray_sdk"}, first["new_modules"]
+        # ...and every AWS call went through a client made after the restore (none of the
+        # snapshot's clients, connections or credentials survived)
+        calls = [call for answer in function.answers for call in answer["calls"]]
+        assert calls
+        assert {call["client_made"] for call in calls} == {"restored"}, calls
     # ...the key in use is the one in SSM at restore time: tokens signed with the old key fail
     settings = load_settings({"STAGE": "prod", "JWT_SECRET_PARAM": STAGE.jwt_secret_param})
     stale, _ = issue_token(session["user"]["id"], "user", KeyRing(make_key(old_secret)), settings)
