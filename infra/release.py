@@ -81,7 +81,7 @@ def apply(document: dict[str, Any], stage: Stage, operations: set[str]) -> dict[
     body = resources["RestAPI"]["Properties"]["DefinitionBody"]
     resources["RestAPI"]["Properties"]["DefinitionBody"] = _to_alias(body)
     resources.update(alarms)
-    resources[DASHBOARD] = dashboard(stage, sorted(alarms))
+    resources[DASHBOARD] = dashboard(stage, sorted(alarms), operations)
     outputs = document.setdefault("Outputs", {})
     for name in FUNCTIONS:
         outputs[f"{name}AliasArn"] = {"Value": {"Ref": alias_id(name)}}
@@ -249,7 +249,7 @@ def _alarm(
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": properties}
 
 
-def dashboard(stage: Stage, alarms: list[str]) -> dict[str, Any]:
+def dashboard(stage: Stage, alarms: list[str], operations: set[str]) -> dict[str, Any]:
     """One dashboard: traffic, errors, latency, both functions, the table, our EMF metrics."""
     region = "${AWS::Region}"
     api = ["ApiName", api_name(stage), "Stage", "api"]
@@ -318,6 +318,10 @@ def dashboard(stage: Stage, alarms: list[str]) -> dict[str, Any]:
             [
                 ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", stage.table_name],
                 ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", stage.table_name],
+            ]
+            + [
+                ["AWS/DynamoDB", "SystemErrors", "TableName", stage.table_name, "Operation", op]
+                for op in sorted(operations - _CONTROL_PLANE)
             ],
             x=12,
             y=12,

@@ -259,6 +259,10 @@ def test_one_dashboard_shows_the_service_and_every_deployment_alarm(
     titles = [w["properties"]["title"] for w in body["widgets"]]
     assert any("API" in t for t in titles)
     assert any("DynamoDB" in t for t in titles)
+    metrics = [m for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]]
+    system_errors = {m[5] for m in metrics if m[1] == "SystemErrors"}
+    assert system_errors == iam.required_dynamodb_operations() - {"DescribeTable"}
+    assert {m[-1] for m in metrics if m[1] == "ColdStart"} == {"restore", "on-demand"}
     (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
     alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
     assert {
