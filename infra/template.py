@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.api.middleware import EXPOSED_HEADERS
 from chalicelib.store import schema
-from infra import iam
+from infra import iam, release
 from infra.stage import Stage
 
 # Logical ids chalice gives its resources (chalice/package.py); a merge that names one it
@@ -121,6 +121,9 @@ def table_resource(stage: Stage) -> dict[str, Any]:
 def rest_api_properties(stage: Stage) -> dict[str, Any]:
     """The API stage's settings (chalice sets none of them) and the gateway responses."""
     return {
+        # One name per stage: the ApiName dimension of the API's metrics, which the alarms
+        # and the dashboard select on (without it both stages would be "storefront").
+        "Name": release.api_name(stage),
         "TracingEnabled": True,
         "MethodSettings": [
             {
