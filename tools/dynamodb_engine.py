@@ -247,7 +247,13 @@ class Engine:
     def _note(self, region: str, op: str, body: dict[str, Any] | None, answer: bytes, ts: float) -> None:
         self.regions.add(region)
         if op not in ITEM_WRITES:
-            self.described.clear()  # table metadata changed: the next DescribeTable refills
+            self.described.clear()  # table metadata changed: refill what this request names
+            name = (body or {}).get("TableName")
+            if isinstance(name, str):
+                payload = json.dumps({"TableName": name}).encode()
+                described = self._call(_environ(region, "DescribeTable", payload))
+                if described.ok:
+                    self.described[(region, name)] = described.body
         token = (body or {}).get("ClientRequestToken")
         if op == "TransactWriteItems" and isinstance(token, str):
             self.tokens.remember(region, token, _digest(body or {}), answer, ts)
