@@ -238,7 +238,13 @@ class Engine:
             return
         if self.data is not None:
             self.seq += 1
-            self.data.append(Record(region, op, raw.decode("utf-8"), self.seq, ts))
+            try:
+                self.data.append(Record(region, op, raw.decode("utf-8"), self.seq, ts))
+            except OSError as exc:
+                # moto has applied a change the disk does not hold: serving on would answer
+                # from state a restart loses. Die; the supervisor restarts from the journal.
+                print(f"engine: journal write failed ({exc}); stopping", file=sys.stderr, flush=True)
+                os._exit(70)
             self.journal_lines += 1
         self._note(region, op, body, reply.body, ts)
         if self.data is not None and self.journal_lines >= self.compact_every:

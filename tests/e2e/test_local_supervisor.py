@@ -34,12 +34,12 @@ STOCK = 400
 class Supervisor:
     """The `make run` supervisor on a project copy; its output goes to a log we read."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, data: Path | None = None, log: Path | None = None) -> None:
         self.root = root
-        self.data = root / ".local"
+        self.data = data or root / ".local"
         self.port = processes.free_port()
         self.dynamodb_port = processes.free_port()
-        self.log = root / "supervisor.log"
+        self.log = log or root / "supervisor.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -266,3 +266,25 @@ def test_kill_9_of_the_whole_process_group_loses_no_acknowledged_order(stack: Su
     # taken without its order
     stack.start()
     _assert_no_acknowledged_order_lost(stack.base, orders)
+
+
+def test_an_engine_that_cannot_come_back_stops_everything_with_one_line(tmp_path: Path) -> None:
+    # Given a running stack whose journal has been damaged behind the engine's back
+    supervisor = Supervisor(processes.ROOT, data=tmp_path / "data", log=tmp_path / "supervisor.log")
+    supervisor.start()
+    try:
+        with (supervisor.data / "journal.jsonl").open("ab") as journal:
+            journal.write(b"{damaged\n")
+        # When the engine dies
+        os.kill(supervisor.engine_pid(), signal.SIGKILL)
+        assert supervisor.proc is not None
+        code = supervisor.proc.wait(timeout=60)
+    finally:
+        supervisor.stop()
+    # Then the supervisor does not serve on: it says why in one line, stops the API and exits 1
+    assert code == 1
+    stopping = [line for line in supervisor.lines() if line.endswith("stopping")]
+    assert len(stopping) == 1
+    assert stopping[0].startswith("engine could not start again")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{supervisor.base}/health", timeout=5)
