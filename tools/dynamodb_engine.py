@@ -179,7 +179,7 @@ class Engine:
         app: WsgiApp,
         data: DataDir | None = None,
         clock: Callable[[], float] = time.time,
-        compact_every: int = 20_000,
+        compact_every: int = 5_000,
     ) -> None:
         self.app = app
         self.data = data
@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--data-dir", type=Path, default=None, help="journal + snapshot here (durable)")
-    parser.add_argument("--compact-every", type=int, default=20_000, help="journal lines between snapshots")
+    parser.add_argument("--compact-every", type=int, default=5_000, help="journal lines between snapshots")
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
     # One account for every request, whatever key id a client signs with: replay uses none.
