@@ -9,7 +9,7 @@ STAGE ?= dev
 STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
-.PHONY: install run test lint format typecheck unit integration e2e bench reset package clean
+.PHONY: install run test lint format typecheck unit integration e2e bench load reset package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -54,6 +54,9 @@ package: install ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|p
 
 bench: install ## cold start and import time (results: README)
 	$(PY) -m bench.run
+
+load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/
+	$(PY) -m tools.load_test --duration $(or $(DURATION),60) --users $(or $(USERS),10)
 
 reset: ## delete local data (.local/)
 	rm -rf .local
