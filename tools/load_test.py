@@ -108,6 +108,7 @@ def fault(stack: Stack, at: float, phase: dict[str, float]) -> None:
     phase["start"] = time.time()
     os.kill(stack.engine_pids()[-1], signal.SIGKILL)
     stack.wait_for(lambda _text: len(stack.engine_pids()) > before, timeout=120)
+    phase["engine_back"] = time.time()
     while True:
         try:
             if requests.get(f"{stack.base}/ready", timeout=2).status_code == 200:
@@ -158,6 +159,7 @@ def summarise(rows: list[dict[str, Any]], phase: dict[str, float], seconds: floa
         },
         "statuses_by_phase": {name: dict(sorted(c.items())) for name, c in statuses.items()},
         "fault_phase_s": round(phase["end"] - phase["start"], 2),
+        "engine_restarted_after_s": round(phase["engine_back"] - phase["start"], 2),
     }
 
 
@@ -258,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if not summary["problems"] else 1
     finally:
         stack.stop()
+        for log in (work / "supervisor.log", work / "data" / "engine.log"):
+            if log.exists():
+                shutil.copy(log, args.out / log.name)
         shutil.rmtree(work, ignore_errors=True)
 
 
