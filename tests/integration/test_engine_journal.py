@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.store.schema import create_table_params
 from tools import processes
-from tools.dynamodb_engine import Engine
+from tools.dynamodb_engine import Engine, moto_apps
 from tools.engine_journal import DataDir, JournalCorrupt
 
 TABLE = "durable"
@@ -146,7 +146,7 @@ class Booted:
 
     def boot(self) -> Engine:
         _reset_moto()  # the process "restarts": moto's memory is gone
-        self.engine = Engine(self.app, DataDir(self.data))
+        self.engine = Engine(self.app[0], DataDir(self.data), dynamodb_app=self.app[1])
         self.engine.restore()
         return self.engine
 
@@ -180,9 +180,7 @@ class Booted:
 
 @pytest.fixture(scope="module")
 def moto_app() -> Any:
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    return DomainDispatcherApplication(create_backend_app)
+    return moto_apps()
 
 
 @pytest.fixture
