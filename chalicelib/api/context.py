@@ -22,6 +22,9 @@ class RequestState:
     route: str = ""
     user_id: str | None = None
     error_code: str | None = None
+    # Why the database was unavailable (a DynamoDB error code or a connection error's
+    # class name), for the one WARNING line a 503 gets instead of a stack trace.
+    error_cause: str | None = None
     cold_start: bool = False
     started: float = field(default_factory=time.perf_counter)
     # The exception behind a 5xx, kept for the trace (never for the client).

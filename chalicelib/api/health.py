@@ -7,7 +7,8 @@ from chalice.app import Response
 from chalicelib.api.deps import get_probe_table
 from chalicelib.api.http import ApiBlueprint, json_response
 from chalicelib.config import get_settings
-from chalicelib.services.health import check_dynamodb
+from chalicelib.security.keys import get_keyring
+from chalicelib.services.health import check_dynamodb, check_signing_key
 
 bp = ApiBlueprint(__name__)
 
@@ -20,8 +21,14 @@ def health() -> Response:
 
 @bp.route("/ready", methods=["GET"])
 def ready() -> Response:
-    """Readiness: one DescribeTable with a short timeout."""
-    result = check_dynamodb(get_probe_table())
-    if result == "ok":
-        return json_response({"status": "ready", "checks": {"dynamodb": "ok"}})
-    return json_response({"status": "unavailable", "checks": {"dynamodb": result}}, 503)
+    """Readiness: one DescribeTable with a short timeout; deployed, the signing key too.
+
+    The key is a dependency only where it comes from SSM (JWT_SECRET_PARAM); locally it
+    is configuration, so the local answer keeps the contract's one check.
+    """
+    checks = {"dynamodb": check_dynamodb(get_probe_table())}
+    if get_settings().jwt_secret_param:
+        checks["signing_key"] = check_signing_key(get_keyring)
+    if all(result == "ok" for result in checks.values()):
+        return json_response({"status": "ready", "checks": checks})
+    return json_response({"status": "unavailable", "checks": checks}, 503)

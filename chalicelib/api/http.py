@@ -119,3 +119,8 @@ def created(body: BaseModel, location: str, headers: Mapping[str, str] | None = 
 def no_content() -> Response:
     """204 with an empty body (body=None would make chalice local send `null`)."""
     return Response(body="", status_code=204, headers={})
+
+
+def not_modified(etag: str) -> Response:
+    """304 for a conditional GET: the ETag, no body and no Content-Type (RFC 9110 15.4.5)."""
+    return Response(body="", status_code=304, headers={"ETag": etag})

@@ -16,10 +16,12 @@ from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Reques
 
 from chalicelib import observability
 from chalicelib.api import context
+from chalicelib.api.caching import cache_control
 from chalicelib.api.errors import redress_chalice_error, to_response
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
 from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError
+from chalicelib.store import deadline
 
 EXPOSED_HEADERS = "X-Request-Id, ETag, Location, Retry-After"
 
@@ -51,6 +53,9 @@ def _start(request: Request) -> context.RequestState:
         cold_start=observability.take_cold_start(),
     )
     context.begin(state)
+    remaining = getattr(request.lambda_context, "get_remaining_time_in_millis", None)
+    budget = get_settings().request_budget_seconds
+    deadline.start(deadline.budget_seconds(budget, remaining() if remaining else None))
     observability.take_business_events()  # a warm container must not inherit the last request's
     observability.bind_log_keys(request_id=state.request_id)
     return state
@@ -71,6 +76,7 @@ def _respond(request: Request, get_response: Callable[[Request], Response]) -> R
 
 def _decorate(response: Response, state: context.RequestState) -> Response:
     response.headers["X-Request-Id"] = state.request_id
+    response.headers["Cache-Control"] = cache_control(state.method, state.route, response.status_code)
     origin = get_settings().cors_allow_origin
     if origin:
         response.headers.setdefault("Access-Control-Allow-Origin", origin)
@@ -96,12 +102,19 @@ def _report(observer: observability.Observer, state: context.RequestState, statu
     try:
         events = observability.take_business_events()
         duration = state.elapsed_ms()
-        level = logging.ERROR if status >= 500 else logging.INFO
+        level = _access_level(status)
         observer.log(level, observability.ACCESS_MESSAGE, **access_fields(state, status, duration, events))
         observer.count_request(f"{state.method} {state.route or '-'}", status, duration)
         observer.count_events(events)
     except Exception:  # observability is best effort; the response is already made
         logging.getLogger(__name__).debug("observability failed", exc_info=True)
+
+
+def _access_level(status: int) -> int:
+    """ERROR for a bug (500), WARNING for an outage (503, with its cause), else INFO."""
+    if status == 503:
+        return logging.WARNING
+    return logging.ERROR if status >= 500 else logging.INFO
 
 
 def access_fields(
@@ -116,6 +129,7 @@ def access_fields(
         "user_id": state.user_id,
         "cold_start": state.cold_start,
         "error_code": state.error_code,
+        "error_cause": state.error_cause,
         "events": events or None,
     }
 
@@ -136,6 +150,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     finally:
         observability.clear_log_keys()
         bind_request(None)
+        deadline.clear()
         context.end()
 
 

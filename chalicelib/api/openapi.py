@@ -47,6 +47,8 @@ class Operation:
     auth: bool = False
     errors: tuple[int, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    media_type: str = "application/json"  # of the success response (/docs serves HTML, JS, CSS)
+    not_modified: bool = False  # answers If-None-Match with 304
 
 
 _ID_SCHEMA = {"type": "string", "pattern": ID_PATTERN.pattern}  # what api.http.path_id() accepts
@@ -67,6 +69,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/health", "Liveness", response=HealthPublic),
     Operation("get", "/ready", "Readiness (checks DynamoDB)", response=ReadyPublic, errors=(503,)),
     Operation("get", "/openapi.json", "This document"),
+    Operation(
+        "get", "/docs", "Interactive documentation of this document (Swagger UI)", media_type="text/html"
+    ),
+    Operation(
+        "get",
+        "/docs/swagger-initializer.js",
+        "Starts Swagger UI on this document",
+        media_type="text/javascript",
+    ),
+    Operation("get", "/docs/swagger-ui-bundle.js", "Swagger UI's script", media_type="text/javascript"),
+    Operation("get", "/docs/swagger-ui.css", "Swagger UI's styles", media_type="text/css"),
     Operation("post", "/users", "Register", 201, UserCreate, response=UserPublic, errors=(400, 409)),
     Operation(
         "post",
@@ -124,7 +137,15 @@ OPERATIONS: tuple[Operation, ...] = (
         auth=True,
         errors=(400,),
     ),
-    Operation("get", "/products/{product_id}", "One product (ETag)", response=ProductPublic, errors=(404,)),
+    Operation(
+        "get",
+        "/products/{product_id}",
+        "One product (ETag; 304 Not Modified when If-None-Match names it)",
+        response=ProductPublic,
+        errors=(404,),
+        headers={"If-None-Match": 'Answer 304 with no body if the ETag is still this one, e.g. "3"'},
+        not_modified=True,
+    ),
     Operation(
         "patch",
         "/products/{product_id}",
@@ -224,9 +245,13 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK" if op.ok != 204 else "No content"}
     if op.response is not None:
         ok["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    elif op.media_type != "application/json":
+        ok["content"] = {op.media_type: {"schema": {"type": "string"}}}
     elif op.ok != 204:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(op.ok): ok}
+    if op.not_modified:
+        responses["304"] = {"description": "Not modified: If-None-Match names the current ETag (no body)"}
     implied = {*((401,) if op.auth else ()), *((400,) if "{" in op.path or op.query or op.body else ())}
     for status in sorted({*op.errors, *implied, 500}):
         description = _ERRORS.get(status, "Internal error")

@@ -18,6 +18,7 @@ from chalicelib.api.http import (
     created,
     json_response,
     no_content,
+    not_modified,
     parse_body,
     parse_query,
     path_id,
@@ -29,6 +30,10 @@ from chalicelib.services import products as service
 bp = ApiBlueprint(__name__)
 
 MAX_IF_MATCH_TAGS = 50
+# A version is a DynamoDB Number (38 significant digits) that starts at 1 and grows by one
+# per write: 18 digits will never run out, and a longer tag cannot name a version. Without
+# this cap, 39 digits failed in the number serialiser (decimal.Inexact) and 4,301 in int().
+MAX_VERSION_DIGITS = 18
 # RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 
@@ -56,9 +61,16 @@ def parse_if_match(header: str | None) -> frozenset[int] | None:
         if match is None:
             raise _bad_if_match()
         weak, opaque = match.groups()
-        if not weak and opaque.isascii() and opaque.isdigit() and opaque == str(int(opaque)):
+        if not weak and _is_version(opaque):
             versions.add(int(opaque))
     return frozenset(versions)
+
+
+def _is_version(opaque: str) -> bool:
+    """True for the canonical decimal text of a version we could have issued ("3", not "03")."""
+    if not (0 < len(opaque) <= MAX_VERSION_DIGITS and opaque.isascii() and opaque.isdigit()):
+        return False
+    return opaque == str(int(opaque))
 
 
 def _split_list(header: str) -> list[str]:
@@ -76,6 +88,38 @@ def _split_list(header: str) -> list[str]:
             current.append(char)
     members.append("".join(current))
     return members
+
+
+ANY_TAG = "*"
+
+
+def parse_if_none_match(header: str | None) -> frozenset[str] | None:
+    """The opaque tags an If-None-Match header names ({"*"} for `*`); None to ignore it.
+
+    RFC 9110 13.1.2 compares If-None-Match weakly: W/"3" and "3" both name version 3, so
+    the W/ prefix is dropped and the opaque text kept as text (never converted to a number).
+    A malformed header is ignored (None) rather than refused: this precondition only saves
+    bytes on a read, so serving the full 200 is always a correct answer to it.
+    """
+    if header is None:
+        return None
+    if header.strip() == ANY_TAG:
+        return frozenset({ANY_TAG})
+    members = [m for m in _split_list(header) if m.strip()]  # RFC 9110 5.6.1: empty members are allowed
+    tags: set[str] = set()
+    for member in members:
+        match = _ENTITY_TAG.fullmatch(member)
+        if match is None:
+            return None
+        tags.add(match.group(2))
+    return frozenset(tags) or None
+
+
+def none_match_fails(tags: frozenset[str] | None, current: str) -> bool:
+    """True when If-None-Match names the current entity tag (or `*`): answer 304."""
+    if tags is None:
+        return False
+    return ANY_TAG in tags or current.removeprefix("W/").strip('"') in tags
 
 
 def _bad_if_match() -> ValidationFailedError:
@@ -112,8 +156,12 @@ def create_product() -> Response:
 
 @bp.route("/products/{product_id}", methods=["GET"])
 def get_product(product_id: str) -> Response:
-    """One product, with its version as ETag."""
-    return _with_etag(service.get_product(get_table(), path_id(product_id, "product_id")))
+    """One product, with its version as ETag; 304 when If-None-Match names that ETag."""
+    product = service.get_product(get_table(), path_id(product_id, "product_id"))
+    tag = etag(product.version)
+    if none_match_fails(parse_if_none_match(bp.current_request.headers.get("if-none-match")), tag):
+        return not_modified(tag)
+    return _with_etag(product)
 
 
 @bp.route("/products/{product_id}", methods=["PATCH"], authorizer=jwt_auth)

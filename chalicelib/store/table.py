@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings
 from chalicelib.errors import ServiceUnavailableError
+from chalicelib.store import deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -35,6 +36,15 @@ _UNAVAILABLE_CODES = frozenset(
 )
 
 
+# A cancelled transaction's reasons, one per action (DynamoDB's CancellationReasons):
+# capacity problems are an outage (503); conditions and conflicts are the callers' to
+# explain or retry; anything else (ValidationError) is a bug in the request we built.
+_CAPACITY_REASONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "ItemCollectionSizeLimitExceeded"}
+)
+_CONDITION_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+
+
 class ConditionFailedError(Exception):
     """A condition expression (or a transaction's) did not hold. Store-internal:
     the repositories turn it into a domain error that says what it means."""
@@ -54,7 +64,9 @@ def create_client(
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": attempts},
+        # total_max_attempts counts the first try; botocore's "max_attempts" would not
+        # (attempts=3 there meant four requests, and the probe's attempts=1 meant two).
+        retries={"mode": "standard", "total_max_attempts": attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         tcp_keepalive=True,
@@ -68,6 +80,8 @@ def create_client(
             aws_secret_access_key="local",  # noqa: S106 - local engines only
         )
     client: DynamoDBClient = boto3.session.Session().client("dynamodb", **kwargs)
+    # The worst case of one attempt, which the request's deadline must still have room for.
+    client.meta.events.register("before-send.dynamodb", deadline.guard(connect_timeout + read_timeout))
     return client
 
 
@@ -104,14 +118,18 @@ def translate_errors() -> Iterator[None]:
             raise ConditionFailedError([code], from_attributes(raw) if raw else None) from exc
         if code == "TransactionCanceledException":
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-            if any(r in {"ThrottlingError", "ProvisionedThroughputExceeded"} for r in reasons):
+            if _CAPACITY_REASONS.intersection(reasons):
                 raise ServiceUnavailableError(retry_after=1) from exc
-            raise ConditionFailedError(reasons) from exc
+            if _CONDITION_REASONS.issuperset(reasons):
+                raise ConditionFailedError(reasons) from exc
+            raise  # ValidationError: our request is malformed, a bug (500), not a conflict
         if code in _UNAVAILABLE_CODES:
             raise ServiceUnavailableError(retry_after=1) from exc
         raise
     except BotoCoreError as exc:  # connection refused, timeouts, DNS
         raise ServiceUnavailableError(retry_after=2) from exc
+    except deadline.DeadlineExceededError as exc:
+        raise ServiceUnavailableError(retry_after=1) from exc
 
 
 @dataclass
