@@ -21,10 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # The code the Lambda functions run. manage.py and tools/ are operator-only: their calls
 # (CreateTable, Scan, BatchWriteItem, ...) are made with the operator's credentials.
 LAMBDA_CODE = ("app.py", "chalicelib")
-# The authorizer function runs only what its module imports (transitively, within
-# chalicelib); the store reaches DynamoDB through the methods of store/table.py's Table.
-AUTHORIZER_MODULE = "chalicelib.api.auth"
-TABLE_MODULE = "chalicelib.store.table"
 
 # A transaction is authorised item by item: IAM has no TransactWriteItems action.
 TRANSACT_ITEM_ACTIONS = {
@@ -88,67 +84,13 @@ def required_dynamodb_actions(root: Path = ROOT) -> set[str]:
     return required_actions_in(sources)
 
 
-def required_authorizer_actions(root: Path = ROOT) -> set[str]:
-    """The IAM actions the authorizer function needs: the DynamoDB operations reachable
-    from the modules the authorizer imports, through `table.<method>(...)` calls of the
-    store's Table (each method's operations read from store/table.py) or direct client calls."""
-    table_methods = table_method_operations(root)
-    paths = [p for p in import_closure(root, AUTHORIZER_MODULE) if p != _module_path(root, TABLE_MODULE)]
-    return required_actions_in([p.read_text(encoding="utf-8") for p in paths], table_methods)
-
-
-def table_method_operations(root: Path = ROOT) -> dict[str, set[str]]:
-    """Each public method of the store's Table → the DynamoDB operations it calls."""
-    tree = ast.parse(_module_path(root, TABLE_MODULE).read_text(encoding="utf-8"))
-    methods: dict[str, set[str]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Table":
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and not item.name.startswith("_"):
-                    methods[item.name] = _client_operations(item)
-    return methods
-
-
-def import_closure(root: Path, module: str) -> list[Path]:
-    """The files of `module` and of every chalicelib module it imports, transitively."""
-    seen: dict[str, Path] = {}
-    pending = [module]
-    while pending:
-        name = pending.pop()
-        path = _module_path(root, name)
-        if name in seen or not path.is_file():
-            continue
-        seen[name] = path
-        pending.extend(_imported_modules(ast.parse(path.read_text(encoding="utf-8"))))
-    return sorted(seen.values())
-
-
-def _module_path(root: Path, module: str) -> Path:
-    base = root.joinpath(*module.split("."))
-    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
-
-
-def _imported_modules(tree: ast.AST) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if alias.name.startswith("chalicelib")}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chalicelib"):
-            # `from chalicelib.store import keys` imports the package and its module `keys`
-            found.add(str(node.module))
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
-
-
-def required_actions_in(sources: Iterable[str], table_methods: dict[str, set[str]] | None = None) -> set[str]:
-    """`required_dynamodb_actions` for source texts; with `table_methods`, calls of those
-    methods on a `table` count as the operations they make."""
+def required_actions_in(sources: Iterable[str]) -> set[str]:
+    """`required_dynamodb_actions` for source texts."""
     operations: set[str] = set()
     item_kinds: set[str] = set()
     for source in sources:
         tree = ast.parse(source)
         operations |= _client_operations(tree)
-        operations |= _table_operations(tree, table_methods or {})
         item_kinds |= _transact_item_kinds(tree)
     needed = operations - _PER_ITEM_OPERATIONS
     if "TransactWriteItems" in operations:
@@ -156,6 +98,71 @@ def required_actions_in(sources: Iterable[str], table_methods: dict[str, set[str
     if "TransactGetItems" in operations:
         needed.add("GetItem")
     return needed
+
+
+def required_dynamodb_operations(root: Path = ROOT) -> set[str]:
+    """The DynamoDB API operations (TransactWriteItems, not its item actions) the Lambda code
+    calls: what its alarms watch per operation."""
+    found: set[str] = set()
+    for path in _python_files(root):
+        found |= _client_operations(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def reachable_dynamodb_actions(module: str, root: Path = ROOT) -> set[str]:
+    """The IAM actions of the code one Lambda function can run: its handler module and
+    every project module that module imports, transitively (deferred imports included).
+
+    Lambda imports only the module its `Handler` names, so the authorizer
+    (`chalicelib.api.auth.jwt_auth`) never loads the routes; an action its code cannot
+    reach has no place in its policy. An upper bound: reaching a module is not calling it.
+    """
+    sources = [path.read_text(encoding="utf-8") for path in module_closure(module, root)]
+    return required_actions_in(sources)
+
+
+def module_closure(module: str, root: Path = ROOT) -> list[Path]:
+    """The files of `module`, its parent packages, and every project module they import."""
+    seen: dict[str, Path] = {}
+    pending = [module]
+    while pending:
+        name = pending.pop()
+        for candidate in _with_parents(name):
+            path = _module_path(candidate, root)
+            if path is None or candidate in seen:
+                continue
+            seen[candidate] = path
+            pending.extend(_imports(ast.parse(path.read_text(encoding="utf-8")), candidate, path))
+    return sorted(set(seen.values()))
+
+
+def _with_parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _module_path(name: str, root: Path) -> Path | None:
+    """The project file of a module (None for the standard library and dependencies)."""
+    if name.split(".")[0] not in {Path(entry).stem for entry in LAMBDA_CODE}:
+        return None
+    base = root.joinpath(*name.split("."))
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
+
+
+def _imports(tree: ast.AST, module: str, path: Path) -> list[str]:
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.append(base)
+            found += [f"{base}.{alias.name}" for alias in node.names]  # `from pkg import module`
+    return found
 
 
 @functools.cache
@@ -187,22 +194,6 @@ def _client_operations(tree: ast.AST) -> set[str]:
         if isinstance(func, ast.Attribute) and func.attr in known and _is_client(func.value):
             found.add(known[func.attr])
     return found
-
-
-def _table_operations(tree: ast.AST, table_methods: dict[str, set[str]]) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        func = node.func if isinstance(node, ast.Call) else None
-        if isinstance(func, ast.Attribute) and func.attr in table_methods and _is_table(func.value):
-            found |= table_methods[func.attr]
-    return found
-
-
-def _is_table(node: ast.expr) -> bool:
-    if isinstance(node, ast.Call):  # get_table().get(...)
-        node = node.func
-    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
-    return str(name).lower().endswith("table")
 
 
 def _transact_item_kinds(tree: ast.AST) -> set[str]:

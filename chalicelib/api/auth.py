@@ -19,6 +19,7 @@ from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
+from chalicelib import snapstart
 from chalicelib.api.deps import get_session_table
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
@@ -34,6 +35,10 @@ logger = logging.getLogger("storefront")
 # API Gateway's result cache for this authorizer: the upper bound on how long an ended
 # session's access tokens are still let through when deployed (docs/security.md).
 AUTHORIZER_CACHE_SECONDS = 60
+# SnapStart: the authorizer's Lambda imports only this module. After a restore the key
+# ring is read again (a rotated key applies at once); any client the authorizer caches must
+# be dropped here too (tests/deploy checks that no call uses a pre-snapshot client).
+snapstart.register(refresh=(get_keyring.cache_clear, get_session_table.cache_clear))
 
 
 def _deny(method_arn: str) -> dict[str, Any]:
