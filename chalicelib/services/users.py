@@ -17,6 +17,7 @@ from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import sessions
 from chalicelib.services.caller import Caller
+from chalicelib.store import sessions as session_store
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import ANY
 from chalicelib.store.table import Table
@@ -90,12 +91,10 @@ def update_user(
         "password_hash": hasher.hash(body.password) if body.password is not None else None,
         "role": body.role,
     }
-    updated = _apply(table, user_id, {k: v for k, v in changes.items() if v is not None})
-    if body.password is not None or body.role is not None:
-        # A new password or a role ends every session. After the update, never before: a
-        # login racing it either sees the new state or is refused by its check on the user.
-        sessions.end_all_sessions(table, user_id)
-    return updated
+    given = {k: v for k, v in changes.items() if v is not None}
+    if body.password is None and body.role is None:
+        return _apply(table, user_id, given)
+    return _apply_ending_sessions(table, user_id, given)
 
 
 def _apply(table: Table, user_id: str, changes: dict[str, str]) -> UserPublic:
@@ -105,16 +104,35 @@ def _apply(table: Table, user_id: str, changes: dict[str, str]) -> UserPublic:
     return written.item.public()
 
 
+def _apply_ending_sessions(table: Table, user_id: str, changes: dict[str, str]) -> UserPublic:
+    """A new password or role and the end of every session of the user, in one transaction.
+
+    Then a sweep (one Query, nothing to delete as a rule) ends a session that a login racing
+    this change wrote between the listing and the transaction (a login after it is refused
+    by its check on the user), and any beyond one transaction's capacity.
+    """
+    store = UserStore(table)
+    ending = session_store.keys_of(table, user_id)[: session_store.MAX_ENDED_IN_ONE_WRITE]
+    if not store.update_and_delete(user_id, changes, ANY, isoformat(utc_now()), ending):
+        raise UserNotFoundError()
+    sessions.end_all_sessions(table, user_id)
+    user = store.get(user_id)
+    if user is None:  # deleted a moment later
+        raise UserNotFoundError()
+    return user.public()
+
+
 def delete_user(table: Table, caller: Caller, user_id: str) -> None:
     """Delete the user, free its e-mail address and end its sessions (self or admin);
     UserNotFoundError if absent. Once this returns, the user's tokens can neither read nor write."""
     _require_self_or_admin(caller, user_id)
-    try:
-        if UserStore(table).delete_if(user_id, ANY).refused:
-            raise UserNotFoundError()
-    finally:
-        # Also when the user is already gone: a retried DELETE finishes an interrupted one.
-        sessions.end_all_sessions(table, user_id)
+    ending = session_store.keys_of(table, user_id)[: session_store.MAX_ENDED_IN_ONE_WRITE]
+    refused = UserStore(table).delete_if(user_id, ANY, ending).refused
+    # The sweep, as in _apply_ending_sessions; also when the user is already gone, so that a
+    # retried DELETE finishes one whose sweep failed.
+    sessions.end_all_sessions(table, user_id)
+    if refused:
+        raise UserNotFoundError()
 
 
 def create_or_promote_admin(
@@ -140,6 +158,4 @@ def create_or_promote_admin(
             existing = store.get_by_email(address)
             if existing is None:
                 raise
-    promoted = _apply(table, existing.id, {"role": "admin"})
-    sessions.end_all_sessions(table, existing.id)  # a role change ends sessions, as in update_user
-    return promoted, False
+    return _apply_ending_sessions(table, existing.id, {"role": "admin"}), False

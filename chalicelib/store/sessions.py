@@ -17,7 +17,14 @@ from chalicelib.store import keys
 from chalicelib.store.codec import Item
 from chalicelib.store.expr import Update, eq, exists, gt, not_exists
 from chalicelib.store.schema import TTL_ATTRIBUTE
-from chalicelib.store.table import Action, ConditionFailedError, Table, condition_check_action, put_action
+from chalicelib.store.table import (
+    Action,
+    ConditionFailedError,
+    Key,
+    Table,
+    condition_check_action,
+    put_action,
+)
 
 ITEM_TYPE = "session"
 
@@ -108,6 +115,15 @@ def rotate(
 def end(table: Table, user_id: str, session_id: str) -> None:
     """End one session (nothing happens if it has already ended)."""
     table.delete(keys.session_key(user_id, session_id))
+
+
+# A transaction holds at most 100 actions; the user's own one or two come first.
+MAX_ENDED_IN_ONE_WRITE = 97
+
+
+def keys_of(table: Table, user_id: str) -> list[Key]:
+    """The keys of every session of the user (strongly consistent Query on its partition)."""
+    return table.partition_keys(keys.user_sessions_partition(user_id))
 
 
 def end_all(table: Table, user_id: str) -> int:

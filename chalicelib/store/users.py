@@ -7,7 +7,8 @@ Uniqueness of e-mail addresses is DynamoDB's job, not ours: the user item and an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from chalicelib.clock import isoformat
 from chalicelib.models.common import Page
@@ -17,7 +18,14 @@ from chalicelib.store.expr import Update, eq, not_exists
 from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Guard, Repository, Written
 from chalicelib.store.schema import GSI1
-from chalicelib.store.table import Action, ConditionFailedError, Key, delete_action, put_action
+from chalicelib.store.table import (
+    Action,
+    ConditionFailedError,
+    Key,
+    delete_action,
+    put_action,
+    update_action,
+)
 
 SCOPE = "users"
 # Looked up when an e-mail address has no claim, so that a login does the same reads
@@ -71,14 +79,30 @@ class UserStore(Repository[UserItem]):
             return False
         return True
 
-    def delete_if(self, item_id: str, guard: Guard) -> Written[UserItem]:
-        """Remove the user and its e-mail claim together (refused if the user is gone)."""
+    def update_and_delete(
+        self, item_id: str, changes: Mapping[str, Any], guard: Guard, now: str, also: Sequence[Key]
+    ) -> bool:
+        """`update_if` and the deletion of the items `also` names, in ONE transaction (e.g. a
+        new password and the end of the user's sessions); False if the guard refused it."""
+        update = Update().set_all({**changes, "updated_at": now})
+        actions = [update_action(self.key(item_id), update, guard.condition(self.owner_attribute))]
+        actions.extend(delete_action(key) for key in also)
+        try:
+            self.table.transact_write(actions)
+        except ConditionFailedError:
+            return False
+        return True
+
+    def delete_if(self, item_id: str, guard: Guard, also: Sequence[Key] = ()) -> Written[UserItem]:
+        """Remove the user and its e-mail claim together (refused if the user is gone), and the
+        items `also` names (its sessions) in the same transaction."""
         user = self.get(item_id)
         if user is None:
             return Written(None)
         actions = [
             delete_action(self.key(user.id), guard.condition(self.owner_attribute)),
             delete_action(keys.email_claim_key(user.email), eq("user_id", user.id)),
+            *(delete_action(key) for key in also),
         ]
         try:
             self.table.transact_write(actions)

@@ -43,6 +43,8 @@ _VOLATILE = [
     (re.compile(r"\b[0-9a-f]{32,64}\b"), "<hex>"),
 ]
 _EPOCH_ATTRIBUTES = ("expires_at", "window_start")
+# A session's start (epoch seconds) and its refresh-token digests differ on every run
+_SESSION_VOLATILE = {"created_at": "<epoch>", "current_digest": "<digest>", "spent_digests": "<digests>"}
 
 State = Counter[str]
 Context = dict[str, Any]
@@ -52,6 +54,8 @@ def normalised(item: dict[str, Any]) -> str:
     plain = {
         name: ("<epoch>" if name in _EPOCH_ATTRIBUTES else value) for name, value in sorted(item.items())
     }
+    if item.get("type") == {"S": "session"}:
+        plain.update({name: mark for name, mark in _SESSION_VOLATILE.items() if name in plain})
     text = json.dumps(plain, sort_keys=True)
     for pattern, placeholder in _VOLATILE:
         text = pattern.sub(placeholder, text)
