@@ -19,6 +19,7 @@ CONTRACT_CODES = {
     "rate_limited",
     "payload_too_large",
     "unsupported_media_type",
+    "service_unavailable",
     "internal_error",
 }
 
