@@ -9,8 +9,8 @@ STAGE ?= dev
 STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
-.PHONY: install browser run test lint format typecheck unit integration e2e bench reset package package-venv \
-	clean openapi client swagger-ui
+.PHONY: install browser run test lint format typecheck unit integration e2e bench load reset package \
+	package-venv clean openapi client swagger-ui
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -71,6 +71,9 @@ package: package-venv ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=
 
 bench: install ## cold start and import time (results: README)
 	$(PY) -m bench.run
+
+load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/
+	$(PY) -m tools.load_test --duration $(or $(DURATION),60) --users $(or $(USERS),10)
 
 openapi: install ## docs/openapi.json from the app (refuses an unrecorded breaking change)
 	$(PY) -m tools.openapi_release document

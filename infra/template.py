@@ -43,6 +43,9 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
     "THROTTLED": (429, "rate_limited", "Too many requests"),
     "REQUEST_TOO_LARGE": (413, "payload_too_large", "Request body is too large"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", "Request body must be application/json"),
+    # The authorizer raised (it does when the signing key cannot be read from SSM, rather
+    # than deny a valid token): the client should retry, not drop its credentials.
+    "AUTHORIZER_FAILURE": (503, "service_unavailable", "Service temporarily unavailable"),
 }
 # The defaults keep the gateway's status code; their message is the gateway's own
 # (messageString is already a quoted JSON string).
@@ -157,9 +160,10 @@ def gateway_responses(stage: Stage) -> dict[str, Any]:
         responses[kind] = _gateway_response(stage, code, body, status)
     for kind, code in DEFAULT_RESPONSES.items():
         responses[kind] = _gateway_response(stage, code, "$context.error.messageString", None)
-    responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] = (
-        f"'{THROTTLED_RETRY_AFTER_SECONDS}'"
-    )
+    for kind in ("THROTTLED", "AUTHORIZER_FAILURE"):
+        responses[kind]["responseParameters"]["gatewayresponse.header.Retry-After"] = (
+            f"'{THROTTLED_RETRY_AFTER_SECONDS}'"
+        )
     return responses
 
 
