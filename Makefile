@@ -52,7 +52,7 @@ e2e: install
 package: install ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
 	$(PY) -m infra.build --stage $(STAGE)
 
-bench: install ## cold start and import time (results: README)
+bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md)
 	$(PY) -m bench.run
 
 reset: ## delete local data (.local/)
