@@ -70,13 +70,28 @@ _SECRET_VALUE = re.compile(
 REDACTED = "[REDACTED]"
 
 
+# Every pattern above needs one of these words or a "$"; most log values (routes, ids,
+# statuses) have none and skip the patterns. Only ASCII text is screened: case-insensitive
+# matching also folds a few non-ASCII letters onto ASCII ones (U+017F onto s, U+212A onto k).
+_TRIGGER = re.compile(r"(?i)passw|secret|authorization|token|hash|bearer|eyj|\$")
+
+
 def redact(text: str) -> str:
     """Mask secrets in free text (messages, stack traces)."""
+    if text.isascii() and _TRIGGER.search(text) is None:
+        return text
+    return _redact_always(text)
+
+
+def _redact_always(text: str) -> str:
     text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
     return _SECRET_VALUE.sub(REDACTED, text)
 
 
 def _redact_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
