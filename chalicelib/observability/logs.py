@@ -125,6 +125,10 @@ class _SinkHandler(logging.Handler):
             self.handleError(record)
 
 
+# The first non-blank character of anything json.loads accepts (NaN and Infinity included).
+_MAY_BE_JSON = re.compile(r'[ \t\n\r]*[{\["\-0-9tfnNI]')
+
+
 def _json_formatter(service: str) -> logging.Formatter:
     """Powertools' JSON lines (stack traces included), redacted; an access line keeps
     its empty fields as null so every access line has the same shape."""
@@ -133,6 +137,15 @@ def _json_formatter(service: str) -> logging.Formatter:
     class JsonFormatter(LambdaPowertoolsFormatter):
         def serialize(self, log: Any) -> str:
             return super().serialize(_redact_value(log))
+
+        def _extract_log_message(self, log_record: logging.LogRecord) -> Any:
+            # Powertools decodes a message that is a JSON document; trying it on every plain
+            # message ("request") costs a raised JSONDecodeError. Only text that json.loads
+            # could accept (by its first non-blank character) is tried.
+            message = log_record.msg
+            if isinstance(message, str) and not log_record.args and not _MAY_BE_JSON.match(message):
+                return message
+            return super()._extract_log_message(log_record)
 
         @staticmethod
         def _strip_none_records(records: dict[str, Any]) -> dict[str, Any]:

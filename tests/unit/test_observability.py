@@ -153,3 +153,20 @@ _pieces = st.sampled_from(
 @example("to\u212aen='abc'")
 def test_redact_skips_the_patterns_only_where_they_cannot_match(text: str) -> None:
     assert redact(text) == _redact_always(text)
+
+
+@given(
+    st.sampled_from(["", " ", "\n", "{", "[", '"', "-", "7", "true", "NaN", "x", "é"]) | st.text(max_size=3)
+)
+@example('{"event": "json message"}')
+@example("  [1, 2]")
+def test_a_message_is_decoded_exactly_when_powertools_would_decode_it(prefix: str) -> None:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from chalicelib.observability.logs import _json_formatter
+
+    formatter = _json_formatter("storefront")
+    for message in (prefix, prefix + "1", prefix + " request"):
+        record = logging.LogRecord("storefront", logging.INFO, __file__, 1, message, None, None)
+        expected = LambdaPowertoolsFormatter._extract_log_message(formatter, record)  # type: ignore[arg-type]
+        assert repr(formatter._extract_log_message(record)) == repr(expected)  # type: ignore[attr-defined]
