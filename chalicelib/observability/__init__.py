@@ -105,6 +105,7 @@ class Observer:
         self.sink = sink or Sink()
         self._configured = False
         self._lock = threading.Lock()
+        self._logger = logging.getLogger(LOGGER_NAMES[0])  # the same object for the process's life
 
     def logger(self) -> logging.Logger:
         """The service's JSON logger (configures the loggers once)."""
@@ -113,7 +114,7 @@ class Observer:
                 if not self._configured:
                     self._configure_logging()
                     self._configured = True
-        return logging.getLogger(LOGGER_NAMES[0])
+        return self._logger
 
     def _configure_logging(self) -> None:
         configure_logging(self.sink, self.service, self.log_level)
