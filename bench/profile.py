@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.profile [--route get|list|post] [--config logs|production]
                                       [-n 2000] [--sort tottime|cumulative] [--top 40]
+                                      [--filter REGEX]
 
 Starts the embedded engine on a free port, makes a table, seeds it through the handler,
 warms the route up, then profiles n invocations through the Lambda handler (API Gateway
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--filter", default="", help="regex on file:function, e.g. chalicelib")
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="profile-") as tmp,
@@ -44,7 +46,12 @@ def main(argv: list[str]) -> int:
         try:
             config = next(c for c in configs(daemon.getsockname()[1]) if c.key == args.config)
             os.environ.update(
-                {**base_env(f"http://127.0.0.1:{port}", f"prof-{uuid.uuid4().hex[:8]}"), **config.env}
+                {
+                    **base_env(
+                        f"http://127.0.0.1:{port}", f"prof-{uuid.uuid4().hex[:8]}", Path(tmp) / "pycache"
+                    ),
+                    **config.env,
+                }
             )
             sys.stdout = open(Path(tmp) / "app.log", "w")  # noqa: SIM115 - the app's log lines
             stats = profile(args.route, args.n)
@@ -52,7 +59,8 @@ def main(argv: list[str]) -> int:
             sys.stdout = sys.__stdout__
             processes.stop(engine)
     stats.stream = sys.stdout  # type: ignore[attr-defined]
-    stats.sort_stats(args.sort).print_stats(args.top)
+    restrictions = [args.filter, args.top] if args.filter else [args.top]
+    stats.sort_stats(args.sort).print_stats(*restrictions)
     return 0
 
 

@@ -71,7 +71,9 @@ def zip_bytes(key: str, root: Path) -> int | None:
     return None
 
 
-def summarise(configs: list[Any], meta: dict[str, Any], root: Path) -> dict[str, Any]:
+def summarise(
+    configs: list[Any], meta: dict[str, Any], root: Path, experiments: list[Any] | None = None
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for config in configs:
         results[config.key] = {
@@ -81,7 +83,8 @@ def summarise(configs: list[Any], meta: dict[str, Any], root: Path) -> dict[str,
             "peak_rss_mib": round(config.rss_kib / 1024, 1),
             "zip_bytes": zip_bytes(config.key, root),
         }
-    return {"meta": meta, "results": results, "targets": targets(results)}
+    what_if = {c.key: {"label": c.label, "cold": _cold(c.cold)} for c in experiments or []}
+    return {"meta": meta, "results": results, "targets": targets(results), "what_if": what_if}
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,7 +159,7 @@ def render(summary: dict[str, Any]) -> str:
         "| of which first-use init | peak RSS, MiB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in results.values():
+    for r in [*results.values(), *summary.get("what_if", {}).values()]:
         c = r["cold"]
         lines.append(
             f"| {r['label']} | {c['total_ms']:.0f} | {_x(c['total_ms'], floor['cold']['total_ms'])} "

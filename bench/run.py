@@ -12,6 +12,7 @@ interleaved across configurations so that machine load hits them alike, within
 BENCH_WARM_SECONDS (the n reached is reported). Cold: BENCH_COLD_RUNS
 fresh processes per configuration (interleaved), each timed from spawn to the response to
 its first `GET /products/{id}`. Results: printed, bench/results.{json,md,png}.
+BENCH_WHAT_IF=1 adds cold starts of bench/products_only.py (an experiment, not a target).
 """
 
 from __future__ import annotations
@@ -73,10 +74,29 @@ def configs(daemon_port: int) -> list[Config]:
     ]
 
 
-def base_env(endpoint: str, table: str) -> dict[str, str]:
-    skip = ("AWS_", "LAMBDA_", "_X_AMZN", "METRICS_", "LOG_LEVEL", "JWT_", "DYNAMODB_", "TABLE_NAME")
+def what_if(daemon_port: int) -> list[Config]:
+    """Cold-start-only experiments (BENCH_WHAT_IF=1): see bench/products_only.py."""
+    logs = configs(daemon_port)[1].env
+    return [Config("products-only", "what-if: products routes only, logs only", "products-only", logs)]
+
+
+def base_env(endpoint: str, table: str, pycache: Path) -> dict[str, str]:
+    skip = (
+        "AWS_",
+        "LAMBDA_",
+        "_X_AMZN",
+        "METRICS_",
+        "LOG_LEVEL",
+        "JWT_",
+        "DYNAMODB_",
+        "TABLE_NAME",
+        "PYTHON",
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     env.update(
+        # Lambda runs from bytecode (the package build precompiles it): the first process of each
+        # configuration writes it here, and every later one reads it, for floor and app alike.
+        PYTHONPYCACHEPREFIX=str(pycache),
         STAGE="bench",
         JWT_SECRET=BENCH_SECRET,
         AWS_DEFAULT_REGION="us-east-1",
@@ -204,7 +224,7 @@ def main() -> int:
         try:
             daemon.bind(("127.0.0.1", 0))
             endpoint, table = f"http://127.0.0.1:{port}", f"bench-{uuid.uuid4().hex[:8]}"
-            env = base_env(endpoint, table)
+            env = base_env(endpoint, table, Path(tmp) / "pycache")
             client = boto3.client(
                 "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                 aws_access_key_id="bench", aws_secret_access_key="bench",  # noqa: S106
@@ -212,7 +232,8 @@ def main() -> int:
             create_table(client, table)
             all_configs = configs(daemon.getsockname()[1])
             env["BENCH_PRODUCT_ID"] = run_warm(all_configs, env, client, logs)
-            run_cold(all_configs, env, logs)
+            experiments = what_if(daemon.getsockname()[1]) if os.environ.get("BENCH_WHAT_IF") else []
+            run_cold(all_configs + experiments, env, logs)
         finally:
             daemon.close()
             processes.stop(engine)
@@ -227,7 +248,7 @@ def main() -> int:
         "warm_budget_s": WARM_BUDGET_S,
         "seconds": round(time.monotonic() - started),
     }
-    summary = report.summarise(all_configs, meta, ROOT)
+    summary = report.summarise(all_configs, meta, ROOT, experiments)
     print(report.write_all(summary, ROOT / "bench"))
     return 0
 

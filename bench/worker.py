@@ -2,7 +2,8 @@
 
     python -m bench.worker TARGET MODE RESULT_FD
 
-TARGET is `floor` (bench/floor.py) or `storefront` (app.py); its configuration (logs
+TARGET is `floor` (bench/floor.py), `storefront` (app.py) or `products-only`
+(bench/products_only.py, cold only); its configuration (logs
 only, or production with metrics and X-Ray) comes from the environment the parent sets.
 Results are JSON lines written to the file descriptor RESULT_FD (stdout carries the
 app's own log lines, as in Lambda).
@@ -36,7 +37,11 @@ from typing import IO, Any  # noqa: E402
 from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event  # noqa: E402
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-ENTRY_POINTS = {"floor": ("bench.floor", "handler"), "storefront": ("app", "app")}
+ENTRY_POINTS = {
+    "floor": ("bench.floor", "handler"),
+    "storefront": ("app", "app"),
+    "products-only": ("bench.products_only", "app"),
+}
 PRODUCT = {"name": "Bench teapot", "description": "Cast iron, 1 l", "price": 19.99, "stock": 3}
 
 
