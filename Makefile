@@ -9,7 +9,8 @@ STAGE ?= dev
 STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
-.PHONY: install run test lint format typecheck unit integration e2e bench reset package clean
+.PHONY: install browser run test lint format typecheck unit integration e2e bench reset package clean \
+	openapi client swagger-ui
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -23,10 +24,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# Debian's chromium for the /docs browser test (tests/e2e/test_docs_browser.py). Installed only
+# where it is missing and apt can run (as root); elsewhere that one test skips, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium >/dev/null; } \
+	      || echo "make browser: chromium could not be installed; the browser test will skip" >&2; \
+	  else echo "make browser: no chromium and no root apt; the browser test will skip" >&2; fi; }
+
 run: install ## serve the API (127.0.0.1:$(PORT)) on the embedded engine (127.0.0.1:$(DYNAMODB_PORT))
 	$(PY) -m tools.run_local --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
 
-test: install lint typecheck ## everything CI runs
+test: install browser lint typecheck ## everything CI runs
 	$(PY) -m pytest --cov --cov-report=term -p no:cacheprovider
 
 lint: install
@@ -46,7 +57,7 @@ unit: install
 integration: install
 	$(PY) -m pytest tests/integration
 
-e2e: install
+e2e: install browser
 	$(PY) -m pytest tests/e2e
 
 package: install ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
@@ -54,6 +65,15 @@ package: install ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|p
 
 bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md)
 	$(PY) -m bench.run
+
+openapi: install ## docs/openapi.json from the app (refuses an unrecorded breaking change)
+	$(PY) -m tools.openapi_release document
+
+client: openapi ## clients/python/: the typed client, generated from docs/openapi.json
+	$(PY) -m tools.openapi_release client
+
+swagger-ui: ## re-vendor Swagger UI (npm swagger-ui-dist, version + checksum pinned in the script)
+	$(PY) -m tools.vendor_swagger_ui
 
 reset: ## delete local data (.local/)
 	rm -rf .local

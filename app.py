@@ -2,16 +2,19 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import auth, health, openapi, orders, products, users
+from chalicelib.api import auth, docs, health, openapi, orders, products, users
 from chalicelib.api.cors import register_preflight
+from chalicelib.api.local_server import fix_chalice_local
 from chalicelib.api.middleware import handle_http
 
 app = Chalice(app_name="storefront")
 app.register_middleware(handle_http, "http")
 app.register_blueprint(auth.bp)
+app.register_blueprint(docs.bp)
 app.register_blueprint(health.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(orders.bp)
 app.register_blueprint(products.bp)
 app.register_blueprint(users.bp)
 register_preflight(app)
+fix_chalice_local()  # no-op outside `chalice local`

@@ -15,43 +15,80 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.api.deps import get_table
+from chalicelib.errors import ServiceUnavailableError
+from chalicelib.retry import TryAgain
 from chalicelib.store.schema import TTL_ATTRIBUTE, create_table_params
 from chalicelib.store.table import Table, translate_errors
 
 
+class OperatorTable(Table):
+    """The table with the calls only an operator makes (never the Lambda: its IAM policy
+    grants none of them, and infra/iam.py reads only the Lambda's code)."""
+
+    def create(self, wait_seconds: float = 60, sleep: Callable[[float], None] = time.sleep) -> bool:
+        """Create the table, its indexes and TTL; True if created, False if it already existed."""
+        client = self.client
+        created = True
+        with translate_errors():
+            try:
+                client.create_table(**create_table_params(self.name))
+            except client.exceptions.ResourceInUseException:
+                created = False
+            deadline = time.monotonic() + wait_seconds
+            while client.describe_table(TableName=self.name)["Table"]["TableStatus"] != "ACTIVE":
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"table {self.name} did not become ACTIVE")
+                sleep(0.5)
+            ttl = client.describe_time_to_live(TableName=self.name)["TimeToLiveDescription"]
+            if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
+                client.update_time_to_live(
+                    TableName=self.name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+                )
+        return created
+
+    def scan_all(self) -> Iterator[dict[str, Any]]:
+        """Every item in wire format. Operator use only: no request path ever scans."""
+        params: dict[str, Any] = {"TableName": self.name}
+        while True:
+            with translate_errors():
+                page = self.client.scan(**params)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def put_wire_items(self, items: list[dict[str, Any]]) -> None:
+        """BatchWriteItem of items in wire format, 25 a call, unprocessed ones retried (Retry)."""
+        for start in range(0, len(items), 25):
+            requests: Any = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            pending: Any = {self.name: requests}
+
+            def attempt(_: int) -> None:
+                nonlocal pending
+                with translate_errors():
+                    pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
+                if pending:
+                    raise TryAgain()
+
+            self.retry.run(attempt, lambda: ServiceUnavailableError(retry_after=1))
+
+
+def operator_table(table: Table) -> OperatorTable:
+    """The same table (client, name, cursors, retry) with the operator's calls."""
+    if isinstance(table, OperatorTable):
+        return table
+    return OperatorTable(table.client, table.name, table.cursors, table.retry)
+
+
 def create_table(table: Table, wait_seconds: float = 60) -> bool:
     """Create the table, its indexes and TTL; True if created, False if it already existed."""
-    client = table.client
-    created = True
-    with translate_errors():
-        try:
-            client.create_table(**create_table_params(table.name))
-        except client.exceptions.ResourceInUseException:
-            created = False
-        deadline = time.monotonic() + wait_seconds
-        while client.describe_table(TableName=table.name)["Table"]["TableStatus"] != "ACTIVE":
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"table {table.name} did not become ACTIVE")
-            time.sleep(0.5)
-        ttl = client.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
-        if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
-            client.update_time_to_live(
-                TableName=table.name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
-            )
-    return created
+    return operator_table(table).create(wait_seconds)
 
 
 def scan_all(table: Table) -> Iterator[dict[str, Any]]:
     """Every item in wire format. Operator use only: no request path ever scans."""
-    params: dict[str, Any] = {"TableName": table.name}
-    while True:
-        with translate_errors():
-            page = table.client.scan(**params)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return operator_table(table).scan_all()
 
 
 def dump(table: Table, path: Path) -> int:
@@ -70,12 +107,7 @@ def dump(table: Table, path: Path) -> int:
 def load(table: Table, path: Path) -> int:
     """Put every item of a dump back; returns the count."""
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    for start in range(0, len(items), 25):
-        requests: Any = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-        pending = {table.name: requests}
-        while pending:
-            with translate_errors():
-                pending = table.client.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
+    operator_table(table).put_wire_items(items)
     return len(items)
 
 
@@ -104,11 +136,14 @@ def _cmd_create_admin(table: Table, args: argparse.Namespace) -> int:
 
     from chalicelib.config import get_settings
     from chalicelib.security.passwords import hasher_for, policy_for
+    from chalicelib.services.caller import operator
     from chalicelib.services.users import create_or_promote_admin
 
     hasher = hasher_for(policy_for(get_settings()))
     try:
-        user, created = create_or_promote_admin(table, args.email, args.password, hasher, args.name)
+        user, created = create_or_promote_admin(
+            table, operator(), args.email, args.password, hasher, args.name
+        )
     except (ValidationError, ValueError):
         # Never echo the input: it holds a password.
         print("invalid e-mail, password (8..128 characters) or name", file=sys.stderr)
@@ -141,6 +176,7 @@ def seed(table: Table) -> tuple[int, int]:
     from chalicelib.models.products import ProductCreate
     from chalicelib.models.users import UserCreate
     from chalicelib.security.passwords import hasher_for, policy_for
+    from chalicelib.services.caller import Caller
     from chalicelib.services.products import create_product
     from chalicelib.services.users import register_user
 
@@ -155,7 +191,7 @@ def seed(table: Table) -> tuple[int, int]:
         users += 1
         for title, description, price, stock in catalogue:
             body = ProductCreate(name=title, description=description, price=Decimal(price), stock=stock)
-            create_product(table, user.id, body)
+            create_product(table, Caller(user_id=user.id, role=user.role), body)
             products += 1
     return users, products
 
@@ -176,6 +212,7 @@ COMMANDS: dict[str, Callable[[Table, argparse.Namespace], int]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of every operator command."""
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("create-table", help="create the table and its indexes (idempotent)")
@@ -191,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, table: Table | None = None) -> int:
+    """Run one operator command on the environment's table (or the one given); its exit code."""
     args = build_parser().parse_args(argv)
     return COMMANDS[args.command](table or get_table(), args)
 

@@ -51,6 +51,7 @@ def _public(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_product(event: dict[str, Any]) -> dict[str, Any]:
+    """GET /products/{product_id}: one GetItem."""
     product_id = event["pathParameters"]["product_id"]
     key = {"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": "PRODUCT"}}
     item = CLIENT.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
@@ -61,6 +62,7 @@ def get_product(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_products(event: dict[str, Any]) -> dict[str, Any]:
+    """GET /products: one Query on gsi1, newest first, an unsigned cursor."""
     limit = int((event.get("queryStringParameters") or {}).get("limit", "20"))
     result = CLIENT.query(
         TableName=TABLE,
@@ -80,6 +82,7 @@ def list_products(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_product(event: dict[str, Any]) -> dict[str, Any]:
+    """POST /products: one conditional PutItem."""
     owner = event["requestContext"]["authorizer"]["principalId"]
     body = json.loads(event["body"] or "null", parse_float=Decimal)
     if not isinstance(body, dict) or not body.get("name") or not isinstance(body.get("price"), int | Decimal):

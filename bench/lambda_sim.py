@@ -38,6 +38,7 @@ class FakeLambdaContext:
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
     def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the simulated Lambda times out."""
         return 10_000
 
 
@@ -79,6 +80,7 @@ def proxy_event(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def authorizer_event(token: str) -> dict[str, Any]:
+    """The TOKEN event API Gateway sends a Lambda authorizer."""
     arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api/GET/users/me"
     return {"type": "TOKEN", "authorizationToken": token, "methodArn": arn}
 
@@ -117,6 +119,7 @@ def run_step(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    """Run the simulated Lambda steps named on the command line; 0 on success."""
     steps = json.loads(argv[-1])
     if "--no-observability" in argv:
         from chalicelib import observability

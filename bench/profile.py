@@ -28,6 +28,7 @@ from tools import processes
 
 
 def main(argv: list[str]) -> int:
+    """Parse the arguments, start the engine, profile, print the statistics."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--route", choices=("get", "list", "post"), default="get")
     parser.add_argument("--config", choices=("logs", "production"), default="logs")
@@ -65,6 +66,7 @@ def main(argv: list[str]) -> int:
 
 
 def profile(route: str, n: int) -> pstats.Stats:
+    """Seed, warm up, then profile n invocations of one route; the statistics."""
     import boto3
 
     from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event

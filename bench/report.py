@@ -6,6 +6,7 @@ import io
 import json
 import statistics
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,14 @@ PRODUCTION_TARGET = 1.25
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of values."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    return float(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))])
 
 
 def _cold(runs: list[dict[str, Any]]) -> dict[str, float]:
-    def med(f: Any) -> float:
-        return round(statistics.median(f(r) for r in runs), 1)
+    def med(f: Callable[[dict[str, Any]], float]) -> float:
+        return round(float(statistics.median(f(r) for r in runs)), 1)
 
     return {
         "total_ms": med(lambda r: r["total_s"] * 1000),
@@ -74,6 +76,7 @@ def zip_bytes(key: str, root: Path) -> int | None:
 def summarise(
     configs: list[Any], meta: dict[str, Any], root: Path, experiments: list[Any] | None = None
 ) -> dict[str, Any]:
+    """The figures of every configuration, the targets and the what-if experiments."""
     results: dict[str, Any] = {}
     for config in configs:
         results[config.key] = {
@@ -88,6 +91,7 @@ def summarise(
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each issue-12 target: base, value, ratio, limit, met."""
     floor, logs, prod = results["floor"], results["logs"], results["production"]
     rows = [
         _target(
@@ -132,6 +136,7 @@ def _size(value: int | None) -> str:
 
 
 def render(summary: dict[str, Any]) -> str:
+    """The markdown tables of a summary."""
     meta, results = summary["meta"], summary["results"]
     floor = results["floor"]
     lines = [
@@ -196,6 +201,7 @@ def render(summary: dict[str, Any]) -> str:
 
 
 def plot(summary: dict[str, Any], path: Path) -> None:
+    """bench/results.png: cold start split and warm overhead per route."""
     import matplotlib
 
     matplotlib.use("Agg")

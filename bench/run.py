@@ -50,6 +50,8 @@ BENCH_SECRET = "bench-only-jwt-secret-0123456789abcdef0123456789"  # noqa: S105 
 
 @dataclass
 class Config:
+    """One benchmarked configuration and what was measured of it."""
+
     key: str
     label: str
     target: str
@@ -60,6 +62,7 @@ class Config:
 
 
 def configs(daemon_port: int) -> list[Config]:
+    """The floor and Storefront's two configurations (production traces to daemon_port)."""
     logs = {"AWS_XRAY_SDK_ENABLED": "false", "METRICS_ENABLED": "false", "LOG_LEVEL": "INFO"}
     production = {
         **logs,
@@ -81,6 +84,7 @@ def what_if(daemon_port: int) -> list[Config]:
 
 
 def base_env(endpoint: str, table: str, pycache: Path) -> dict[str, str]:
+    """The environment every benchmark process shares."""
     skip = (
         "AWS_",
         "LAMBDA_",
@@ -123,6 +127,7 @@ class Worker:
         self.answers = os.fdopen(read)
 
     def ask(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Send one command; its answer."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
@@ -133,6 +138,7 @@ class Worker:
         return answer
 
     def close(self) -> None:
+        """End the worker (stdin closed) and wait for it."""
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
@@ -174,7 +180,7 @@ def run_warm(all_configs: list[Config], env: dict[str, str], client: Any, logs: 
     """Seed, warm up, then measure every route in interleaved chunks; the GET's product id."""
     workers = {c.key: Worker(c, env, logs) for c in all_configs}
     try:
-        seeded = workers["logs"].ask({"route": "post", "n": SEED_PRODUCTS})["created"]
+        seeded: list[str] = workers["logs"].ask({"route": "post", "n": SEED_PRODUCTS})["created"]
         if len(seeded) != SEED_PRODUCTS:
             raise RuntimeError("seeding through POST /products failed")
         product_id = seeded[len(seeded) // 2]
@@ -201,6 +207,7 @@ def run_warm(all_configs: list[Config], env: dict[str, str], client: Any, logs: 
 
 
 def run_cold(all_configs: list[Config], env: dict[str, str], logs: IO[bytes]) -> None:
+    """BENCH_COLD_RUNS fresh processes per configuration, interleaved."""
     for config in all_configs:  # one discarded run each: bytecode written, files in the page cache
         cold_run(config, env, logs)
     for _ in range(COLD_RUNS):
@@ -209,11 +216,13 @@ def run_cold(all_configs: list[Config], env: dict[str, str], logs: IO[bytes]) ->
 
 
 def create_table(client: Any, name: str) -> None:
+    """The single table (schema.py), ready."""
     client.create_table(**create_table_params(name))
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
 
 
 def main() -> int:
+    """Run everything; print the tables and write the results."""
     import boto3
 
     started = time.monotonic()

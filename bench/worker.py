@@ -65,12 +65,14 @@ def route_step(route: str, product_id: str, owner: str) -> dict[str, Any]:
 
 
 def load_handler(target: str) -> Handler:
+    """Import the target's module (timed by the caller); its Lambda handler."""
     module, attribute = ENTRY_POINTS[target]
     handler: Handler = getattr(importlib.import_module(module), attribute)
     return handler
 
 
 def peak_rss_kib() -> int:
+    """This process's peak resident set size, KiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
@@ -85,6 +87,7 @@ def invoke(handler: Handler, step: dict[str, Any], traced: bool) -> tuple[dict[s
 
 
 def cold(target: str, out: IO[str]) -> None:
+    """Import, answer GET /products/{id} twice, report the timings."""
     traced = os.environ.get("AWS_XRAY_SDK_ENABLED") == "true"
     before = time.monotonic()
     handler = load_handler(target)
@@ -115,23 +118,28 @@ class DynamoClock:
         self._entered = 0
 
     def install(self) -> None:
+        """Register the two hooks for every botocore session created from now on."""
         from botocore import handlers  # before any session exists: every client gets these
 
         handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", self.before))
         handlers.BUILTIN_HANDLERS.append(("after-call.dynamodb", self.after))
 
     def before(self, **_: Any) -> None:
+        """botocore's before-call: the DynamoDB call starts."""
         self._entered = time.perf_counter_ns()
 
     def after(self, **_: Any) -> None:
+        """botocore's after-call: the DynamoDB call ends."""
         self.inside_ns += time.perf_counter_ns() - self._entered
         self.calls += 1
 
     def reset(self) -> None:
+        """Start counting a new request."""
         self.inside_ns = self.calls = 0
 
 
 def warm(target: str, out: IO[str]) -> None:
+    """Import, then answer commands from stdin until it closes."""
     traced = os.environ.get("AWS_XRAY_SDK_ENABLED") == "true"
     clock = DynamoClock()
     clock.install()
@@ -155,6 +163,7 @@ def warm(target: str, out: IO[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """python -m bench.worker TARGET MODE RESULT_FD."""
     target, mode, fd = argv
     with os.fdopen(int(fd), "w") as out:
         (cold if mode == "cold" else warm)(target, out)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from chalicelib import __version__
 
 # Marked clearly: this key exists so that `make run` works out of the box. Any stage
-# other than `local` refuses to start with it (see Settings.validate()).
+# other than `local` refuses to start with it (see security/keys.check_secrets()).
 LOCAL_DEFAULT_JWT_SECRET = "local-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
 LOCAL_STAGES = frozenset({"local", "test"})
 # The embedded engine `make run` starts; only the local stage falls back to it.
@@ -40,6 +40,9 @@ class Settings:
     metrics_enabled: bool
     metrics_namespace: str
     service_name: str
+    # The most a request may spend on DynamoDB (seconds), kept under the function's timeout
+    # (15 s, .chalice/config.json) so that the API answers its own 503 rather than being killed.
+    request_budget_seconds: float = 12.0
     max_body_bytes: int = 64 * 1024
 
     @property
@@ -56,6 +59,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
 
 
 def _flag(env: dict[str, str], name: str, default: bool) -> bool:
@@ -87,6 +100,7 @@ def load_settings(env: dict[str, str]) -> Settings:
         metrics_enabled=_flag(env, "METRICS_ENABLED", stage not in LOCAL_STAGES),
         metrics_namespace=env.get("METRICS_NAMESPACE", "Storefront"),
         service_name=env.get("SERVICE_NAME", "storefront"),
+        request_budget_seconds=_float(env, "REQUEST_BUDGET_SECONDS", 12.0),
     )
 
 

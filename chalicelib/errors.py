@@ -57,6 +57,14 @@ class UserNotFoundError(NotFoundError):
     message = "User not found"
 
 
+class ProductNotFoundError(NotFoundError):
+    message = "Product not found"
+
+
+class OrderNotFoundError(NotFoundError):
+    message = "Order not found"
+
+
 class EmailTakenError(ConflictError):
     message = "This e-mail address is already registered"
 

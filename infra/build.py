@@ -34,6 +34,8 @@ class BuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class Package:
+    """A built deployment package: where its files are and what it weighs."""
+
     directory: Path
     template: Path
     transformed: Path
@@ -104,6 +106,7 @@ def _report(built: Package) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Build the stage's template and package; 0 when cfn-lint passes."""
     parser = argparse.ArgumentParser(prog="python -m infra.build", description=__doc__)
     parser.add_argument("--stage", choices=DEPLOYED_STAGES, required=True)
     parser.add_argument("--out", type=Path, help="output directory (default: out/<stage>)")

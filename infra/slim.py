@@ -28,6 +28,8 @@ _DIST_INFO = re.compile(r"^(?P<name>[^/]+?)-[^-/]+\.dist-info/RECORD$")
 
 @dataclass(frozen=True)
 class SlimReport:
+    """What slimming the package removed, and the size before and after."""
+
     removed: tuple[str, ...]
     bytes_before: int
     bytes_after: int

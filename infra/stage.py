@@ -48,11 +48,13 @@ class Stage:
 
     @property
     def api_function_name(self) -> str:
+        """The deployed name of the API handler Lambda."""
         # The names `chalice deploy` gives; the policies' log-group ARNs rely on them.
         return f"{self.app_name}-{self.name}"
 
     @property
     def authorizer_function_name(self) -> str:
+        """The deployed name of the authorizer Lambda."""
         return f"{self.app_name}-{self.name}-{AUTHORIZER}"
 
 

@@ -33,6 +33,7 @@ def serialised(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve the embedded DynamoDB engine (moto, one request at a time) until stopped."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-    from moto.server import MotoRequestHandler
+    from moto.server import MotoRequestHandler  # type: ignore[attr-defined]
     from werkzeug.serving import run_simple
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

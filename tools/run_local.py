@@ -72,6 +72,7 @@ def _save() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `make run`: the engine and chalice local, supervised; the exit code."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8001")))

@@ -1,22 +1,23 @@
-"""The JWT authorizer (API Gateway built-in authorizer) and the permission helpers.
+"""The JWT authorizer (API Gateway built-in authorizer), and the Caller it vouches for.
 
 The authorizer grants every route (`routes=['*']`), so API Gateway's cached decision is
-right for all of them; what a caller may do is decided in route code from the claims
-it put in the context — never by reading the token again.
+right for all of them; what a caller may do is decided by the services, from the Caller
+that routes build out of the authorizer's context — never by reading the token again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
-from chalicelib.errors import ForbiddenError, UnauthorizedError
+from chalicelib.errors import UnauthorizedError
+from chalicelib.models.common import Role
 from chalicelib.security.keys import get_keyring
 from chalicelib.security.tokens import InvalidTokenError, verify_token
+from chalicelib.services.caller import Caller
 
 bp = Blueprint(__name__)
 
@@ -59,37 +60,13 @@ def jwt_auth(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     return _traced_authorize(auth_request)
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller, as the authorizer described it."""
-
-    user_id: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
-def principal(request: Request) -> Principal:
-    """The caller of a protected route (UnauthorizedError if the authorizer did not run)."""
+def caller(request: Request) -> Caller:
+    """Who calls a protected route, as the authorizer vouched for it (its context, never the
+    token again); UnauthorizedError if the authorizer did not run."""
     context = (request.context or {}).get("authorizer") or {}
     user_id = context.get("principalId")
     if not user_id or user_id == "anonymous":
         raise UnauthorizedError()
-    return Principal(user_id=str(user_id), role=str(context.get("role", "user")))
-
-
-def require_self_or_admin(caller: Principal, user_id: str) -> None:
-    if caller.user_id != user_id and not caller.is_admin:
-        raise ForbiddenError()
-
-
-def require_owner_or_admin(caller: Principal, owner_id: str) -> None:
-    if caller.user_id != owner_id and not caller.is_admin:
-        raise ForbiddenError()
-
-
-def require_admin(caller: Principal) -> None:
-    if not caller.is_admin:
-        raise ForbiddenError()
+    role: Role = "admin" if context.get("role") == "admin" else "user"
+    session = context.get("session_id")
+    return Caller(user_id=str(user_id), role=role, session_id=str(session) if session else None)

@@ -17,11 +17,16 @@ _ANONYMOUS = "anonymous"
 
 @dataclass
 class RequestState:
+    """What the middleware knows about the request being served."""
+
     request_id: str
     method: str = ""
     route: str = ""
     user_id: str | None = None
     error_code: str | None = None
+    # Why the database was unavailable (a DynamoDB error code or a connection error's
+    # class name), for the one WARNING line a 503 gets instead of a stack trace.
+    error_cause: str | None = None
     cold_start: bool = False
     started: float = field(default_factory=time.perf_counter)
     # The exception behind a 5xx, kept for the trace (never for the client).
@@ -57,17 +62,19 @@ def principal_id(authorizer: dict[str, Any] | None) -> str | None:
 
 
 def begin(state: RequestState) -> None:
+    """Make `state` the current request's state (the middleware calls it first)."""
     _current.set(state)
 
 
 def current() -> RequestState:
-    """The state of the request being served (a placeholder outside any request)."""
+    """The state of the request being served; RuntimeError outside a request (inventing one
+    would hand out a request id that no log line or trace of a real request carries)."""
     state = _current.get()
     if state is None:
-        state = RequestState(request_id=uuid.uuid4().hex)
-        _current.set(state)
+        raise RuntimeError("no request is being served")
     return state
 
 
 def end() -> None:
+    """Forget the current request's state (the middleware calls it last)."""
     _current.set(None)

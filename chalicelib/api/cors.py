@@ -14,7 +14,7 @@ from chalice.app import Chalice, Response
 
 from chalicelib.config import get_settings
 
-ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id"
+ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id"
 MAX_AGE_SECONDS = 600
 
 

@@ -6,6 +6,7 @@ import functools
 
 from chalicelib.config import get_settings, reset_settings
 from chalicelib.security import keys
+from chalicelib.security.passwords import PasswordHasher, hasher_for, policy_for
 from chalicelib.store.cursor import CursorCodec
 from chalicelib.store.table import Table, create_client
 
@@ -25,8 +26,24 @@ def get_probe_table() -> Table:
     return Table(client, settings.table_name, CursorCodec(keys.cursor_keys))
 
 
+_hasher_override: list[PasswordHasher] = []
+
+
+def get_hasher() -> PasswordHasher:
+    """The password hasher of the stage's policy (or the one `use_hasher` put in its place)."""
+    if _hasher_override:
+        return _hasher_override[0]
+    return hasher_for(policy_for(get_settings()))
+
+
+def use_hasher(hasher: PasswordHasher | None) -> None:
+    """Put another hasher in place (e.g. one that counts its checks); None restores the default."""
+    _hasher_override[:] = [hasher] if hasher is not None else []
+
+
 def reset() -> None:
     """Forget every cached collaborator (tests and manage.py change the environment)."""
+    use_hasher(None)
     get_table.cache_clear()
     get_probe_table.cache_clear()
     keys.get_keyring.cache_clear()

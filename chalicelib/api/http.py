@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from chalice.app import Blueprint, ChaliceUnhandledError, Request, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
 from chalicelib.jsonio import dumps, loads
 
@@ -42,7 +43,50 @@ class ApiBlueprint(Blueprint):
         request = _request.get()
         return request if request is not None else super().current_request
 
+    def operation(
+        self,
+        method: str,
+        path: str,
+        summary: str,
+        ok: int = 200,
+        *,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        auth: Any = None,
+        errors: tuple[int, ...] = (),
+        headers: dict[str, str] | None = None,
+        media_type: str = "application/json",
+        not_modified: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare a route once (api/routes.py): Chalice registers it, OpenAPI documents it.
+
+        `auth` is the authorizer protecting the route (None: public).
+        """
+        routes.declare(
+            routes.Operation(
+                method=method.lower(),
+                path=path,
+                summary=summary,
+                ok=ok,
+                body=body,
+                query=query,
+                response=response,
+                auth=auth is not None,
+                errors=errors,
+                headers=headers or {},
+                media_type=media_type,
+                not_modified=not_modified,
+                authorizer=auth,
+            )
+        )
+        options: dict[str, Any] = {"methods": [method.upper()]}
+        if auth is not None:
+            options["authorizer"] = auth
+        return self.route(path, **options)
+
     def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+        """Chalice's route, with the view's exceptions surfaced to the middleware."""
         register = super().route(path, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,3 +163,8 @@ def created(body: BaseModel, location: str, headers: Mapping[str, str] | None = 
 def no_content() -> Response:
     """204 with an empty body (body=None would make chalice local send `null`)."""
     return Response(body="", status_code=204, headers={})
+
+
+def not_modified(etag: str) -> Response:
+    """304 for a conditional GET: the ETag, no body and no Content-Type (RFC 9110 15.4.5)."""
+    return Response(body="", status_code=304, headers={"ETag": etag})

@@ -17,10 +17,12 @@ from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Reques
 
 from chalicelib import observability
 from chalicelib.api import context
+from chalicelib.api.caching import cache_control
 from chalicelib.api.errors import redress_chalice_error, to_response
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
 from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError
+from chalicelib.store import deadline
 
 EXPOSED_HEADERS = "X-Request-Id, ETag, Location, Retry-After"
 
@@ -52,6 +54,9 @@ def _start(request: Request) -> context.RequestState:
         cold_start=observability.take_cold_start(),
     )
     context.begin(state)
+    remaining = getattr(request.lambda_context, "get_remaining_time_in_millis", None)
+    budget = get_settings().request_budget_seconds
+    deadline.start(deadline.budget_seconds(budget, remaining() if remaining else None))
     observability.take_business_events()  # a warm container must not inherit the last request's
     observability.bind_log_keys(request_id=state.request_id)
     return state
@@ -72,6 +77,7 @@ def _respond(request: Request, get_response: Callable[[Request], Response]) -> R
 
 def _decorate(response: Response, state: context.RequestState) -> Response:
     response.headers["X-Request-Id"] = state.request_id
+    response.headers["Cache-Control"] = cache_control(state.method, state.route, response.status_code)
     origin = get_settings().cors_allow_origin
     if origin:
         response.headers.setdefault("Access-Control-Allow-Origin", origin)
@@ -97,12 +103,19 @@ def _report(observer: observability.Observer, state: context.RequestState, statu
     try:
         events = observability.take_business_events()
         duration = state.elapsed_ms()
-        level = logging.ERROR if status >= 500 else logging.INFO
+        level = _access_level(status)
         observer.log(level, observability.ACCESS_MESSAGE, **access_fields(state, status, duration, events))
         observer.count_request(f"{state.method} {state.route or '-'}", status, duration)
         observer.count_events(events)
     except Exception:  # observability is best effort; the response is already made
         logging.getLogger(__name__).debug("observability failed", exc_info=True)
+
+
+def _access_level(status: int) -> int:
+    """ERROR for a bug (500), WARNING for an outage (503, with its cause), else INFO."""
+    if status == 503:
+        return logging.WARNING
+    return logging.ERROR if status >= 500 else logging.INFO
 
 
 def access_fields(
@@ -117,6 +130,7 @@ def access_fields(
         "user_id": state.user_id,
         "cold_start": state.cold_start,
         "error_code": state.error_code,
+        "error_cause": state.error_cause,
         "events": events or None,
     }
 
@@ -137,6 +151,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     finally:
         observability.clear_log_keys()
         bind_request(None)
+        deadline.clear()
         context.end()
         if state.cold_start:
             freeze_container_objects()
@@ -152,13 +167,11 @@ def freeze_container_objects() -> None:
 
 def traced_authorizer(
     authorize: Callable[[AuthRequest], AuthResponse | dict[str, Any]],
-    name: str | None = None,
 ) -> Callable[[AuthRequest], AuthResponse | dict[str, Any]]:
     """Wrap the authorizer: a trace subsegment and one log line per decision (never the token).
 
-    chalice names the deployed Lambda handler after the decorated function's __name__;
-    pass `name` = the module attribute the authorizer is bound to, so that the handler
-    string resolves to the ChaliceAuthorizer and not to the bare function.
+    The wrapper is called by the `jwt_auth` function api/auth.py registers (chalice names
+    the deployed handler after the registered function, so a wrapper cannot be registered).
     """
 
     @functools.wraps(authorize)
@@ -183,6 +196,4 @@ def traced_authorizer(
         )
         return result
 
-    if name:
-        traced.__name__ = traced.__qualname__ = name
     return traced

@@ -7,14 +7,13 @@ from collections.abc import Mapping
 
 from chalice.app import Response
 
-from chalicelib.api.auth import jwt_auth, principal
+from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import ApiBlueprint, created, json_response, parse_body, parse_query, path_id
 from chalicelib.errors import ValidationFailedError
 from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderPublic
 from chalicelib.services import orders
-from chalicelib.store.pagination import PageRequest
 
 bp = ApiBlueprint(__name__)
 
@@ -33,38 +32,64 @@ def _idempotency_key(headers: Mapping[str, str]) -> str | None:
     return str(value)
 
 
-@bp.route("/orders", methods=["POST"], authorizer=jwt_auth)
+@bp.operation(
+    "POST",
+    "/orders",
+    "Place an order (one transaction)",
+    201,
+    body=OrderCreate,
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(400, 409),
+    headers={"Idempotency-Key": "Retry safely: same key and body within 24 h returns the first order"},
+)
 def place_order() -> Response:
     """Place an order: all lines reserved in one transaction, or nothing changes."""
     request = bp.current_request
-    caller = principal(request)
+    who = caller(request)
     body = parse_body(request, OrderCreate)
-    placed = orders.place_order(get_table(), caller.user_id, body, _idempotency_key(request.headers))
+    placed = orders.place_order(get_table(), who, body, _idempotency_key(request.headers))
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else {}
     return created(placed.order, f"/orders/{placed.order.id}", headers)
 
 
-@bp.route("/orders", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/orders",
+    "The caller's orders, newest first",
+    query=PageQuery,
+    response=Page[OrderPublic],
+    auth=jwt_auth,
+    errors=(400,),
+)
 def list_orders() -> Response:
     """The caller's orders, newest first."""
     request = bp.current_request
-    caller = principal(request)
-    query = parse_query(request, PageQuery)
-    items, cursor = orders.list_orders(get_table(), caller.user_id, PageRequest(query.limit, query.cursor))
-    return json_response(Page[OrderPublic](items=items, next_cursor=cursor))
+    who = caller(request)
+    return json_response(orders.list_orders(get_table(), who, parse_query(request, PageQuery)))
 
 
-@bp.route("/orders/{order_id}", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/orders/{order_id}",
+    "One order (owner or admin)",
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(403, 404),
+)
 def get_order(order_id: str) -> Response:
     """One order, to its owner or an admin."""
-    caller = principal(bp.current_request)
-    order = orders.get_order(get_table(), path_id(order_id), caller.user_id, caller.is_admin)
-    return json_response(order)
+    return json_response(orders.get_order(get_table(), caller(bp.current_request), path_id(order_id)))
 
 
-@bp.route("/orders/{order_id}/cancel", methods=["POST"], authorizer=jwt_auth)
+@bp.operation(
+    "POST",
+    "/orders/{order_id}/cancel",
+    "Cancel an order (stock comes back)",
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(403, 404),
+)
 def cancel_order(order_id: str) -> Response:
     """Cancel an order; its stock comes back in the same transaction."""
-    caller = principal(bp.current_request)
-    order = orders.cancel_order(get_table(), path_id(order_id), caller.user_id, caller.is_admin)
-    return json_response(order)
+    return json_response(orders.cancel_order(get_table(), caller(bp.current_request), path_id(order_id)))

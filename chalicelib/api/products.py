@@ -9,26 +9,32 @@ from __future__ import annotations
 
 import re
 
-from chalice.app import Request, Response
+from chalice.app import Response
 
-from chalicelib.api.auth import jwt_auth, principal
+from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import (
     ApiBlueprint,
     created,
     json_response,
     no_content,
+    not_modified,
     parse_body,
     parse_query,
     path_id,
 )
 from chalicelib.errors import ValidationFailedError
+from chalicelib.models.common import Page
 from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
 from chalicelib.services import products as service
 
 bp = ApiBlueprint(__name__)
 
 MAX_IF_MATCH_TAGS = 50
+# A version is a DynamoDB Number (38 significant digits) that starts at 1 and grows by one
+# per write: 18 digits will never run out, and a longer tag cannot name a version. Without
+# this cap, 39 digits failed in the number serialiser (decimal.Inexact) and 4,301 in int().
+MAX_VERSION_DIGITS = 18
 # RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 
@@ -56,9 +62,16 @@ def parse_if_match(header: str | None) -> frozenset[int] | None:
         if match is None:
             raise _bad_if_match()
         weak, opaque = match.groups()
-        if not weak and opaque.isascii() and opaque.isdigit() and opaque == str(int(opaque)):
+        if not weak and _is_version(opaque):
             versions.add(int(opaque))
     return frozenset(versions)
+
+
+def _is_version(opaque: str) -> bool:
+    """True for the canonical decimal text of a version we could have issued ("3", not "03")."""
+    if not (0 < len(opaque) <= MAX_VERSION_DIGITS and opaque.isascii() and opaque.isdigit()):
+        return False
+    return opaque == str(int(opaque))
 
 
 def _split_list(header: str) -> list[str]:
@@ -78,57 +91,128 @@ def _split_list(header: str) -> list[str]:
     return members
 
 
+ANY_TAG = "*"
+
+
+def parse_if_none_match(header: str | None) -> frozenset[str] | None:
+    """The opaque tags an If-None-Match header names ({"*"} for `*`); None to ignore it.
+
+    RFC 9110 13.1.2 compares If-None-Match weakly: W/"3" and "3" both name version 3, so
+    the W/ prefix is dropped and the opaque text kept as text (never converted to a number).
+    A malformed header is ignored (None) rather than refused: this precondition only saves
+    bytes on a read, so serving the full 200 is always a correct answer to it.
+    """
+    if header is None:
+        return None
+    if header.strip() == ANY_TAG:
+        return frozenset({ANY_TAG})
+    members = [m for m in _split_list(header) if m.strip()]  # RFC 9110 5.6.1: empty members are allowed
+    tags: set[str] = set()
+    for member in members:
+        match = _ENTITY_TAG.fullmatch(member)
+        if match is None:
+            return None
+        tags.add(match.group(2))
+    return frozenset(tags) or None
+
+
+def none_match_fails(tags: frozenset[str] | None, current: str) -> bool:
+    """True when If-None-Match names the current entity tag (or `*`): answer 304."""
+    if tags is None:
+        return False
+    return ANY_TAG in tags or current.removeprefix("W/").strip('"') in tags
+
+
 def _bad_if_match() -> ValidationFailedError:
     detail = {"loc": ["header", "If-Match"], "msg": 'must be * or a list of entity tags such as "3"'}
     return ValidationFailedError([detail])
-
-
-def _guard(request: Request) -> service.WriteGuard:
-    caller = principal(request)
-    versions = parse_if_match(request.headers.get("if-match"))
-    return service.WriteGuard(caller_id=caller.user_id, is_admin=caller.is_admin, versions=versions)
 
 
 def _with_etag(product: ProductPublic, status: int = 200) -> Response:
     return json_response(product, status, {"ETag": etag(product.version)})
 
 
-@bp.route("/products", methods=["GET"])
+@bp.operation(
+    "GET",
+    "/products",
+    "Products, newest first",
+    query=ProductListQuery,
+    response=Page[ProductPublic],
+    errors=(400,),
+)
 def list_products() -> Response:
     """A page of products, newest first; `?owner_id=` for one owner's."""
     query = parse_query(bp.current_request, ProductListQuery)
     return json_response(service.list_products(get_table(), query))
 
 
-@bp.route("/products", methods=["POST"], authorizer=jwt_auth)
+@bp.operation(
+    "POST",
+    "/products",
+    "Create a product (caller owns it)",
+    201,
+    body=ProductCreate,
+    response=ProductPublic,
+    auth=jwt_auth,
+    errors=(400,),
+)
 def create_product() -> Response:
     """Create a product owned by the caller."""
     request = bp.current_request
-    owner = principal(request)
+    who = caller(request)
     body = parse_body(request, ProductCreate)
-    product = service.create_product(get_table(), owner.user_id, body)
+    product = service.create_product(get_table(), who, body)
     return created(product, f"/products/{product.id}", {"ETag": etag(product.version)})
 
 
-@bp.route("/products/{product_id}", methods=["GET"])
+@bp.operation(
+    "GET",
+    "/products/{product_id}",
+    "One product (ETag; 304 Not Modified when If-None-Match names it)",
+    response=ProductPublic,
+    errors=(404,),
+    headers={"If-None-Match": 'Answer 304 with no body if the ETag is still this one, e.g. "3"'},
+    not_modified=True,
+)
 def get_product(product_id: str) -> Response:
-    """One product, with its version as ETag."""
-    return _with_etag(service.get_product(get_table(), path_id(product_id, "product_id")))
-
-
-@bp.route("/products/{product_id}", methods=["PATCH"], authorizer=jwt_auth)
-def update_product(product_id: str) -> Response:
-    """Partial update by the owner or an admin; If-Match makes it conditional."""
-    request = bp.current_request
-    guard = _guard(request)
-    body = parse_body(request, ProductUpdate)
-    product = service.update_product(get_table(), path_id(product_id, "product_id"), body, guard)
+    """One product, with its version as ETag; 304 when If-None-Match names that ETag."""
+    product = service.get_product(get_table(), path_id(product_id, "product_id"))
+    tag = etag(product.version)
+    if none_match_fails(parse_if_none_match(bp.current_request.headers.get("if-none-match")), tag):
+        return not_modified(tag)
     return _with_etag(product)
 
 
-@bp.route("/products/{product_id}", methods=["DELETE"], authorizer=jwt_auth)
+@bp.operation(
+    "PATCH",
+    "/products/{product_id}",
+    "Update a product (owner or admin; If-Match)",
+    body=ProductUpdate,
+    response=ProductPublic,
+    auth=jwt_auth,
+    errors=(400, 403, 404, 412),
+    headers={"If-Match": 'Apply only to this version, e.g. "3"'},
+)
+def update_product(product_id: str) -> Response:
+    """Partial update by the owner or an admin; If-Match makes it conditional."""
+    request = bp.current_request
+    who, if_match = caller(request), parse_if_match(request.headers.get("if-match"))
+    body = parse_body(request, ProductUpdate)
+    product = service.update_product(get_table(), who, path_id(product_id, "product_id"), body, if_match)
+    return _with_etag(product)
+
+
+@bp.operation(
+    "DELETE",
+    "/products/{product_id}",
+    "Delete a product (owner or admin)",
+    204,
+    auth=jwt_auth,
+    errors=(403, 404, 412),
+)
 def delete_product(product_id: str) -> Response:
     """Delete by the owner or an admin (If-Match honoured as for PATCH)."""
-    guard = _guard(bp.current_request)
-    service.delete_product(get_table(), path_id(product_id, "product_id"), guard)
+    request = bp.current_request
+    who, if_match = caller(request), parse_if_match(request.headers.get("if-match"))
+    service.delete_product(get_table(), who, path_id(product_id, "product_id"), if_match)
     return no_content()

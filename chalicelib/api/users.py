@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from chalicelib.api.auth import jwt_auth, principal, require_admin, require_self_or_admin
-from chalicelib.api.deps import get_table
+from chalicelib.api.auth import caller, jwt_auth
+from chalicelib.api.deps import get_hasher, get_table
 from chalicelib.api.http import (
     ApiBlueprint,
     created,
@@ -16,79 +16,105 @@ from chalicelib.api.http import (
     path_id,
 )
 from chalicelib.config import get_settings
-from chalicelib.errors import ForbiddenError, UnauthorizedError, UserNotFoundError
-from chalicelib.models.common import PageQuery
-from chalicelib.models.users import TokenRequest, UserCreate, UserUpdate
+from chalicelib.errors import UnauthorizedError, UserNotFoundError
+from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.users import TokenPublic, TokenRequest, UserCreate, UserPublic, UserUpdate
 from chalicelib.security.keys import get_keyring
-from chalicelib.security.passwords import PasswordHasher, hasher_for, policy_for
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
 
 bp = ApiBlueprint(__name__)
 
 
-def _hasher() -> PasswordHasher:
-    return hasher_for(policy_for(get_settings()))
-
-
-@bp.route("/users", methods=["POST"])
+@bp.operation("POST", "/users", "Register", 201, body=UserCreate, response=UserPublic, errors=(400, 409))
 def register() -> Response:
     """Register a user (public)."""
     body = parse_body(bp.current_request, UserCreate)
-    user = user_service.register_user(get_table(), body, _hasher())
+    user = user_service.register_user(get_table(), body, get_hasher())
     return created(user, f"/users/{user.id}")
 
 
-@bp.route("/auth/token", methods=["POST"])
+@bp.operation(
+    "POST",
+    "/auth/token",
+    "Get an access token",
+    body=TokenRequest,
+    response=TokenPublic,
+    errors=(400, 401, 429),
+)
 def token() -> Response:
     """Exchange e-mail and password for an access token (public)."""
     body = parse_body(bp.current_request, TokenRequest)
     issuer = auth_service.TokenIssuer(keyring=get_keyring(), settings=get_settings())
-    return json_response(auth_service.login(get_table(), body, _hasher(), issuer))
+    return json_response(auth_service.login(get_table(), body, get_hasher(), issuer))
 
 
-@bp.route("/users/me", methods=["GET"], authorizer=jwt_auth)
+@bp.operation("GET", "/users/me", "The caller", response=UserPublic, auth=jwt_auth)
 def me() -> Response:
     """The caller. A valid token whose user was deleted no longer identifies anyone: 401."""
-    caller = principal(bp.current_request)
     try:
-        return json_response(user_service.get_user(get_table(), caller.user_id))
+        return json_response(user_service.get_me(get_table(), caller(bp.current_request)))
     except UserNotFoundError as exc:
         raise UnauthorizedError("The account for this token no longer exists") from exc
 
 
-@bp.route("/users", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/users",
+    "All users (admin)",
+    query=PageQuery,
+    response=Page[UserPublic],
+    auth=jwt_auth,
+    errors=(400, 403),
+)
 def list_users() -> Response:
     """Every user, newest first (admin)."""
-    require_admin(principal(bp.current_request))
-    query = parse_query(bp.current_request, PageQuery)
-    return json_response(user_service.list_users(get_table(), query))
+    request = bp.current_request
+    page = user_service.list_users(get_table(), caller(request), lambda: parse_query(request, PageQuery))
+    return json_response(page)
 
 
-@bp.route("/users/{user_id}", methods=["GET"], authorizer=jwt_auth)
+@bp.operation(
+    "GET",
+    "/users/{user_id}",
+    "One user (self or admin)",
+    response=UserPublic,
+    auth=jwt_auth,
+    errors=(403, 404),
+)
 def get_user(user_id: str) -> Response:
     """One user (self or admin)."""
-    user_id = path_id(user_id, "user_id")
-    require_self_or_admin(principal(bp.current_request), user_id)
-    return json_response(user_service.get_user(get_table(), user_id))
+    return json_response(
+        user_service.get_user(get_table(), caller(bp.current_request), path_id(user_id, "user_id"))
+    )
 
 
-@bp.route("/users/{user_id}", methods=["PATCH"], authorizer=jwt_auth)
+@bp.operation(
+    "PATCH",
+    "/users/{user_id}",
+    "Update a user (self or admin)",
+    body=UserUpdate,
+    response=UserPublic,
+    auth=jwt_auth,
+    errors=(400, 403, 404),
+)
 def update_user(user_id: str) -> Response:
     """Change name or password (self or admin); only an admin may change a role."""
-    user_id = path_id(user_id, "user_id")
-    caller = principal(bp.current_request)
-    require_self_or_admin(caller, user_id)
-    body = parse_body(bp.current_request, UserUpdate)
-    if body.role is not None and not caller.is_admin:
-        raise ForbiddenError("Only an admin may change a role")
-    return json_response(user_service.update_user(get_table(), user_id, body, _hasher()))
+    request = bp.current_request
+    user = user_service.update_user(
+        get_table(),
+        caller(request),
+        path_id(user_id, "user_id"),
+        lambda: parse_body(request, UserUpdate),
+        get_hasher(),
+    )
+    return json_response(user)
 
 
-@bp.route("/users/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
+@bp.operation(
+    "DELETE", "/users/{user_id}", "Delete a user (self or admin)", 204, auth=jwt_auth, errors=(403, 404)
+)
 def delete_user(user_id: str) -> Response:
     """Delete a user and free the e-mail address (self or admin)."""
-    user_id = path_id(user_id, "user_id")
-    require_self_or_admin(principal(bp.current_request), user_id)
-    user_service.delete_user(get_table(), user_id)
+    user_service.delete_user(get_table(), caller(bp.current_request), path_id(user_id, "user_id"))
     return no_content()

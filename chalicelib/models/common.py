@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,10 @@ from pydantic import (
 from chalicelib.clock import isoformat
 
 T = TypeVar("T")
+P = TypeVar("P", bound=BaseModel)
+
+# The one definition of a role (the caller's, a user's, an update's).
+Role = Literal["user", "admin"]
 
 Timestamp = Annotated[
     datetime,
@@ -64,6 +68,20 @@ class OutputModel(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
+class StoredModel(BaseModel):
+    """Base of `XItem` models: the attributes of a DynamoDB item (keys and `type` ignored).
+
+    An item may carry stored-only fields (a password hash, a future audit field); `public()`
+    copies exactly the fields of the public model, so nothing stored-only can leak.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    def project(self, public: type[P]) -> P:
+        """This item as the given public model: only that model's fields are copied."""
+        return public.model_validate({name: getattr(self, name) for name in public.model_fields})
+
+
 class PageQuery(InputModel):
     """`?limit=&cursor=` of every list endpoint."""
 
@@ -78,7 +96,7 @@ class Page(OutputModel, Generic[T]):
     next_cursor: str | None
 
 
-class ErrorDetail(OutputModel):
+class ErrorDetail(OutputModel):  # noqa: D101 - a docstring would change the OpenAPI schema
     loc: list[str | int]
     msg: str
 

@@ -1,4 +1,4 @@
-"""Order models: OrderCreate (request), OrderPublic (response and stored shape)."""
+"""Order models: OrderBase → OrderCreate (request), OrderPublic (response), OrderItem (stored)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, Strict, StringConstraints, model_validator
 
-from chalicelib.models.common import InputModel, OutputModel, Timestamp
+from chalicelib.models.common import InputModel, OutputModel, StoredModel, Timestamp
 from chalicelib.models.products import Money
 
 MAX_LINES = 25
@@ -17,7 +17,7 @@ Quantity = Annotated[int, Strict(), Field(ge=1, le=100)]
 OrderStatus = Literal["placed", "cancelled"]
 
 
-class OrderLineCreate(InputModel):
+class OrderLineCreate(InputModel):  # noqa: D101 - a docstring would change the OpenAPI schema
     product_id: ProductId
     quantity: Quantity
 
@@ -35,15 +35,15 @@ class OrderCreate(InputModel):
         return self
 
 
-class OrderLine(OutputModel):
+class OrderLine(OutputModel):  # noqa: D101 - a docstring would change the OpenAPI schema
     product_id: str
     name: str
     unit_price: Money
     quantity: int
 
 
-class OrderPublic(OutputModel):
-    """An order as the API shows it (and as it is stored, plus keys)."""
+class OrderBase(OutputModel):
+    """The fields an order shows: shared by the public view and the stored item."""
 
     id: str
     user_id: str
@@ -52,3 +52,16 @@ class OrderPublic(OutputModel):
     currency: str
     status: OrderStatus
     created_at: Timestamp
+
+
+class OrderPublic(OrderBase):
+    """An order as the API shows it."""
+
+
+class OrderItem(OrderBase, StoredModel):
+    """An order as stored (keys and `type` are added by the store). Stored-only fields go
+    here; `public()` copies only OrderPublic's fields, so they never reach a client."""
+
+    def public(self) -> OrderPublic:
+        """The API view of this order."""
+        return self.project(OrderPublic)

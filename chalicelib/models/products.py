@@ -1,24 +1,24 @@
-"""Product models: ProductCreate / ProductUpdate (requests), ProductPublic (responses),
-ProductItem (the DynamoDB item's attributes), ProductListQuery (`GET /products`)."""
+"""Product models: ProductBase → ProductCreate / ProductUpdate (requests), ProductPublic
+(responses), ProductItem (the DynamoDB item's attributes); ProductListQuery (`GET /products`)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    Field,
-    Strict,
-    StringConstraints,
-    WithJsonSchema,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, WithJsonSchema
 
 from chalicelib.jsonio import decimal_text
-from chalicelib.models.common import InputModel, OutputModel, PageQuery, PartialUpdate, Timestamp
+from chalicelib.models.common import (
+    InputModel,
+    OutputModel,
+    PageQuery,
+    PartialUpdate,
+    StoredModel,
+    Timestamp,
+)
 from chalicelib.models.currencies import DEFAULT_CURRENCY, ISO_4217_CODES, is_currency
+from chalicelib.models.text import Description, Name
 
 MAX_PRICE = 10_000_000
 # DynamoDB numbers hold 38 digits; a bound keeps any accepted stock far inside that.
@@ -66,8 +66,6 @@ Currency = Annotated[
     AfterValidator(_currency_code),
     WithJsonSchema({"type": "string", "enum": list(ISO_4217_CODES), "examples": [DEFAULT_CURRENCY]}),
 ]
-Name = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, Strict(), StringConstraints(max_length=2000)]
 Stock = Annotated[int, Strict(), Field(ge=0, le=MAX_STOCK)]
 
 
@@ -91,8 +89,12 @@ class ProductUpdate(PartialUpdate):
     stock: Stock | None = None
 
 
-class ProductPublic(OutputModel):
-    """A product as the API shows it."""
+class ProductBase(OutputModel):
+    """The fields a product shows: shared by the public view and the stored item.
+
+    Orders read and update product items too: `stock` and `version` change in their
+    transactions, so every field here is the stored attribute, unrenamed.
+    """
 
     id: str
     owner_id: str
@@ -106,27 +108,16 @@ class ProductPublic(OutputModel):
     updated_at: Timestamp
 
 
-class ProductItem(BaseModel):
-    """The product attributes of its DynamoDB item (keys and `type` are added by the store).
+class ProductPublic(ProductBase):
+    """A product as the API shows it."""
 
-    Orders read and update these items too: `stock` and `version` change in their
-    transactions, so every field here is the stored attribute, unrenamed.
-    """
 
-    id: str
-    owner_id: str
-    name: str
-    description: str
-    price: Decimal
-    currency: str
-    stock: int
-    version: int
-    created_at: str
-    updated_at: str
+class ProductItem(ProductBase, StoredModel):
+    """The product attributes of its DynamoDB item (keys and `type` are added by the store)."""
 
-    def to_public(self) -> ProductPublic:
+    def public(self) -> ProductPublic:
         """The API view of this product."""
-        return ProductPublic.model_validate(self.model_dump())
+        return self.project(ProductPublic)
 
 
 class ProductListQuery(PageQuery):

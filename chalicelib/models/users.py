@@ -1,16 +1,17 @@
-"""User and token models: UserCreate, UserUpdate, UserPublic, UserItem, TokenRequest, TokenPublic."""
+"""User and token models: UserBase → UserCreate / UserUpdate / UserPublic / UserItem;
+TokenRequest, TokenPublic."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field
 
-from chalicelib.models.common import InputModel, OutputModel, PartialUpdate, Timestamp
+from chalicelib.models.common import InputModel, OutputModel, PartialUpdate, Role, StoredModel, Timestamp
+from chalicelib.models.text import UserName
 
-Role = Literal["user", "admin"]
+__all__ = ["Role"]
 
 MAX_EMAIL_CHARS = 254  # RFC 5321 path limit minus the angle brackets
 MAX_LOCAL_PART_CHARS = 64
@@ -20,7 +21,6 @@ MAX_LOCAL_PART_CHARS = 64
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _TLD = re.compile(r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def normalize_email(value: str) -> str:
@@ -45,40 +45,14 @@ def check_email(value: str) -> str:
     return email
 
 
-def check_name(value: str) -> str:
-    """A display name without control characters (they corrupt logs and terminals)."""
-    if _CONTROL.search(value):
-        raise ValueError("name must not contain control characters")
-    return value
-
-
 Email = Annotated[
     str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(check_email)
 ]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(check_name)
-]
 
 
-class UserCreate(InputModel):
-    """Body of POST /users."""
-
-    email: Email
-    password: Password
-    name: Name
-
-
-class UserUpdate(PartialUpdate):
-    """Body of PATCH /users/{id}: any of these, at least one, none null; `role` is for admins only."""
-
-    name: Name | None = None
-    password: Password | None = None
-    role: Role | None = None
-
-
-class UserPublic(OutputModel):
-    """A user as clients see it: never a password or a hash."""
+class UserBase(OutputModel):
+    """The fields a user shows: shared by the public view and the stored item."""
 
     id: str
     email: str
@@ -88,29 +62,34 @@ class UserPublic(OutputModel):
     updated_at: Timestamp
 
 
-class UserItem(BaseModel):
+class UserCreate(InputModel):
+    """Body of POST /users."""
+
+    email: Email
+    password: Password
+    name: UserName
+
+
+class UserUpdate(PartialUpdate):
+    """Body of PATCH /users/{id}: any of these, at least one, none null; `role` is for admins only."""
+
+    name: UserName | None = None
+    password: Password | None = None
+    role: Role | None = None
+
+
+class UserPublic(UserBase):
+    """A user as clients see it: never a password or a hash."""
+
+
+class UserItem(UserBase, StoredModel):
     """A user as stored (the only model that carries the hash; never serialised to clients)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str
-    email: str
-    name: str
-    role: Role
     password_hash: str = Field(repr=False)
-    created_at: datetime
-    updated_at: datetime
 
     def public(self) -> UserPublic:
         """The client-facing view."""
-        return UserPublic(
-            id=self.id,
-            email=self.email,
-            name=self.name,
-            role=self.role,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-        )
+        return self.project(UserPublic)
 
 
 class TokenRequest(InputModel):

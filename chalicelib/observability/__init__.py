@@ -120,6 +120,7 @@ class Observer:
         configure_logging(self.sink, self.service, self.log_level)
 
     def log(self, level: int, message: str, **fields: Any) -> None:
+        """Write one JSON log line with these fields."""
         self.logger().log(level, message, extra=fields, stacklevel=2)
 
     def span(self, name: str) -> AbstractContextManager[Span]:
@@ -156,16 +157,17 @@ class NullObserver(Observer):
         super().__init__(service="storefront", tracing=False)
 
     def logger(self) -> logging.Logger:
+        """The configured logger (set up on first use)."""
         return logging.getLogger(LOGGER_NAMES[0])  # left as chalice configured it
 
     def log(self, level: int, message: str, **fields: Any) -> None:
-        return None
+        """Nothing: observability is off."""
 
     def count_request(self, route: str, status: int, duration_ms: float) -> None:
-        return None
+        """Nothing: observability is off."""
 
     def count_events(self, events: list[str]) -> None:
-        return None
+        """Nothing: observability is off."""
 
 
 def metric_name(event: str) -> str:

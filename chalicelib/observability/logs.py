@@ -39,6 +39,7 @@ def bind_log_keys(**keys: Any) -> None:
 
 
 def clear_log_keys() -> None:
+    """Forget the keys bound to every log line of the current request."""
     _log_keys.set(None)
 
 
@@ -51,6 +52,7 @@ class Sink:
         self._lock = threading.Lock()
 
     def write(self, line: str) -> None:
+        """Write one line to the sink."""
         stream = self._stream or sys.stdout
         with self._lock:
             stream.write(line + "\n")

@@ -20,17 +20,21 @@ from typing import Any, Protocol
 class Span(Protocol):
     """A traced unit of work (an X-Ray subsegment, or nothing)."""
 
-    def annotate(self, key: str, value: str | int | bool | None) -> None: ...
+    def annotate(self, key: str, value: str | int | bool | None) -> None:
+        """Attach a searchable annotation to the span."""
 
-    def finish(self, status: int | None, exception: BaseException | None = None) -> None: ...
+    def finish(self, status: int | None, exception: BaseException | None = None) -> None:
+        """Close the span with the response status (and the exception behind a 5xx)."""
 
 
 class NullSpan:
+    """A span that records nothing (tracing disabled)."""
+
     def annotate(self, key: str, value: str | int | bool | None) -> None:
-        return None
+        """Nothing: tracing is off."""
 
     def finish(self, status: int | None, exception: BaseException | None = None) -> None:
-        return None
+        """Nothing: tracing is off."""
 
 
 class XraySpan:
@@ -40,10 +44,12 @@ class XraySpan:
         self._subsegment = subsegment
 
     def annotate(self, key: str, value: str | int | bool | None) -> None:
+        """Attach a searchable annotation to the span."""
         if value is not None:
             self._subsegment.put_annotation(key, value)
 
     def finish(self, status: int | None, exception: BaseException | None = None) -> None:
+        """Close the span with the response status (and the exception behind a 5xx)."""
         if status is not None:
             self._subsegment.put_http_meta("status", status)
             self._subsegment.apply_status_code(status)  # 4xx error, 429 throttle, 5xx fault

@@ -15,16 +15,20 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.config import LOCAL_DEFAULT_JWT_SECRET, Settings, SettingsError, get_settings
+from chalicelib.errors import ServiceUnavailableError
 
 MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)
 class SigningKey:
+    """One HMAC key and the id (`kid`) tokens name it by."""
+
     kid: str
     secret: bytes
 
@@ -37,13 +41,24 @@ class KeyRing:
     previous: tuple[SigningKey, ...] = ()
 
     def verifying(self) -> tuple[SigningKey, ...]:
+        """Every key a token may be verified with: the current one first."""
         return (self.current, *self.previous)
 
-    def find(self, kid: str) -> SigningKey | None:
-        return next((k for k in self.verifying() if hmac.compare_digest(k.kid, kid)), None)
+    def find(self, kid: object) -> SigningKey | None:
+        """The key named `kid`, compared in constant time; None for anything else.
+
+        A token's header is attacker-controlled: `kid` may be any JSON value, and a string
+        may hold non-ASCII text or lone surrogates, which `hmac.compare_digest` refuses
+        for str. Compare UTF-8 bytes instead, so no header can raise here.
+        """
+        if not isinstance(kid, str):
+            return None
+        wanted = kid.encode("utf-8", "surrogatepass")
+        return next((k for k in self.verifying() if hmac.compare_digest(k.kid.encode(), wanted)), None)
 
 
 def make_key(secret: str) -> SigningKey:
+    """A signing key from a secret; its kid is derived from the secret, never the secret itself."""
     raw = secret.encode()
     return SigningKey(kid=hashlib.sha256(raw).hexdigest()[:12], secret=raw)
 
@@ -91,10 +106,24 @@ def check_secrets(settings: Settings, secrets: list[str]) -> None:
 
 
 def _fetch_ssm_parameter(name: str, region: str) -> str:
-    import boto3  # deferred: only deployed stages read SSM, once per container
+    """The parameter's decrypted value; ServiceUnavailableError when SSM cannot give it.
 
-    client = boto3.session.Session().client("ssm", region_name=region)
-    response = client.get_parameter(Name=name, WithDecryption=True)
+    Short timeouts and two attempts: the authorizer has 5 s in all. A failure is not
+    cached (get_keyring caches only a result), so the next request tries again: one bad
+    moment at cold start does not poison the container.
+    """
+    import boto3  # deferred: only deployed stages read SSM, once per container
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+    client = boto3.session.Session().client("ssm", region_name=region, config=config)
+    try:
+        response = client.get_parameter(Name=name, WithDecryption=True)
+    except (BotoCoreError, ClientError) as exc:
+        code = exc.response["Error"].get("Code") if isinstance(exc, ClientError) else type(exc).__name__
+        logging.getLogger(__name__).warning("signing key unavailable from SSM: %s", code)
+        raise ServiceUnavailableError(retry_after=1, message="Signing key unavailable, retry") from exc
     return str(response["Parameter"]["Value"])
 
 

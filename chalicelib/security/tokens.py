@@ -22,6 +22,8 @@ class InvalidTokenError(Exception):
 
 @dataclass(frozen=True)
 class Claims:
+    """What a verified access token says: who, in which role, which token, until when."""
+
     user_id: str
     role: str
     token_id: str
@@ -55,32 +57,40 @@ def verify_token(token: str, keyring: KeyRing, settings: Settings, now: float | 
     """The claims of a valid token; InvalidTokenError for anything else."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise InvalidTokenError("missing or oversized token")
+    try:
+        return _verified_claims(token, keyring, settings, now)
+    except InvalidTokenError:
+        raise
+    except Exception as exc:
+        # Every part of a token is attacker-controlled: whatever a malformed header or
+        # claim makes PyJWT or this code raise (DecodeError, but also TypeError on an
+        # unhashable claim, OverflowError on 1e400, RecursionError on deep nesting),
+        # the answer is the same refusal, never a 5xx.
+        raise InvalidTokenError("invalid token") from exc
+
+
+def _verified_claims(token: str, keyring: KeyRing, settings: Settings, now: float | None) -> Claims:
     import jwt  # deferred, as above
 
-    try:
-        header = jwt.get_unverified_header(token)
-        key = keyring.find(str(header.get("kid", "")))
-        if key is None or header.get("alg") != ALGORITHM:
-            raise InvalidTokenError("unknown key or algorithm")
-        options = {"require": REQUIRED_CLAIMS, "verify_signature": True}
-        payload = jwt.decode(
-            token,
-            key.secret,
-            algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            leeway=LEEWAY_SECONDS,
-            options=options,  # type: ignore[arg-type]
-        )
-        issued_at = int(payload["iat"])
-        current = int(now if now is not None else time.time())
-        if issued_at > current + LEEWAY_SECONDS:
-            raise InvalidTokenError("issued in the future")
-    except jwt.PyJWTError as exc:
-        raise InvalidTokenError("invalid token") from exc
-    role = payload.get("role")
-    if role not in ROLES or not isinstance(payload["sub"], str) or not payload["sub"]:
-        raise InvalidTokenError("bad claims")
-    return Claims(
-        user_id=payload["sub"], role=role, token_id=str(payload["jti"]), expires_at=int(payload["exp"])
+    header = jwt.get_unverified_header(token)
+    key = keyring.find(header.get("kid"))
+    if key is None or header.get("alg") != ALGORITHM:
+        raise InvalidTokenError("unknown key or algorithm")
+    options = {"require": REQUIRED_CLAIMS, "verify_signature": True}
+    payload = jwt.decode(
+        token,
+        key.secret,
+        algorithms=[ALGORITHM],
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        leeway=LEEWAY_SECONDS,
+        options=options,  # type: ignore[arg-type]
     )
+    current = int(now if now is not None else time.time())
+    if int(payload["iat"]) > current + LEEWAY_SECONDS:
+        raise InvalidTokenError("issued in the future")
+    role, subject = payload.get("role"), payload["sub"]
+    # Claims are JSON of any type: `role` may be a list (unhashable), `sub` a number.
+    if not isinstance(role, str) or role not in ROLES or not isinstance(subject, str) or not subject:
+        raise InvalidTokenError("bad claims")
+    return Claims(user_id=subject, role=role, token_id=str(payload["jti"]), expires_at=int(payload["exp"]))

@@ -1,7 +1,13 @@
-"""The login use case: credentials → access token, with a failed-login lockout.
+"""The login use case: credentials → access token, with a login-attempt limit.
 
-Unknown e-mail and wrong password raise the same error after the same work (one Argon2
-verification), so neither the answer nor its timing tells who is registered.
+Each attempt is reserved (one conditional write on the address's counter) BEFORE its
+password is checked, so at most `max_attempts` passwords are checked per address and
+window, however many requests arrive at once; the rest get 429 with Retry-After.
+
+Unknown e-mail and wrong password raise the same error after the same work: the same
+DynamoDB calls (a reservation, two GetItems: the e-mail claim and a user) and one Argon2
+verification with the same parameters (a dummy hash), so neither the answer nor the
+calls nor the timing tell who is registered.
 """
 
 from __future__ import annotations
@@ -17,14 +23,14 @@ from chalicelib.security.keys import KeyRing
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.security.tokens import issue_token
 from chalicelib.store import login_attempts
-from chalicelib.store import users as user_store
 from chalicelib.store.table import Table
+from chalicelib.store.users import UserStore
 
 
 @dataclass(frozen=True)
 class LockoutPolicy:
-    """After `max_failures` failures within `window_seconds`, logins are refused until the
-    window closes (counted per e-mail address, registered or not)."""
+    """At most `max_failures` password checks per e-mail address (registered or not) within
+    `window_seconds`; a successful login clears the count."""
 
     max_failures: int = 5
     window_seconds: int = 15 * 60
@@ -38,18 +44,9 @@ class TokenIssuer:
     settings: Settings
 
 
-def _check_lockout(table: Table, email: str, now: int, policy: LockoutPolicy) -> bool:
-    """True if a window is open (so a success must clear it); RateLimitedError when locked."""
-    attempts = login_attempts.current(table, email, now, policy.window_seconds)
-    if attempts is None:
-        return False
-    if attempts.count >= policy.max_failures:
-        raise RateLimitedError(retry_after=max(1, attempts.window_start + policy.window_seconds - now))
-    return True
-
-
 def _authenticate(table: Table, body: TokenRequest, hasher: PasswordHasher) -> UserItem | None:
-    user = user_store.get_by_email(table, body.email)
+    store = UserStore(table)
+    user = store.get_by_email(body.email)  # two GetItems whether or not the address is known
     if user is None:
         hasher.verify_dummy(body.password)
         return None
@@ -57,7 +54,7 @@ def _authenticate(table: Table, body: TokenRequest, hasher: PasswordHasher) -> U
         return None
     if hasher.needs_rehash(user.password_hash):
         # The policy was raised since this hash was made: upgrade it while we hold the password.
-        user_store.replace_password_hash(table, user.id, user.password_hash, hasher.hash(body.password))
+        store.replace_password_hash(user.id, user.password_hash, hasher.hash(body.password))
     return user
 
 
@@ -71,13 +68,14 @@ def login(
 ) -> TokenPublic:
     """An access token for valid credentials; InvalidCredentialsError or RateLimitedError."""
     moment = int(time.time()) if now is None else now
-    window_open = _check_lockout(table, body.email, moment, policy)
+    seconds = policy.window_seconds
+    reservation = login_attempts.reserve(table, body.email, moment, seconds, policy.max_failures, table.retry)
+    if not reservation.granted:
+        raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     user = _authenticate(table, body, hasher)
     if user is None:
-        login_attempts.record_failure(table, body.email, moment, policy.window_seconds)
         business_event("login_failed")
         raise InvalidCredentialsError()
-    if window_open:
-        login_attempts.clear(table, body.email)
+    login_attempts.clear(table, body.email, reservation.number)
     token, expires_in = issue_token(user.id, user.role, issuer.keyring, issuer.settings)
     return TokenPublic(access_token=token, expires_in=expires_in)

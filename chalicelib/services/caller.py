@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Role = Literal["user", "admin"]
+from chalicelib.models.common import Role
 
 
 @dataclass(frozen=True)
@@ -28,3 +27,8 @@ class Caller:
     def owns(self, owner_id: str) -> bool:
         """True when the caller is `owner_id` or an admin."""
         return self.is_admin or self.user_id == owner_id
+
+
+def operator() -> Caller:
+    """The caller of operator commands (`manage.py`): an admin acting outside any session."""
+    return Caller(user_id="operator", role="admin", session_id=None)

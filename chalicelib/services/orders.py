@@ -1,10 +1,14 @@
-"""Use cases of orders: place (idempotently), read, list, cancel."""
+"""Use cases of orders: place (idempotently), read, list, cancel.
+
+Anyone signed in places orders for themselves; an order is read or cancelled by its
+owner or an admin; each caller lists their own orders.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,30 +17,28 @@ from chalicelib.errors import (
     ConflictError,
     ForbiddenError,
     InsufficientStockError,
-    NotFoundError,
+    OrderNotFoundError,
     ServiceUnavailableError,
     ValidationFailedError,
 )
 from chalicelib.jsonio import dumps, loads
-from chalicelib.models.orders import OrderCreate, OrderLine, OrderPublic
+from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.orders import OrderCreate, OrderItem, OrderLine, OrderPublic
 from chalicelib.models.products import ProductItem
 from chalicelib.observability import business_event
-from chalicelib.store import idempotency, orders
+from chalicelib.retry import TryAgain
+from chalicelib.services.caller import Caller
+from chalicelib.store import idempotency
+from chalicelib.store.orders import OrderStore
 from chalicelib.store.pagination import PageRequest
-from chalicelib.store.products import get_products
-from chalicelib.store.table import ConditionFailedError, Table
-
-# A failed condition (another order took the last units, a price changed) is resolved by
-# re-reading and trying again, a few times. Table.transact_write retries plain conflicts.
-ATTEMPTS = 4
-
-
-class OrderNotFoundError(NotFoundError):
-    message = "Order not found"
+from chalicelib.store.products import ProductStore
+from chalicelib.store.table import Action, Table
 
 
 @dataclass(frozen=True)
 class Placed:
+    """A placed order, and whether it is the replay of an earlier identical request."""
+
     order: OrderPublic
     replayed: bool  # True when an Idempotency-Key retry returned the first response
 
@@ -69,11 +71,11 @@ def _check_products(body: OrderCreate, found: Mapping[str, ProductItem]) -> list
     return lines
 
 
-def _build_order(user_id: str, lines: list[tuple[ProductItem, int]]) -> OrderPublic:
+def _build_order(user_id: str, lines: list[tuple[ProductItem, int]]) -> OrderItem:
     now = utc_now()
     items = [OrderLine(product_id=p.id, name=p.name, unit_price=p.price, quantity=q) for p, q in lines]
     total = sum((p.price * q for p, q in lines), Decimal(0))
-    return OrderPublic(
+    return OrderItem(
         id=new_id(now),
         user_id=user_id,
         items=items,
@@ -102,58 +104,73 @@ def _record(user_id: str, key: str, print_: str, order: OrderPublic) -> idempote
     )
 
 
-def place_order(table: Table, user_id: str, body: OrderCreate, key: str | None = None) -> Placed:
-    """Reserve every line's stock and write the order in one transaction, or change nothing."""
+def _too_much_contention(noun: str) -> Exception:
+    return ServiceUnavailableError(retry_after=1, message=f"Too much contention on {noun}, retry")
+
+
+def place_order(
+    table: Table, caller: Caller, body: OrderCreate, key: str | None = None, guards: Sequence[Action] = ()
+) -> Placed:
+    """Reserve every line's stock and write the order in one transaction, or change nothing.
+
+    A refused transaction (another order took the last units, a price changed, a
+    concurrent retry with the same key) is decided again from a fresh read: stock gone →
+    409; price changed → re-priced; same key → its response is replayed.
+    """
     print_ = fingerprint(body)
-    for attempt in range(ATTEMPTS):
+    products, orders = ProductStore(table), OrderStore(table)
+
+    def attempt(_: int) -> Placed:
         if key is not None:
-            record = idempotency.get_live(table, user_id, key, int(time.time()))
+            record = idempotency.get_live(table, caller.user_id, key, int(time.time()))
             if record is not None:
                 return _replay(record, print_)
-        lines = _check_products(body, get_products(table, [line.product_id for line in body.items]))
-        order = _build_order(user_id, lines)
-        record_ = _record(user_id, key, print_, order) if key is not None else None
-        try:
-            orders.place(table, order, lines, record_)
-        except ConditionFailedError:
-            # Re-read and decide again: stock gone → 409; price changed → re-priced; a
-            # concurrent retry with the same key → its response is replayed above.
-            time.sleep(0.02 * attempt)
-            continue
+        lines = _check_products(body, products.get_many(line.product_id for line in body.items))
+        order = _build_order(caller.user_id, lines)
+        public = order.public()
+        record_ = _record(caller.user_id, key, print_, public) if key is not None else None
+        if not orders.place(order, lines, record_, guards):
+            raise TryAgain()
         business_event("order_placed")
-        return Placed(order=order, replayed=False)
-    raise ServiceUnavailableError(retry_after=1, message="Too much contention on these products, retry")
+        return Placed(order=public, replayed=False)
+
+    return table.retry.run(attempt, lambda: _too_much_contention("these products"))
 
 
-def get_order(table: Table, order_id: str, caller_id: str, is_admin: bool) -> OrderPublic:
-    """The order, to its owner or an admin (unknown → 404 before 403)."""
-    order = orders.get_order(table, order_id)
+def _load(orders: OrderStore, caller: Caller, order_id: str) -> OrderItem:
+    order = orders.get(order_id)
     if order is None:
         raise OrderNotFoundError()
-    if order.user_id != caller_id and not is_admin:
+    if not caller.owns(order.user_id):
         raise ForbiddenError()
     return order
 
 
-def list_orders(table: Table, user_id: str, page: PageRequest) -> tuple[list[OrderPublic], str | None]:
+def get_order(table: Table, caller: Caller, order_id: str) -> OrderPublic:
+    """The order, to its owner or an admin (unknown → 404 before 403)."""
+    return _load(OrderStore(table), caller, order_id).public()
+
+
+def list_orders(table: Table, caller: Caller, query: PageQuery) -> Page[OrderPublic]:
     """The caller's orders, newest first."""
-    return orders.list_orders(table, user_id, page)
+    page = OrderStore(table).list_page(PageRequest(query.limit, query.cursor), caller.user_id)
+    return Page[OrderPublic](items=[o.public() for o in page.items], next_cursor=page.next_cursor)
 
 
-def cancel_order(table: Table, order_id: str, caller_id: str, is_admin: bool) -> OrderPublic:
-    """Cancel and give the stock back in one transaction; cancelling twice changes nothing."""
-    for attempt in range(ATTEMPTS):
-        order = get_order(table, order_id, caller_id, is_admin)
+def cancel_order(table: Table, caller: Caller, order_id: str) -> OrderPublic:
+    """Cancel (owner or admin) and give the stock back in one transaction; twice changes nothing."""
+    products, orders = ProductStore(table), OrderStore(table)
+
+    def attempt(_: int) -> OrderPublic:
+        order = _load(orders, caller, order_id)
         if order.status == "cancelled":
-            return order
+            return order.public()
         # A product deleted since the order cannot take its units back; the rest can.
-        existing = get_products(table, [line.product_id for line in order.items])
+        existing = products.get_many(line.product_id for line in order.items)
         restock = [(line.product_id, line.quantity) for line in order.items if line.product_id in existing]
-        try:
-            orders.cancel(table, order, restock, isoformat(utc_now()))
-        except ConditionFailedError:
-            time.sleep(0.02 * attempt)
-            continue
+        if not orders.cancel(order, restock, isoformat(utc_now())):
+            raise TryAgain()
         business_event("order_cancelled")
-        return order.model_copy(update={"status": "cancelled"})
-    raise ServiceUnavailableError(retry_after=1, message="Too much contention on this order, retry")
+        return order.public().model_copy(update={"status": "cancelled"})
+
+    return table.retry.run(attempt, lambda: _too_much_contention("this order"))

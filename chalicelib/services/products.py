@@ -1,10 +1,17 @@
-"""Product use cases: create, read, list, update, delete. No chalice, no boto3."""
+"""Product use cases: create, read, list, update, delete. No chalice, no boto3.
+
+Policy is decided here, and only here: anyone reads; a signed-in user creates (and owns)
+a product; its owner or an admin changes or deletes it. The store enforces the decision
+atomically as the write's condition, so a PATCH stays one round trip.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib.clock import isoformat, new_id, utc_now
+from chalicelib.errors import ForbiddenError, PreconditionFailedError, ProductNotFoundError, StorefrontError
 from chalicelib.models.common import Page
 from chalicelib.models.products import (
     ProductCreate,
@@ -14,63 +21,91 @@ from chalicelib.models.products import (
     ProductUpdate,
 )
 from chalicelib.observability import business_event
-from chalicelib.store import products as store
+from chalicelib.services.caller import Caller
 from chalicelib.store.pagination import PageRequest
-from chalicelib.store.products import ProductNotFoundError, WriteGuard
-from chalicelib.store.table import Table
+from chalicelib.store.products import ProductStore
+from chalicelib.store.repository import Guard, Written
+from chalicelib.store.table import Action, Table
 
-__all__ = [
-    "ProductNotFoundError",
-    "WriteGuard",
-    "create_product",
-    "delete_product",
-    "get_product",
-    "list_products",
-    "update_product",
-]
+# The versions an If-Match header accepts (None: any current version; empty: none).
+Versions = frozenset[int] | None
 
 
 def create_product(
-    table: Table, owner_id: str, data: ProductCreate, now: datetime | None = None
+    table: Table,
+    caller: Caller,
+    data: ProductCreate,
+    now: datetime | None = None,
+    guards: Sequence[Action] = (),
 ) -> ProductPublic:
-    """A new product owned by `owner_id`, at version 1 (also used by `manage.py seed`)."""
+    """A new product owned by the caller, at version 1 (also used by `manage.py seed`)."""
     moment = now or utc_now()
-    stamp = isoformat(moment)
     product = ProductItem(
         id=new_id(moment),
-        owner_id=owner_id,
+        owner_id=caller.user_id,
         **data.model_dump(),
         version=1,
-        created_at=stamp,
-        updated_at=stamp,
+        created_at=moment,
+        updated_at=moment,
     )
-    store.put_new_product(table, product)
+    if not ProductStore(table).put_new(product, guards):
+        raise StorefrontError("The product could not be created")
     business_event("product_created")
-    return product.to_public()
+    return product.public()
 
 
 def get_product(table: Table, product_id: str) -> ProductPublic:
     """One product; ProductNotFoundError when there is none."""
-    product = store.get_product(table, product_id)
+    product = ProductStore(table).get(product_id)
     if product is None:
         raise ProductNotFoundError()
-    return product.to_public()
+    return product.public()
 
 
 def list_products(table: Table, query: ProductListQuery) -> Page[ProductPublic]:
     """A page of products, newest first, optionally one owner's."""
-    products, next_cursor = store.list_products(table, PageRequest(query.limit, query.cursor), query.owner_id)
-    return Page[ProductPublic](items=[p.to_public() for p in products], next_cursor=next_cursor)
+    page = ProductStore(table).list_page(PageRequest(query.limit, query.cursor), query.owner_id)
+    return Page[ProductPublic](items=[p.public() for p in page.items], next_cursor=page.next_cursor)
+
+
+def _guard(caller: Caller, if_match: Versions) -> Guard:
+    return Guard(owner=None if caller.is_admin else caller.user_id, versions=if_match)
+
+
+def explain(old: ProductItem | None, caller: Caller, if_match: Versions) -> Exception:
+    """Why a guarded write was refused, from the item as it was.
+
+    In the order of RFC 9110 13.2.1 (a precondition never hides a 404 or a 403):
+    absent → not found; someone else's → forbidden; else the version → precondition failed.
+    """
+    if old is None:
+        return ProductNotFoundError()
+    if not caller.owns(old.owner_id):
+        return ForbiddenError()
+    return PreconditionFailedError()
+
+
+def _written(result: Written[ProductItem], caller: Caller, if_match: Versions) -> ProductItem:
+    if result.item is None:
+        raise explain(result.old, caller, if_match)
+    return result.item
 
 
 def update_product(
-    table: Table, product_id: str, data: ProductUpdate, guard: WriteGuard, now: datetime | None = None
+    table: Table,
+    caller: Caller,
+    product_id: str,
+    data: ProductUpdate,
+    if_match: Versions = None,
+    now: datetime | None = None,
 ) -> ProductPublic:
-    """Apply a partial update atomically; the version goes up by exactly one."""
-    updated = store.update_product(table, product_id, data.changes(), guard, isoformat(now or utc_now()))
-    return updated.to_public()
+    """Apply a partial update (owner or admin) atomically; the version goes up by exactly one."""
+    result = ProductStore(table).update_if(
+        product_id, data.changes(), _guard(caller, if_match), isoformat(now or utc_now())
+    )
+    return _written(result, caller, if_match).public()
 
 
-def delete_product(table: Table, product_id: str, guard: WriteGuard) -> None:
-    """Delete a product (it leaves every listing with it: the index entries go too)."""
-    store.delete_product(table, product_id, guard)
+def delete_product(table: Table, caller: Caller, product_id: str, if_match: Versions = None) -> None:
+    """Delete a product (owner or admin); it leaves every listing with it: the index entries go too."""
+    _written(ProductStore(table).delete_if(product_id, _guard(caller, if_match)), caller, if_match)

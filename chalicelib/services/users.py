@@ -1,34 +1,39 @@
 """User use cases: register, read, list, update, delete, create-or-promote an admin.
 
-Permissions are the caller's business (api/users.py decides them from the token's
-claims); these functions do what they are asked on the table they are given.
+Every use case that acts for someone takes a `Caller` and decides here whether it may:
+self or admin for reading, changing and deleting a user; admin for listing users and
+for changing a role.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chalicelib.clock import isoformat, new_id, utc_now
-from chalicelib.errors import EmailTakenError, UserNotFoundError
-from chalicelib.models.common import Page, PageQuery
-from chalicelib.models.users import Role, UserCreate, UserItem, UserPublic, UserUpdate, check_email
+from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
+from chalicelib.models.common import Page, PageQuery, Role
+from chalicelib.models.users import UserCreate, UserItem, UserPublic, UserUpdate, check_email
 from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
-from chalicelib.store import users as store
+from chalicelib.services.caller import Caller
 from chalicelib.store.pagination import PageRequest
+from chalicelib.store.repository import ANY
 from chalicelib.store.table import Table
-
-# Every id this service issues is a ULID; anything else cannot name a user, and must not
-# reach DynamoDB (an over-long key is a ValidationException there, i.e. a 500).
+from chalicelib.store.users import UserStore
 
 
-def _load(table: Table, user_id: str) -> UserItem:
-    user = store.get(table, user_id)
-    if user is None:
-        raise UserNotFoundError()
-    return user
+def _require_self_or_admin(caller: Caller, user_id: str) -> None:
+    if not caller.owns(user_id):
+        raise ForbiddenError()
+
+
+def _require_admin(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise ForbiddenError()
 
 
 def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: Role = "user") -> UserPublic:
-    """Create a user; EmailTakenError if the address (in any letter case) is registered."""
+    """Create a user (anyone may register); EmailTakenError if the address (in any case) is taken."""
     now = utc_now()
     user = UserItem(
         id=new_id(now),
@@ -39,51 +44,89 @@ def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: 
         created_at=now,
         updated_at=now,
     )
-    store.create(table, user)
+    if not UserStore(table).put_new(user):
+        raise EmailTakenError()
     business_event("user_registered")
     return user.public()
 
 
-def get_user(table: Table, user_id: str) -> UserPublic:
-    """The user with this id; UserNotFoundError if there is none."""
-    return _load(table, user_id).public()
+def get_user(table: Table, caller: Caller, user_id: str) -> UserPublic:
+    """The user with this id (self or admin); UserNotFoundError if there is none."""
+    _require_self_or_admin(caller, user_id)
+    user = UserStore(table).get(user_id)
+    if user is None:
+        raise UserNotFoundError()
+    return user.public()
 
 
-def list_users(table: Table, query: PageQuery) -> Page[UserPublic]:
-    """One page of users, newest first."""
-    users, next_cursor = store.list_page(table, PageRequest(limit=query.limit, cursor=query.cursor))
-    return Page[UserPublic](items=[u.public() for u in users], next_cursor=next_cursor)
+def get_me(table: Table, caller: Caller) -> UserPublic:
+    """The caller's own user; UserNotFoundError if it was deleted since the token was issued."""
+    return get_user(table, caller, caller.user_id)
 
 
-def update_user(table: Table, user_id: str, body: UserUpdate, hasher: PasswordHasher) -> UserPublic:
-    """Apply a (permitted) update in one conditional UpdateItem; UserNotFoundError if absent."""
-    changes = store.UserChanges(
-        name=body.name,
-        password_hash=hasher.hash(body.password) if body.password is not None else None,
-        role=body.role,
-    )
-    return store.update(table, user_id, changes, isoformat(utc_now())).public()
+def list_users(table: Table, caller: Caller, read_query: Callable[[], PageQuery]) -> Page[UserPublic]:
+    """One page of users, newest first (admin; the query is read once that is settled)."""
+    _require_admin(caller)
+    query = read_query()
+    page = UserStore(table).list_page(PageRequest(limit=query.limit, cursor=query.cursor))
+    return Page[UserPublic](items=[u.public() for u in page.items], next_cursor=page.next_cursor)
 
 
-def delete_user(table: Table, user_id: str) -> None:
-    """Delete the user and free its e-mail address; UserNotFoundError if there is none."""
-    store.delete(table, _load(table, user_id))
+def update_user(
+    table: Table, caller: Caller, user_id: str, read_body: Callable[[], UserUpdate], hasher: PasswordHasher
+) -> UserPublic:
+    """Change name or password (self or admin), or a role (admin), in one conditional UpdateItem.
+
+    The body is read only once the caller may act on this user: a stranger learns nothing
+    from validation errors (403 comes before 400).
+    """
+    _require_self_or_admin(caller, user_id)
+    body = read_body()
+    if body.role is not None and not caller.is_admin:
+        raise ForbiddenError("Only an admin may change a role")
+    changes = {
+        "name": body.name,
+        "password_hash": hasher.hash(body.password) if body.password is not None else None,
+        "role": body.role,
+    }
+    return _apply(table, user_id, {k: v for k, v in changes.items() if v is not None})
+
+
+def _apply(table: Table, user_id: str, changes: dict[str, str]) -> UserPublic:
+    written = UserStore(table).update_if(user_id, changes, ANY, isoformat(utc_now()))
+    if written.item is None:
+        raise UserNotFoundError()
+    return written.item.public()
+
+
+def delete_user(table: Table, caller: Caller, user_id: str) -> None:
+    """Delete the user and free its e-mail address (self or admin); UserNotFoundError if absent."""
+    _require_self_or_admin(caller, user_id)
+    if UserStore(table).delete_if(user_id, ANY).refused:
+        raise UserNotFoundError()
 
 
 def create_or_promote_admin(
-    table: Table, email: str, password: str, hasher: PasswordHasher, name: str = "Administrator"
+    table: Table,
+    caller: Caller,
+    email: str,
+    password: str,
+    hasher: PasswordHasher,
+    name: str = "Administrator",
 ) -> tuple[UserPublic, bool]:
-    """An admin with this e-mail: (user, True) if created, (user, False) if an existing
-    user was promoted. A promoted user keeps the password they chose."""
+    """An admin with this e-mail (admin callers only, e.g. the operator): (user, True) if
+    created, (user, False) if an existing user was promoted. A promoted user keeps the
+    password they chose."""
+    _require_admin(caller)
     address = check_email(email)
-    existing = store.get_by_email(table, address)
+    store = UserStore(table)
+    existing = store.get_by_email(address)
     if existing is None:
         try:
             body = UserCreate(email=address, password=password, name=name)
             return register_user(table, body, hasher, role="admin"), True
         except EmailTakenError:  # registered a moment ago by someone else: promote that one
-            existing = store.get_by_email(table, address)
+            existing = store.get_by_email(address)
             if existing is None:
                 raise
-    changes = store.UserChanges(role="admin")
-    return store.update(table, existing.id, changes, isoformat(utc_now())).public(), False
+    return _apply(table, existing.id, {"role": "admin"}), False

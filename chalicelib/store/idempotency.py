@@ -7,17 +7,19 @@ treated as absent on read and may be overwritten on write.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib.store import keys
+from chalicelib.store.expr import lt, not_exists
 from chalicelib.store.schema import TTL_ATTRIBUTE
-from chalicelib.store.table import Table, to_attributes
+from chalicelib.store.table import Action, Table, put_action
 
 TTL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
+    """The first response to a keyed request, and what identifies the request."""
+
     user_id: str
     key: str
     fingerprint: str
@@ -26,7 +28,7 @@ class IdempotencyRecord:
     now: int  # when the record is written (epoch seconds)
 
 
-def put_action(record: IdempotencyRecord) -> dict[str, Any]:
+def record_action(record: IdempotencyRecord) -> Action:
     """A transaction Put that succeeds only if no live record holds this key."""
     item = {
         **keys.idempotency_key(record.user_id, record.key),
@@ -35,14 +37,7 @@ def put_action(record: IdempotencyRecord) -> dict[str, Any]:
         "response": record.response,
         TTL_ATTRIBUTE: record.expires_at,
     }
-    return {
-        "Put": {
-            "Item": to_attributes(item),
-            "ConditionExpression": "attribute_not_exists(pk) OR #expires < :now",
-            "ExpressionAttributeNames": {"#expires": TTL_ATTRIBUTE},
-            "ExpressionAttributeValues": to_attributes({":now": record.now}),
-        }
-    }
+    return put_action(item, not_exists() | lt(TTL_ATTRIBUTE, record.now))
 
 
 def get_live(table: Table, user_id: str, key: str, now: int) -> IdempotencyRecord | None:

@@ -24,26 +24,32 @@ def recency_sort_key(created_at: str, item_id: str) -> str:
 
 
 def user_key(user_id: str) -> Key:
+    """USER#<id> / PROFILE."""
     return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
 
 
 def user_index_keys(user_id: str, created_at: str) -> Key:
+    """The USERS collection's index keys (newest first)."""
     return {"gsi1pk": USERS_COLLECTION, "gsi1sk": recency_sort_key(created_at, user_id)}
 
 
 def email_claim_key(email: str) -> Key:
+    """EMAIL#<address> / CLAIM: the item that makes an address unique."""
     return {"pk": f"EMAIL#{email}", "sk": "CLAIM"}
 
 
 def login_attempts_key(email: str) -> Key:
+    """LOGIN#<address> / ATTEMPTS: the address's login-attempt counter."""
     return {"pk": f"LOGIN#{email}", "sk": "ATTEMPTS"}
 
 
 def product_key(product_id: str) -> Key:
+    """PRODUCT#<id> / PRODUCT."""
     return {"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}
 
 
 def product_index_keys(product_id: str, owner_id: str, created_at: str) -> Key:
+    """The index keys of a product: all products (GSI1) and its owner's (GSI2)."""
     sort = recency_sort_key(created_at, product_id)
     return {
         "gsi1pk": PRODUCTS_COLLECTION,
@@ -54,20 +60,25 @@ def product_index_keys(product_id: str, owner_id: str, created_at: str) -> Key:
 
 
 def owner_partition(owner_id: str) -> str:
+    """The GSI2 partition of one owner's products."""
     return f"OWNER#{owner_id}"
 
 
 def order_key(order_id: str) -> Key:
+    """ORDER#<id> / ORDER."""
     return {"pk": f"ORDER#{order_id}", "sk": "ORDER"}
 
 
 def order_index_keys(order_id: str, user_id: str, created_at: str) -> Key:
+    """The index keys of an order: its user's orders (GSI1), newest first."""
     return {"gsi1pk": user_orders_partition(user_id), "gsi1sk": recency_sort_key(created_at, order_id)}
 
 
 def user_orders_partition(user_id: str) -> str:
+    """The GSI1 partition of one user's orders."""
     return f"ORDERS#{user_id}"
 
 
 def idempotency_key(user_id: str, key: str) -> Key:
+    """IDEMPOTENCY#<user>#<key> / RECORD."""
     return {"pk": f"IDEMPOTENCY#{user_id}#{key}", "sk": "RECORD"}

@@ -9,117 +9,87 @@ it is still "placed", and the stock comes back, in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from chalicelib.clock import isoformat
-from chalicelib.models.orders import OrderPublic
+from chalicelib.models.common import Page
+from chalicelib.models.orders import OrderItem
 from chalicelib.models.products import ProductItem
 from chalicelib.store import keys
-from chalicelib.store.idempotency import IdempotencyRecord, put_action
-from chalicelib.store.pagination import PageRequest, query_newest_first
+from chalicelib.store.expr import Update, eq, exists, ge
+from chalicelib.store.idempotency import IdempotencyRecord, record_action
+from chalicelib.store.pagination import Listing, PageRequest
+from chalicelib.store.repository import Repository
 from chalicelib.store.schema import GSI1
-from chalicelib.store.table import Item, Table, to_attributes
-
-ITEM_TYPE = "order"
+from chalicelib.store.table import Action, ConditionFailedError, Key, update_action
 
 
-def order_to_item(order: OrderPublic) -> Item:
-    created = isoformat(order.created_at)
-    return {
-        **keys.order_key(order.id),
-        **keys.order_index_keys(order.id, order.user_id, created),
-        "type": ITEM_TYPE,
-        **order.model_dump(mode="python"),
-    }
+def _stock_update(delta: int, now: str) -> Update:
+    return Update().increment("stock", delta).increment("version").set("updated_at", now)
 
 
-def item_to_order(item: Mapping[str, Any]) -> OrderPublic:
-    return OrderPublic.model_validate({name: item[name] for name in OrderPublic.model_fields})
-
-
-def get_order(table: Table, order_id: str) -> OrderPublic | None:
-    """The order, strongly consistent, or None."""
-    item = table.get(keys.order_key(order_id))
-    return item_to_order(item) if item and item.get("type") == ITEM_TYPE else None
-
-
-def list_orders(table: Table, user_id: str, page: PageRequest) -> tuple[list[OrderPublic], str | None]:
-    """One page of a user's orders, newest first (GSI1)."""
-    raw = query_newest_first(
-        table, index=GSI1, partition=keys.user_orders_partition(user_id), page=page, scope=f"orders:{user_id}"
-    )
-    return [item_to_order(item) for item in raw.items], raw.next_cursor
-
-
-def _stock_action(
-    product_id: str, delta: int, now: str, condition: str, extra: Mapping[str, Any]
-) -> dict[str, Any]:
-    values = {":delta": delta, ":one": 1, ":now": now, **extra}
-    return {
-        "Update": {
-            "Key": to_attributes(keys.product_key(product_id)),
-            "UpdateExpression": "SET #stock = #stock + :delta, #version = #version + :one, #updated = :now",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#stock": "stock", "#version": "version", "#updated": "updated_at"}
-            | ({"#price": "price", "#currency": "currency"} if ":price" in extra else {}),
-            "ExpressionAttributeValues": to_attributes(values),
-        }
-    }
-
-
-def reserve_action(product: ProductItem, quantity: int, now: str) -> dict[str, Any]:
+def reserve_action(product: ProductItem, quantity: int, now: str) -> Action:
     """Take `quantity` units, only if they are there at the price the order was priced at."""
-    condition = "attribute_exists(pk) AND #stock >= :quantity AND #price = :price AND #currency = :currency"
-    extra = {":quantity": quantity, ":price": product.price, ":currency": product.currency}
-    return _stock_action(product.id, -quantity, now, condition, extra)
-
-
-def restock_action(product_id: str, quantity: int, now: str) -> dict[str, Any]:
-    """Give `quantity` units back to a product that still exists."""
-    return _stock_action(product_id, quantity, now, "attribute_exists(pk)", {})
-
-
-def place(
-    table: Table,
-    order: OrderPublic,
-    lines: Sequence[tuple[ProductItem, int]],
-    idempotency: IdempotencyRecord | None,
-) -> None:
-    """The placing transaction; ConditionFailedError (reasons in action order) if any condition fails.
-
-    Action order: one per line, then the order, then the idempotency record.
-    """
-    now = isoformat(order.created_at)
-    actions = [reserve_action(product, quantity, now) for product, quantity in lines]
-    actions.append(
-        {
-            "Put": {
-                "Item": to_attributes(order_to_item(order)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+    condition = (
+        exists() & ge("stock", quantity) & eq("price", product.price) & eq("currency", product.currency)
     )
-    if idempotency is not None:
-        actions.append(put_action(idempotency))
-    table.transact_write(actions)
+    return update_action(keys.product_key(product.id), _stock_update(-quantity, now), condition)
 
 
-def cancel(table: Table, order: OrderPublic, restock: Sequence[tuple[str, int]], now: str) -> None:
-    """The cancelling transaction; ConditionFailedError if the order is no longer "placed"
-    or a product to restock has disappeared meanwhile."""
-    actions: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "Key": to_attributes(keys.order_key(order.id)),
-                "UpdateExpression": "SET #status = :cancelled, #updated = :now",
-                "ConditionExpression": "#status = :placed",
-                "ExpressionAttributeNames": {"#status": "status", "#updated": "updated_at"},
-                "ExpressionAttributeValues": to_attributes(
-                    {":cancelled": "cancelled", ":placed": "placed", ":now": now}
-                ),
-            }
-        }
-    ]
-    actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
-    table.transact_write(actions)
+def restock_action(product_id: str, quantity: int, now: str) -> Action:
+    """Give `quantity` units back to a product that still exists."""
+    return update_action(keys.product_key(product_id), _stock_update(quantity, now), exists())
+
+
+class OrderStore(Repository[OrderItem]):
+    """Orders: `ORDER#<id>` items, listed per user (GSI1); placed and cancelled in transactions."""
+
+    item_type = "order"
+    model = OrderItem
+    owner_attribute = "user_id"
+
+    def key(self, item_id: str) -> Key:
+        """ORDER#<id> / ORDER."""
+        return keys.order_key(item_id)
+
+    def index_keys(self, item: OrderItem) -> Key:
+        """In its user's orders, newest first."""
+        return keys.order_index_keys(item.id, item.user_id, isoformat(item.created_at))
+
+    def list_page(self, page: PageRequest, user_id: str) -> Page[OrderItem]:
+        """One page of a user's orders, newest first (GSI1)."""
+        listing = Listing(GSI1, keys.user_orders_partition(user_id), f"orders:{user_id}")
+        return self._list(listing, page)
+
+    def place(
+        self,
+        order: OrderItem,
+        lines: Sequence[tuple[ProductItem, int]],
+        idempotency: IdempotencyRecord | None,
+        guards: Sequence[Action] = (),
+    ) -> bool:
+        """The placing transaction; False if any condition failed (stock, price, a live key, a guard).
+
+        Action order: one per line, then the order, then the idempotency record, then the guards.
+        """
+        now = isoformat(order.created_at)
+        actions = [reserve_action(product, quantity, now) for product, quantity in lines]
+        actions.append(self.put_action(order))
+        if idempotency is not None:
+            actions.append(record_action(idempotency))
+        return self._transact([*actions, *guards])
+
+    def cancel(self, order: OrderItem, restock: Sequence[tuple[str, int]], now: str) -> bool:
+        """The cancelling transaction; False if the order is no longer "placed" or a product
+        to restock has disappeared meanwhile."""
+        flip = Update().set("status", "cancelled").set("updated_at", now)
+        actions = [update_action(self.key(order.id), flip, eq("status", "placed"))]
+        actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
+        return self._transact(actions)
+
+    def _transact(self, actions: list[Action]) -> bool:
+        try:
+            self.table.transact_write(actions)
+        except ConditionFailedError:
+            return False
+        return True

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from chalicelib.errors import InvalidCursorError
-from chalicelib.store.table import Item, Table, from_attributes, to_attributes
+from chalicelib.models.common import Page
+from chalicelib.store.codec import Item
+from chalicelib.store.table import Table
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -18,19 +23,17 @@ class PageRequest:
 
 
 @dataclass(frozen=True)
-class RawPage:
-    items: list[Item]
-    next_cursor: str | None
+class Listing:
+    """One newest-first listing: an index partition, and the scope its cursors are bound to."""
+
+    index: str
+    partition: str
+    scope: str
 
 
 def query_newest_first(
-    table: Table,
-    *,
-    index: str,
-    partition: str,
-    page: PageRequest,
-    scope: str,
-) -> RawPage:
+    table: Table, listing: Listing, page: PageRequest, parse: Callable[[Item], T]
+) -> Page[T]:
     """One page of a GSI partition in descending sort-key order.
 
     Sort keys are `<created_at>#<id>`, so the order is total and stable; a cursor is the
@@ -38,26 +41,18 @@ def query_newest_first(
     exactly once, whatever is inserted (before the cursor, newer) or deleted meanwhile.
     One item more than asked is read so that the last page never carries a cursor.
     """
-    params: dict[str, Any] = {
-        "IndexName": index,
-        "KeyConditionExpression": "#pk = :pk",
-        "ExpressionAttributeNames": {"#pk": f"{index}pk"},
-        "ExpressionAttributeValues": {":pk": {"S": partition}},
-        "ScanIndexForward": False,
-        "Limit": page.limit + 1,
-    }
+    index, partition = listing.index, listing.partition
+    start = None
     if page.cursor is not None:
-        start = table.cursors.decode(page.cursor, scope)
+        start = table.cursors.decode(page.cursor, listing.scope)
         if start.get(f"{index}pk") != partition:
             raise InvalidCursorError()
-        params["ExclusiveStartKey"] = to_attributes(start)
-    response = table.query(**params)
-    items = [from_attributes(raw) for raw in response.get("Items", [])]
-    more = len(items) > page.limit or ("LastEvaluatedKey" in response and items)
+    items, truncated = table.query_newest_first(index, partition, page.limit + 1, start)
+    more = len(items) > page.limit or (truncated and items)
     next_cursor = None
     if more:
         items = items[: page.limit]
         last = items[-1]
         key_names = ("pk", "sk", f"{index}pk", f"{index}sk")
-        next_cursor = table.cursors.encode({name: last[name] for name in key_names}, scope)
-    return RawPage(items=items, next_cursor=next_cursor)
+        next_cursor = table.cursors.encode({name: last[name] for name in key_names}, listing.scope)
+    return Page[T](items=[parse(item) for item in items], next_cursor=next_cursor)

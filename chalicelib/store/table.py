@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import Settings
 from chalicelib.errors import ServiceUnavailableError
+from chalicelib.retry import DEFAULT_RETRY, Retry, TryAgain
+from chalicelib.store import deadline
+from chalicelib.store.codec import Item, from_attributes, to_attributes
+from chalicelib.store.expr import Condition, Update, eq, render
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from chalicelib.store.cursor import CursorCodec
 
-Item = dict[str, Any]
-TRANSACTION_ATTEMPTS = 4
 
 # Codes that mean "the database is overloaded or briefly unwell": the client already
 # retried them (standard mode), so the caller gets a 503 with Retry-After.
@@ -34,6 +33,15 @@ _UNAVAILABLE_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+
+
+# A cancelled transaction's reasons, one per action (DynamoDB's CancellationReasons):
+# capacity problems are an outage (503); conditions and conflicts are the callers' to
+# explain or retry; anything else (ValidationError) is a bug in the request we built.
+_CAPACITY_REASONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "ItemCollectionSizeLimitExceeded"}
+)
+_CONDITION_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
 
 
 class ConditionFailedError(Exception):
@@ -55,7 +63,9 @@ def create_client(
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": attempts},
+        # total_max_attempts counts the first try; botocore's "max_attempts" would not
+        # (attempts=3 there meant four requests, and the probe's attempts=1 meant two).
+        retries={"mode": "standard", "total_max_attempts": attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         tcp_keepalive=True,
@@ -69,48 +79,9 @@ def create_client(
             aws_secret_access_key="local",  # noqa: S106 - local engines only
         )
     client: DynamoDBClient = boto3.session.Session().client("dynamodb", **kwargs)
+    # The worst case of one attempt, which the request's deadline must still have room for.
+    client.meta.events.register("before-send.dynamodb", deadline.guard(connect_timeout + read_timeout))
     return client
-
-
-@functools.cache
-def _serializers() -> tuple[Any, Any, Callable[[Any], Any]]:
-    from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
-
-    return TypeSerializer(), TypeDeserializer(), DYNAMODB_CONTEXT.create_decimal
-
-
-# Strings and numbers are nearly every attribute of every item: they take a direct path
-# that gives exactly what boto3's TypeSerializer / TypeDeserializer give (which handle the
-# rest, and every error). A page of 20 products is ~350 attributes.
-def to_attributes(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Python values (Decimal, never float) → DynamoDB attribute values."""
-    serializer, _, number = _serializers()
-    wire: dict[str, Any] = {}
-    for key, value in values.items():
-        kind = type(value)
-        if kind is str:
-            wire[key] = {"S": value}
-        elif kind is int or kind is Decimal:
-            text = str(number(value))
-            wire[key] = {"N": text} if text[-1].isdigit() else serializer.serialize(value)
-        elif value is not None:
-            wire[key] = serializer.serialize(value)
-    return wire
-
-
-def from_attributes(item: Mapping[str, Any]) -> Item:
-    """DynamoDB attribute values → Python values (numbers come back as Decimal)."""
-    _, deserializer, number = _serializers()
-    values: Item = {}
-    for key, wire in item.items():
-        kind = next(iter(wire), None)
-        if kind == "S":
-            values[key] = wire["S"]
-        elif kind == "N":
-            values[key] = number(wire["N"])
-        else:
-            values[key] = deserializer.deserialize(wire)
-    return values
 
 
 @contextmanager
@@ -127,25 +98,62 @@ def translate_errors() -> Iterator[None]:
             raise ConditionFailedError([code], from_attributes(raw) if raw else None) from exc
         if code == "TransactionCanceledException":
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-            if any(r in {"ThrottlingError", "ProvisionedThroughputExceeded"} for r in reasons):
+            if _CAPACITY_REASONS.intersection(reasons):
                 raise ServiceUnavailableError(retry_after=1) from exc
-            raise ConditionFailedError(reasons) from exc
+            if _CONDITION_REASONS.issuperset(reasons):
+                raise ConditionFailedError(reasons) from exc
+            raise  # ValidationError: our request is malformed, a bug (500), not a conflict
         if code in _UNAVAILABLE_CODES:
             raise ServiceUnavailableError(retry_after=1) from exc
         raise
     except BotoCoreError as exc:  # connection refused, timeouts, DNS
         raise ServiceUnavailableError(retry_after=2) from exc
+    except deadline.DeadlineExceededError as exc:
+        raise ServiceUnavailableError(retry_after=1) from exc
+
+
+Key = Mapping[str, str]
+Action = dict[str, Any]  # one TransactWriteItems action, built by the *_action helpers below
+
+
+def put_action(item: Mapping[str, Any], condition: Condition | None = None) -> Action:
+    """A transaction Put (the table's name is filled in by Table.transact_write)."""
+    return {"Put": {"Item": to_attributes(item), **render(condition=condition)}}
+
+
+def update_action(key: Key, update: Update, condition: Condition | None = None) -> Action:
+    """A transaction Update."""
+    return {"Update": {"Key": to_attributes(key), **render(update=update, condition=condition)}}
+
+
+def delete_action(key: Key, condition: Condition | None = None) -> Action:
+    """A transaction Delete."""
+    return {"Delete": {"Key": to_attributes(key), **render(condition=condition)}}
+
+
+def _is_conflict(exc: Exception) -> bool:
+    """A transaction cancelled only by another transaction's conflict (worth retrying)."""
+    return (
+        isinstance(exc, ConditionFailedError)
+        and "TransactionConflict" in exc.reasons
+        and "ConditionalCheckFailed" not in exc.reasons
+    )
+
+
+def _unavailable() -> Exception:
+    return ServiceUnavailableError(retry_after=1)
 
 
 @dataclass
 class Table:
-    """One DynamoDB table and the collaborators every repository needs."""
+    """One DynamoDB table: the only holder of the client, with one typed method per call."""
 
     client: DynamoDBClient
     name: str
     cursors: CursorCodec
+    retry: Retry = DEFAULT_RETRY
 
-    def get(self, key: Mapping[str, str], consistent: bool = True) -> Item | None:
+    def get(self, key: Key, consistent: bool = True) -> Item | None:
         """GetItem; None when absent. Strongly consistent by default."""
         with translate_errors():
             response = self.client.get_item(
@@ -154,56 +162,88 @@ class Table:
         raw = response.get("Item")
         return from_attributes(raw) if raw else None
 
-    def put(self, item: Mapping[str, Any], **params: Any) -> None:
-        """PutItem with optional ConditionExpression and friends."""
+    def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
+        """PutItem, optionally conditional."""
         with translate_errors():
-            self.client.put_item(TableName=self.name, Item=to_attributes(item), **params)
+            self.client.put_item(TableName=self.name, Item=to_attributes(item), **render(condition=condition))
 
-    def update(self, key: Mapping[str, str], **params: Any) -> Item:
-        """UpdateItem; returns ALL_NEW attributes."""
+    def update(self, key: Key, update: Update, condition: Condition | None = None) -> Item:
+        """UpdateItem; returns ALL_NEW attributes. A failed condition carries the old item."""
         with translate_errors():
             response = self.client.update_item(
-                TableName=self.name, Key=to_attributes(key), ReturnValues="ALL_NEW", **params
+                TableName=self.name,
+                Key=to_attributes(key),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **render(update=update, condition=condition),
             )
         return from_attributes(response.get("Attributes", {}))
 
-    def delete(self, key: Mapping[str, str], **params: Any) -> Item | None:
-        """DeleteItem; returns the old item when it existed."""
+    def delete(self, key: Key, condition: Condition | None = None) -> Item | None:
+        """DeleteItem; returns the old item when it existed. A failed condition carries it too."""
         with translate_errors():
             response = self.client.delete_item(
-                TableName=self.name, Key=to_attributes(key), ReturnValues="ALL_OLD", **params
+                TableName=self.name,
+                Key=to_attributes(key),
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **render(condition=condition),
             )
         raw = response.get("Attributes")
         return from_attributes(raw) if raw else None
 
-    def query(self, **params: Any) -> dict[str, Any]:
-        """Query, raw response (Items still in wire format)."""
+    def query_newest_first(
+        self, index: str, partition: str, limit: int, start: Key | None = None
+    ) -> tuple[list[Item], bool]:
+        """Up to `limit` items of one index partition, sort key descending; True if more may follow."""
+        params: dict[str, Any] = {
+            "IndexName": index,
+            "ScanIndexForward": False,
+            "Limit": limit,
+            **render(key_condition=eq(f"{index}pk", partition)),
+        }
+        if start is not None:
+            params["ExclusiveStartKey"] = to_attributes(start)
         with translate_errors():
-            return dict(self.client.query(TableName=self.name, **params))
+            response = self.client.query(TableName=self.name, **params)
+        items = [from_attributes(raw) for raw in response.get("Items", [])]
+        return items, "LastEvaluatedKey" in response
 
-    def transact_write(self, actions: list[dict[str, Any]]) -> None:
+    def batch_get(self, keys: Sequence[Key], consistent: bool = True) -> list[Item]:
+        """BatchGetItem of up to 100 keys; unprocessed keys are retried (Retry), then a 503."""
+        pending: dict[str, Any] = {
+            self.name: {"Keys": [to_attributes(k) for k in keys], "ConsistentRead": consistent}
+        }
+        items: list[Item] = []
+
+        def attempt(_: int) -> list[Item]:
+            nonlocal pending
+            with translate_errors():
+                response = self.client.batch_get_item(RequestItems=pending)
+            items.extend(from_attributes(raw) for raw in response.get("Responses", {}).get(self.name, []))
+            pending = dict(response.get("UnprocessedKeys") or {})
+            if pending:  # unprocessed keys mean throttling: back off, ask again for those
+                raise TryAgain()
+            return items
+
+        return self.retry.run(attempt, _unavailable)
+
+    def transact_write(self, actions: Sequence[Action]) -> None:
         """TransactWriteItems; every action gets this table's name filled in.
 
         DynamoDB cancels a transaction that touches an item another one is writing
-        (TransactionConflict) and botocore does not retry that: it is retried here, a few
-        times with backoff, then a 503. A failed condition is raised at once.
+        (TransactionConflict) and botocore does not retry that: it is retried here (Retry),
+        then a 503. A failed condition is raised at once.
         """
         for action in actions:
             for body in action.values():
                 body.setdefault("TableName", self.name)
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                with translate_errors():
-                    self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
-                return
-            except ConditionFailedError as failure:
-                if (
-                    "TransactionConflict" not in failure.reasons
-                    or "ConditionalCheckFailed" in failure.reasons
-                ):
-                    raise
-                time.sleep(0.02 * (attempt + 1))
-        raise ServiceUnavailableError(retry_after=1)
+
+        def attempt(_: int) -> None:
+            with translate_errors():
+                self.client.transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
+
+        self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
 
     def ping(self) -> None:
         """One cheap call that proves the table is reachable (DescribeTable)."""

@@ -7,134 +7,81 @@ Uniqueness of e-mail addresses is DynamoDB's job, not ours: the user item and an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
-from chalicelib.clock import isoformat, parse_timestamp
-from chalicelib.errors import EmailTakenError, UserNotFoundError
-from chalicelib.models.users import Role, UserItem
+from chalicelib.clock import isoformat
+from chalicelib.models.common import Page
+from chalicelib.models.users import UserItem
 from chalicelib.store import keys
-from chalicelib.store.pagination import PageRequest, query_newest_first
+from chalicelib.store.expr import Update, eq, not_exists
+from chalicelib.store.pagination import Listing, PageRequest
+from chalicelib.store.repository import Guard, Repository, Written
 from chalicelib.store.schema import GSI1
-from chalicelib.store.table import ConditionFailedError, Item, Table, to_attributes
+from chalicelib.store.table import Action, ConditionFailedError, Key, delete_action, put_action
 
 SCOPE = "users"
-_NOT_EXISTS = "attribute_not_exists(pk)"
-_EXISTS = "attribute_exists(pk)"
+# Looked up when an e-mail address has no claim, so that a login does the same reads
+# whether or not the address is registered (no ULID this service issues is all zeros).
+ABSENT_USER_ID = "0" * 26
 
 
-@dataclass(frozen=True)
-class UserChanges:
-    """Fields an update may set; None leaves a field alone."""
+class UserStore(Repository[UserItem]):
+    """Users: `USER#<id>` items, and one `EMAIL#<address>` claim per user."""
 
-    name: str | None = None
-    password_hash: str | None = None
-    role: Role | None = None
+    item_type = "user"
+    model = UserItem
+    owner_attribute = "id"  # a user owns itself
 
+    def key(self, item_id: str) -> Key:
+        """USER#<id> / PROFILE."""
+        return keys.user_key(item_id)
 
-def _to_item(user: UserItem) -> Item:
-    return {
-        **keys.user_key(user.id),
-        **keys.user_index_keys(user.id, isoformat(user.created_at)),
-        "type": "user",
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "password_hash": user.password_hash,
-        "created_at": isoformat(user.created_at),
-        "updated_at": isoformat(user.updated_at),
-    }
+    def index_keys(self, item: UserItem) -> Key:
+        """In the USERS collection, newest first."""
+        return keys.user_index_keys(item.id, isoformat(item.created_at))
 
+    def put_new(self, item: UserItem, guards: Sequence[Action] = ()) -> bool:
+        """Write a new user and claim its e-mail; False if the address is claimed."""
+        claim = {**keys.email_claim_key(item.email), "type": "email_claim", "user_id": item.id}
+        try:
+            self.table.transact_write([self.put_action(item), put_action(claim, not_exists()), *guards])
+        except ConditionFailedError:
+            return False
+        return True
 
-def _from_item(item: Item) -> UserItem:
-    return UserItem(
-        id=item["id"],
-        email=item["email"],
-        name=item["name"],
-        role=item["role"],
-        password_hash=item["password_hash"],
-        created_at=parse_timestamp(item["created_at"]),
-        updated_at=parse_timestamp(item["updated_at"]),
-    )
+    def get_by_email(self, email: str) -> UserItem | None:
+        """The user that holds this (normalised) e-mail address, or None.
 
+        Two GetItems either way: an address without a claim reads a user that cannot exist.
+        """
+        claim = self.table.get(keys.email_claim_key(email))
+        return self.get(str(claim["user_id"]) if claim else ABSENT_USER_ID)
 
-def create(table: Table, user: UserItem) -> None:
-    """Write a new user and claim its e-mail; EmailTakenError if the address is claimed."""
-    claim = {**keys.email_claim_key(user.email), "type": "email_claim", "user_id": user.id}
-    actions: list[dict[str, Any]] = [
-        {"Put": {"Item": to_attributes(_to_item(user)), "ConditionExpression": _NOT_EXISTS}},
-        {"Put": {"Item": to_attributes(claim), "ConditionExpression": _NOT_EXISTS}},
-    ]
-    try:
-        table.transact_write(actions)
-    except ConditionFailedError as exc:
-        raise EmailTakenError() from exc
+    def list_page(self, page: PageRequest) -> Page[UserItem]:
+        """One page of all users, newest first."""
+        return self._list(Listing(GSI1, keys.USERS_COLLECTION, SCOPE), page)
 
+    def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Swap the hash only if it is still `old_hash` (a concurrent password change wins)."""
+        try:
+            self.table.update(
+                self.key(user_id), Update().set("password_hash", new_hash), eq("password_hash", old_hash)
+            )
+        except ConditionFailedError:
+            return False
+        return True
 
-def get(table: Table, user_id: str) -> UserItem | None:
-    """The user with this id, or None."""
-    item = table.get(keys.user_key(user_id))
-    return _from_item(item) if item else None
-
-
-def get_by_email(table: Table, email: str) -> UserItem | None:
-    """The user that holds this (normalised) e-mail address, or None."""
-    claim = table.get(keys.email_claim_key(email))
-    return get(table, str(claim["user_id"])) if claim else None
-
-
-def list_page(table: Table, page: PageRequest) -> tuple[list[UserItem], str | None]:
-    """One page of all users, newest first."""
-    raw = query_newest_first(table, index=GSI1, partition=keys.USERS_COLLECTION, page=page, scope=SCOPE)
-    return [_from_item(item) for item in raw.items], raw.next_cursor
-
-
-def update(table: Table, user_id: str, changes: UserChanges, updated_at: str) -> UserItem:
-    """Apply the changes; UserNotFoundError if the user does not exist (any more)."""
-    values: dict[str, Any] = {"updated_at": updated_at}
-    values.update({k: v for k, v in vars(changes).items() if v is not None})
-    names = {f"#{k}": k for k in values}
-    try:
-        item = table.update(
-            keys.user_key(user_id),
-            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
-            ConditionExpression=_EXISTS,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_attributes({f":{k}": v for k, v in values.items()}),
-        )
-    except ConditionFailedError as exc:
-        raise UserNotFoundError() from exc
-    return _from_item(item)
-
-
-def replace_password_hash(table: Table, user_id: str, old_hash: str, new_hash: str) -> bool:
-    """Swap the hash only if it is still `old_hash` (a concurrent password change wins)."""
-    try:
-        table.update(
-            keys.user_key(user_id),
-            UpdateExpression="SET password_hash = :new",
-            ConditionExpression="password_hash = :old",
-            ExpressionAttributeValues=to_attributes({":new": new_hash, ":old": old_hash}),
-        )
-    except ConditionFailedError:
-        return False
-    return True
-
-
-def delete(table: Table, user: UserItem) -> None:
-    """Remove the user and its e-mail claim together; UserNotFoundError if already gone."""
-    actions: list[dict[str, Any]] = [
-        {"Delete": {"Key": to_attributes(keys.user_key(user.id)), "ConditionExpression": _EXISTS}},
-        {
-            "Delete": {
-                "Key": to_attributes(keys.email_claim_key(user.email)),
-                "ConditionExpression": "user_id = :id",
-                "ExpressionAttributeValues": to_attributes({":id": user.id}),
-            }
-        },
-    ]
-    try:
-        table.transact_write(actions)
-    except ConditionFailedError as exc:
-        raise UserNotFoundError() from exc
+    def delete_if(self, item_id: str, guard: Guard) -> Written[UserItem]:
+        """Remove the user and its e-mail claim together (refused if the user is gone)."""
+        user = self.get(item_id)
+        if user is None:
+            return Written(None)
+        actions = [
+            delete_action(self.key(user.id), guard.condition(self.owner_attribute)),
+            delete_action(keys.email_claim_key(user.email), eq("user_id", user.id)),
+        ]
+        try:
+            self.table.transact_write(actions)
+        except ConditionFailedError:
+            return Written(None, self.get(item_id))
+        return Written(user)

@@ -22,7 +22,7 @@ def _product(live: str, stock: int, price: float | str = "19.99") -> str:
 
 def _order(live: str, product_id: str, quantity: int, user: str = "buyer", key: str | None = None) -> Any:
     headers = bearer(user) | ({"Idempotency-Key": key} if key else {})
-    body = {"items": [{"product_id": product_id, "quantity": quantity}]}
+    body: dict[str, Any] = {"items": [{"product_id": product_id, "quantity": quantity}]}
     return requests.post(f"{live}/orders", json=body, headers=headers, timeout=10)
 
 

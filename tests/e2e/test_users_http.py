@@ -10,6 +10,7 @@ import requests
 
 from chalicelib.api import deps
 from chalicelib.security.passwords import TEST_POLICY, PasswordHasher
+from chalicelib.services.caller import operator
 from chalicelib.services.users import create_or_promote_admin
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +37,9 @@ def signed_up(live: str, email: str) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def admin(live: str) -> dict[str, str]:
-    create_or_promote_admin(deps.get_table(), "admin@example.com", PASSWORD, PasswordHasher(TEST_POLICY))
+    create_or_promote_admin(
+        deps.get_table(), operator(), "admin@example.com", PASSWORD, PasswordHasher(TEST_POLICY)
+    )
     return headers_for(live, "admin@example.com")
 
 

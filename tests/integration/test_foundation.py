@@ -15,7 +15,8 @@ from tools import processes
 
 
 def body(response: object) -> dict[str, object]:
-    return json.loads(response.body)  # type: ignore[attr-defined]
+    parsed: dict[str, object] = json.loads(response.body)  # type: ignore[attr-defined]
+    return parsed
 
 
 def test_health_reports_ok_and_version(client: Client) -> None:

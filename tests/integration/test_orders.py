@@ -12,6 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.models.products import ProductCreate
+from chalicelib.services.caller import Caller
 from chalicelib.services.products import create_product
 from chalicelib.store import keys
 from chalicelib.store.table import Table
@@ -32,7 +33,7 @@ def make_product(table: Table) -> MakeProduct:
         body = ProductCreate.model_validate(
             {"name": name, "price": Decimal(price), "stock": stock, "currency": currency}
         )
-        return create_product(table, SELLER, body).id
+        return create_product(table, Caller(SELLER, "user"), body).id
 
     return make
 

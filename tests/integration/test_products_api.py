@@ -272,3 +272,23 @@ def test_delete_is_204_then_404_and_gone_from_every_listing(client: Client, crea
     assert send(client, "DELETE", path, OWNER).status_code == 404
     assert json_body(client.http.get("/products"))["items"] == []
     assert json_body(client.http.get(f"/products?owner_id={OWNER}"))["items"] == []
+
+
+@pytest.mark.parametrize("digits", [19, 39, 4301, 5000])
+@pytest.mark.parametrize(
+    ("method", "user", "status"),
+    [("PATCH", OWNER, 412), ("DELETE", OWNER, 412), ("PATCH", OTHER, 403), ("DELETE", OTHER, 403)],
+)
+def test_a_huge_if_match_version_is_a_4xx_never_a_500(
+    client: Client, create: Create, digits: int, method: str, user: str, status: int
+) -> None:
+    # Field report: 39 digits → decimal.Inexact in the number serialiser; ≥ 4,301 → ValueError.
+    product = create()
+    path = f"/products/{product['id']}"
+    header = '"' + "9" * digits + '"'
+    response = send(
+        client, method, path, user, '{"stock": 5}' if method == "PATCH" else None, **{"If-Match": header}
+    )
+    assert response.status_code == status
+    assert json_body(response)["code"] == ("precondition_failed" if status == 412 else "forbidden")
+    assert json_body(client.http.get(path))["version"] == 1

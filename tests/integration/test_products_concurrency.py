@@ -11,12 +11,12 @@ import pytest
 from chalicelib.errors import PreconditionFailedError
 from chalicelib.models.products import ProductCreate, ProductPublic, ProductUpdate
 from chalicelib.services import products as service
-from chalicelib.store.products import WriteGuard
+from chalicelib.services.caller import Caller
 from chalicelib.store.table import Table
 
 pytestmark = pytest.mark.slow
 WRITERS = 10
-OWNER = "owner-1"
+OWNER = Caller(user_id="owner-1", role="user")
 
 
 def _product(table: Table) -> ProductPublic:
@@ -26,18 +26,20 @@ def _product(table: Table) -> ProductPublic:
 
 def _change(i: int) -> dict[str, Any]:
     # Writers overlap on some fields and not on others, so a lost field would show.
-    return [{"name": f"name-{i}"}, {"stock": i}, {"price": Decimal(f"{i}.25"), "description": f"d-{i}"}][
-        i % 3
+    changes: list[dict[str, Any]] = [
+        {"name": f"name-{i}"},
+        {"stock": i},
+        {"price": Decimal(f"{i}.25"), "description": f"d-{i}"},
     ]
+    return changes[i % 3]
 
 
 def test_ten_concurrent_patches_without_if_match_each_bump_version_once(table: Table) -> None:
     product = _product(table)
-    guard = WriteGuard(caller_id=OWNER, is_admin=False)
 
     def patch(i: int) -> tuple[dict[str, Any], ProductPublic]:
         change = _change(i)
-        return change, service.update_product(table, product.id, ProductUpdate(**change), guard)
+        return change, service.update_product(table, OWNER, product.id, ProductUpdate(**change))
 
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         results = list(pool.map(patch, range(WRITERS)))
@@ -53,11 +55,10 @@ def test_ten_concurrent_patches_without_if_match_each_bump_version_once(table: T
 
 def test_concurrent_patches_with_the_same_if_match_let_exactly_one_win(table: Table) -> None:
     product = _product(table)
-    guard = WriteGuard(caller_id=OWNER, is_admin=False, versions=frozenset({1}))
 
     def patch(i: int) -> str:
         try:
-            service.update_product(table, product.id, ProductUpdate(stock=i), guard)
+            service.update_product(table, OWNER, product.id, ProductUpdate(stock=i), frozenset({1}))
         except PreconditionFailedError:
             return "412"
         return "200"

@@ -11,19 +11,19 @@ from chalice.test import Client
 
 from chalicelib.models.products import ProductCreate
 from chalicelib.services import products as service
-from chalicelib.store.products import WriteGuard
+from chalicelib.services.caller import Caller
 from chalicelib.store.table import Table
 from tests.helpers import json_body
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-ADMIN = WriteGuard(caller_id="admin", is_admin=True)
+ADMIN = Caller(user_id="admin", role="admin")
 
 
 def add(table: Table, n: int, owner: str = "owner-a", offset: int = 0) -> list[str]:
     """n products, one millisecond apart (oldest first); their ids."""
     body = ProductCreate(name="p", price=Decimal("1.50"))
     moments = [START + timedelta(milliseconds=offset + i) for i in range(n)]
-    return [service.create_product(table, owner, body, now=moment).id for moment in moments]
+    return [service.create_product(table, Caller(owner, "user"), body, now=moment).id for moment in moments]
 
 
 def page(client: Client, query: str) -> dict[str, Any]:
@@ -59,10 +59,10 @@ def test_walk_sees_each_surviving_product_once_while_others_come_and_go(client: 
         # Meanwhile: a newer product arrives, the cursor's own item and the next one due go away.
         add(table, 1, offset=1000 + len(seen))
         if result["items"]:
-            service.delete_product(table, seen[-1], ADMIN)
+            service.delete_product(table, ADMIN, seen[-1])
         unseen = [i for i in ids if i not in seen and i not in deleted_unseen]
         if unseen:
-            service.delete_product(table, unseen[-1], ADMIN)
+            service.delete_product(table, ADMIN, unseen[-1])
             deleted_unseen.add(unseen[-1])
         if result["next_cursor"] is None:
             break

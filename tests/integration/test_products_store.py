@@ -1,4 +1,4 @@
-"""The product store functions orders reuse: get_product, get_products (BatchGetItem)."""
+"""The product store verbs orders reuse: get, get_many (BatchGetItem)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pytest
 
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models.products import ProductCreate
+from chalicelib.retry import Retry
 from chalicelib.services import products as service
+from chalicelib.services.caller import Caller
 from chalicelib.store import keys
-from chalicelib.store import products as store
+from chalicelib.store.products import ProductStore
 from chalicelib.store.table import Table
 
 
@@ -43,20 +45,20 @@ class SlowBatchClient:
 
 def _create(table: Table, n: int) -> list[str]:
     body = ProductCreate(name="p", price=Decimal("9.99"), stock=2)
-    return [service.create_product(table, "owner", body).id for _ in range(n)]
+    return [service.create_product(table, Caller("owner", "user"), body).id for _ in range(n)]
 
 
 def test_get_product_returns_the_item_or_none(table: Table) -> None:
     (product_id,) = _create(table, 1)
-    product = store.get_product(table, product_id)
+    product = ProductStore(table).get(product_id)
     assert product is not None
     assert (product.price, product.stock, product.version) == (Decimal("9.99"), 2, 1)
-    assert store.get_product(table, "01NOPE") is None
+    assert ProductStore(table).get("01NOPE") is None
 
 
 def test_get_products_reads_more_than_one_batch_and_skips_unknown_ids(table: Table) -> None:
     ids = _create(table, 105)
-    found = store.get_products(table, [*ids, "01NOPE", ids[0]])
+    found = ProductStore(table).get_many([*ids, "01NOPE", ids[0]])
     assert set(found) == set(ids)
     assert all(found[i].id == i for i in ids)
 
@@ -65,7 +67,8 @@ def test_get_products_retries_unprocessed_keys_until_all_are_read(table: Table) 
     ids = _create(table, 4)
     slow = SlowBatchClient(table.client, stingy_calls=2)
     pauses: list[float] = []
-    found = store.get_products(Table(slow, table.name, table.cursors), ids, pause=pauses.append)  # type: ignore[arg-type]
+    stingy = Table(slow, table.name, table.cursors, Retry(sleep=pauses.append))  # type: ignore[arg-type]
+    found = ProductStore(stingy).get_many(ids)
     assert set(found) == set(ids)
     assert slow.calls == 3
     assert pauses == sorted(pauses)  # backing off, not hammering
@@ -74,8 +77,9 @@ def test_get_products_retries_unprocessed_keys_until_all_are_read(table: Table) 
 def test_get_products_gives_up_with_503_when_keys_stay_unprocessed(table: Table) -> None:
     ids = _create(table, 2)
     slow = SlowBatchClient(table.client, stingy_calls=100, keep=0)
+    stingy = Table(slow, table.name, table.cursors, Retry(sleep=lambda _: None))  # type: ignore[arg-type]
     with pytest.raises(ServiceUnavailableError):
-        store.get_products(Table(slow, table.name, table.cursors), ids, pause=lambda _: None)  # type: ignore[arg-type]
+        ProductStore(stingy).get_many(ids)
     assert 1 < slow.calls < 10
 
 
@@ -83,5 +87,7 @@ def test_item_round_trips_through_the_conversions(table: Table) -> None:
     (product_id,) = _create(table, 1)
     item = table.get(keys.product_key(product_id))
     assert item is not None
-    product = store.item_to_product(item)
-    assert store.product_to_item(product) == item
+    products = ProductStore(table)
+    product = products.parse(item)
+    assert product is not None
+    assert products.to_item(product) == item

@@ -59,7 +59,7 @@ def _run_in_lambda(steps: list[dict[str, Any]], daemon: socket.socket, table: st
 
 
 def _received(daemon: socket.socket) -> list[dict[str, Any]]:
-    documents = []
+    documents: list[dict[str, Any]] = []
     while True:
         try:
             datagram, _ = daemon.recvfrom(65536)
@@ -92,7 +92,7 @@ def trace_table(engine_endpoint: str) -> Iterator[Table]:
 @pytest.fixture(scope="module")
 def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """Run a fixed set of invocations once; (results, subsegments by trace id)."""
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"op": "http", "path": "/health", "principal": "user-42", "request_id": "req-health-1"},
         {"op": "http", "path": "/ready", "request_id": "req-ready-1"},
         {"op": "authorizer", "token": f"Bearer {token_for('user-7')}"},

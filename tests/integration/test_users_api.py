@@ -131,7 +131,10 @@ def test_unknown_email_and_wrong_password_get_the_same_401_body(client: Client) 
     wrong = login(client, "ada@example.com", "wrong password")
     unknown = login(client, "nobody@example.com", PASSWORD)
     assert wrong.status_code == unknown.status_code == 401
-    strip = lambda r: {k: v for k, v in json_body(r).items() if k != "request_id"}  # noqa: E731
+
+    def strip(response: Any) -> dict[str, Any]:
+        return {k: v for k, v in json_body(response).items() if k != "request_id"}
+
     assert strip(wrong) == strip(unknown) == {"error": "Invalid e-mail or password", "code": "unauthorized"}
 
 

@@ -11,17 +11,21 @@ from chalicelib.config import get_settings
 from chalicelib.errors import EmailTakenError, InvalidCredentialsError, RateLimitedError, UserNotFoundError
 from chalicelib.models.common import PageQuery
 from chalicelib.models.users import TokenRequest, UserCreate
+from chalicelib.retry import Retry
 from chalicelib.security.keys import get_keyring
 from chalicelib.security.passwords import TEST_POLICY, PasswordHasher, PasswordPolicy
 from chalicelib.security.tokens import verify_token
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
+from chalicelib.services.caller import Caller, operator
 from chalicelib.store import keys, login_attempts
-from chalicelib.store import users as store
+from chalicelib.store.repository import ANY
 from chalicelib.store.table import Table
+from chalicelib.store.users import UserStore
 from manage import main as manage_main
 
 HASHER = PasswordHasher(TEST_POLICY)
+ADMIN = Caller(user_id="admin-1", role="admin")
 PASSWORD = "correct horse battery"
 
 
@@ -46,46 +50,44 @@ def test_twenty_concurrent_registrations_of_one_address_yield_exactly_one_user(t
         outcomes = list(pool.map(attempt, range(20)))
     assert outcomes.count("created") == 1
     assert outcomes.count("conflict") == 19
-    page = user_service.list_users(table, PageQuery(limit=100))
+    page = user_service.list_users(table, ADMIN, lambda: PageQuery(limit=100))
     assert [u.email for u in page.items] == ["race@example.com"]
 
 
 def test_delete_removes_user_and_claim_in_one_go(table: Table) -> None:
     user = user_service.register_user(table, new_user(), HASHER)
-    user_service.delete_user(table, user.id)
+    user_service.delete_user(table, ADMIN, user.id)
     assert table.get(keys.user_key(user.id)) is None
     assert table.get(keys.email_claim_key("ada@example.com")) is None
     with pytest.raises(UserNotFoundError):
-        user_service.delete_user(table, user.id)
+        user_service.delete_user(table, ADMIN, user.id)
 
 
 def test_a_stale_delete_does_not_free_an_address_someone_else_now_holds(table: Table) -> None:
     first = user_service.register_user(table, new_user(), HASHER)
-    stale = store.get(table, first.id)
-    assert stale is not None
-    user_service.delete_user(table, first.id)
+    users = UserStore(table)
+    user_service.delete_user(table, ADMIN, first.id)
     second = user_service.register_user(table, new_user(), HASHER)
-    with pytest.raises(UserNotFoundError):
-        store.delete(table, stale)
-    assert store.get_by_email(table, "ada@example.com") == store.get(table, second.id)
+    assert users.delete_if(first.id, ANY).refused
+    assert users.get_by_email("ada@example.com") == users.get(second.id)
 
 
 def test_update_of_a_vanished_user_is_not_found_and_creates_nothing(table: Table) -> None:
-    with pytest.raises(UserNotFoundError):
-        store.update(
-            table, "01ARZ3NDEKTSV4RRFFQ69G5FAV", store.UserChanges(name="x"), "2026-01-01T00:00:00.000Z"
-        )
+    written = UserStore(table).update_if(
+        "01ARZ3NDEKTSV4RRFFQ69G5FAV", {"name": "x"}, ANY, "2026-01-01T00:00:00.000Z"
+    )
+    assert written.refused
     assert table.get(keys.user_key("01ARZ3NDEKTSV4RRFFQ69G5FAV")) is None
 
 
 def test_login_with_an_outdated_hash_rehashes_it_under_the_current_policy(table: Table) -> None:
     weak = PasswordHasher(PasswordPolicy(time_cost=1, memory_cost_kib=32, parallelism=1))
     user = user_service.register_user(table, new_user(), weak)
-    before = store.get(table, user.id)
+    before = UserStore(table).get(user.id)
     assert before is not None
     assert "m=32," in before.password_hash
     auth_service.login(table, TokenRequest(email="ada@example.com", password=PASSWORD), HASHER, issuer())
-    after = store.get(table, user.id)
+    after = UserStore(table).get(user.id)
     assert after is not None
     assert after.password_hash != before.password_hash
     assert not HASHER.needs_rehash(after.password_hash)
@@ -94,15 +96,15 @@ def test_login_with_an_outdated_hash_rehashes_it_under_the_current_policy(table:
 
 def test_a_current_hash_is_left_alone_on_login(table: Table) -> None:
     user = user_service.register_user(table, new_user(), HASHER)
-    before = store.get(table, user.id)
+    before = UserStore(table).get(user.id)
     auth_service.login(table, TokenRequest(email="ada@example.com", password=PASSWORD), HASHER, issuer())
-    assert store.get(table, user.id) == before
+    assert UserStore(table).get(user.id) == before
 
 
 def test_rehash_loses_to_a_concurrent_password_change(table: Table) -> None:
     user = user_service.register_user(table, new_user(), HASHER)
-    assert not store.replace_password_hash(table, user.id, "$argon2id$stale", HASHER.hash("other"))
-    current = store.get(table, user.id)
+    assert not UserStore(table).replace_password_hash(user.id, "$argon2id$stale", HASHER.hash("other"))
+    current = UserStore(table).get(user.id)
     assert current is not None
     assert HASHER.verify(current.password_hash, PASSWORD)
 
@@ -130,38 +132,51 @@ def test_lockout_window_closes_after_15_minutes(table: Table) -> None:
     assert auth_service.login(table, right, HASHER, issuer(), now=start + 901).access_token
 
 
-def test_failures_in_an_expired_window_start_a_new_count(table: Table) -> None:
+NO_WAIT = Retry(sleep=lambda _: None)
+
+
+def test_attempts_in_an_expired_window_start_a_new_count(table: Table) -> None:
     start = 1_800_000_000
     for _ in range(4):
-        login_attempts.record_failure(table, "x@example.com", start, 900)
-    fresh = login_attempts.record_failure(table, "x@example.com", start + 900, 900)
-    assert (fresh.count, fresh.window_start) == (1, start + 900)
+        assert login_attempts.reserve(table, "x@example.com", start, 900, 5, NO_WAIT).granted
+    fresh = login_attempts.reserve(table, "x@example.com", start + 900, 900, 5, NO_WAIT)
+    assert (fresh.granted, fresh.number, fresh.window.start) == (True, 1, start + 900)
     item = table.get(keys.login_attempts_key("x@example.com"))
     assert item is not None
     assert int(item["expires_at"]) == start + 1800  # the TTL attribute DynamoDB expires it by
 
 
-def test_concurrent_failures_are_all_counted(table: Table) -> None:
+def test_concurrent_reservations_grant_exactly_the_limit(table: Table) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(
+        outcomes = list(
             pool.map(
-                lambda _: login_attempts.record_failure(table, "y@example.com", 1_800_000_000, 900), range(8)
+                lambda _: login_attempts.reserve(table, "y@example.com", 1_800_000_000, 900, 5, NO_WAIT),
+                range(8),
             )
         )
-    attempts = login_attempts.current(table, "y@example.com", 1_800_000_010, 900)
-    assert attempts is not None
-    assert attempts.count == 8
+    assert sorted(o.number for o in outcomes if o.granted) == [1, 2, 3, 4, 5]
+    assert [o.granted for o in outcomes].count(False) == 3
+
+
+def test_a_success_clears_the_window_only_if_no_later_attempt_was_reserved(table: Table) -> None:
+    first = login_attempts.reserve(table, "z@example.com", 1_800_000_000, 900, 5, NO_WAIT)
+    login_attempts.reserve(table, "z@example.com", 1_800_000_000, 900, 5, NO_WAIT)
+    assert not login_attempts.clear(table, "z@example.com", first.number)  # #2 is in flight
+    assert login_attempts.clear(table, "z@example.com", 2)
+    assert table.get(keys.login_attempts_key("z@example.com")) is None
 
 
 def test_create_or_promote_creates_an_admin_then_promotes_an_existing_user(table: Table) -> None:
-    admin, created = user_service.create_or_promote_admin(table, "Boss@Example.com", PASSWORD, HASHER)
+    admin, created = user_service.create_or_promote_admin(
+        table, operator(), "Boss@Example.com", PASSWORD, HASHER
+    )
     assert (admin.email, admin.role, created) == ("boss@example.com", "admin", True)
     user = user_service.register_user(table, new_user("carol@example.com"), HASHER)
     promoted, created = user_service.create_or_promote_admin(
-        table, "carol@example.com", "ignored pass", HASHER
+        table, operator(), "carol@example.com", "ignored pass", HASHER
     )
     assert (promoted.id, promoted.role, created) == (user.id, "admin", False)
-    stored = store.get(table, user.id)
+    stored = UserStore(table).get(user.id)
     assert stored is not None
     assert HASHER.verify(stored.password_hash, PASSWORD)  # promotion keeps the user's password
 
@@ -173,7 +188,7 @@ def test_manage_create_admin_creates_then_promotes(table: Table, capsys: pytest.
     out = capsys.readouterr().out
     assert "promoted" in out
     assert PASSWORD not in out
-    user = store.get_by_email(table, "ops@example.com")
+    user = UserStore(table).get_by_email("ops@example.com")
     assert user is not None
     assert user.role == "admin"
 

@@ -1,4 +1,4 @@
-"""Permission helpers: who the caller is (from the authorizer's context) and what they may do."""
+"""Who the caller is (from the authorizer's context) and what a Caller may do."""
 
 from __future__ import annotations
 
@@ -7,31 +7,30 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.auth import (
-    Principal,
-    principal,
-    require_admin,
-    require_owner_or_admin,
-    require_self_or_admin,
-)
-from chalicelib.errors import ForbiddenError, UnauthorizedError
-
-USER = Principal(user_id="u1", role="user")
-ADMIN = Principal(user_id="a1", role="admin")
+from chalicelib.api.auth import caller
+from chalicelib.errors import UnauthorizedError
+from chalicelib.services.caller import Caller, operator
 
 
 def request_with(context: dict[str, Any] | None) -> Any:
     return SimpleNamespace(context=context)
 
 
-def test_principal_comes_from_the_authorizer_context() -> None:
-    caller = principal(request_with({"authorizer": {"principalId": "u1", "role": "admin"}}))
-    assert caller == Principal(user_id="u1", role="admin")
-    assert caller.is_admin
+def test_caller_comes_from_the_authorizer_context() -> None:
+    who = caller(request_with({"authorizer": {"principalId": "u1", "role": "admin"}}))
+    assert who == Caller(user_id="u1", role="admin", session_id=None)
+    assert who.is_admin
 
 
-def test_principal_without_a_role_is_an_ordinary_user() -> None:
-    assert not principal(request_with({"authorizer": {"principalId": "u1"}})).is_admin
+def test_caller_carries_the_session_the_authorizer_names() -> None:
+    who = caller(request_with({"authorizer": {"principalId": "u1", "role": "user", "session_id": "s1"}}))
+    assert who.session_id == "s1"
+
+
+@pytest.mark.parametrize("role", [None, "user", "root", "ADMIN", ""])
+def test_caller_without_the_admin_role_is_an_ordinary_user(role: str | None) -> None:
+    context: dict[str, Any] = {"principalId": "u1"} | ({"role": role} if role is not None else {})
+    assert caller(request_with({"authorizer": context})).role == "user"
 
 
 @pytest.mark.parametrize(
@@ -42,24 +41,16 @@ def test_a_route_reached_without_an_authorizer_decision_is_unauthorized(
     context: dict[str, Any] | None,
 ) -> None:
     with pytest.raises(UnauthorizedError):
-        principal(request_with(context))
+        caller(request_with(context))
 
 
-def test_self_or_admin() -> None:
-    require_self_or_admin(USER, "u1")
-    require_self_or_admin(ADMIN, "u1")
-    with pytest.raises(ForbiddenError):
-        require_self_or_admin(USER, "u2")
+def test_owns_is_self_or_admin() -> None:
+    user, admin = Caller("u1", "user"), Caller("a1", "admin")
+    assert user.owns("u1")
+    assert not user.owns("u2")
+    assert admin.owns("u2")
 
 
-def test_owner_or_admin() -> None:
-    require_owner_or_admin(USER, "u1")
-    require_owner_or_admin(ADMIN, "u1")
-    with pytest.raises(ForbiddenError):
-        require_owner_or_admin(USER, "someone-else")
-
-
-def test_admin_only() -> None:
-    require_admin(ADMIN)
-    with pytest.raises(ForbiddenError):
-        require_admin(USER)
+def test_the_operator_is_an_admin_outside_any_session() -> None:
+    assert operator().is_admin
+    assert operator().session_id is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
@@ -11,7 +12,7 @@ from chalicelib.observability import Observer, Sink
 from chalicelib.observability.metrics import emf_document
 
 
-def _powertools(dimensions: dict[str, str], metrics: list[tuple[str, str, float]]) -> dict[str, object]:
+def _powertools(dimensions: dict[str, str], metrics: Sequence[tuple[str, str, float]]) -> dict[str, object]:
     provider = AmazonCloudWatchEMFProvider(namespace="Shop", service="storefront")
     provider.timestamp = 1_700_000_000_000
     for name, value in dimensions.items():

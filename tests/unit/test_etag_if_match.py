@@ -45,3 +45,13 @@ def test_malformed_if_match_is_a_validation_error(header: str) -> None:
 def test_too_many_tags_is_a_validation_error() -> None:
     with pytest.raises(ValidationFailedError):
         parse_if_match(", ".join(f'"{i}"' for i in range(51)))
+
+
+@pytest.mark.parametrize("digits", [19, 39, 4301, 5000])
+def test_a_tag_longer_than_any_version_names_no_version(digits: int) -> None:
+    assert parse_if_match('"' + "9" * digits + '"') == frozenset()
+    assert parse_if_match(f'"{"9" * digits}", "4"') == frozenset({4})
+
+
+def test_the_longest_version_still_parses() -> None:
+    assert parse_if_match('"' + "9" * 18 + '"') == frozenset({10**18 - 1})

@@ -86,5 +86,5 @@ def test_item_accepts_numbers_as_dynamodb_returns_them() -> None:
             "updated_at": "2026-11-22T02:14:32.123Z",
         }
     )
-    public = item.to_public().model_dump(mode="python")
+    public = item.public().model_dump(mode="python")
     assert (public["stock"], public["version"], public["created_at"]) == (3, 2, "2026-11-22T02:14:32.123Z")

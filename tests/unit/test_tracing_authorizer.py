@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from chalice.app import AuthRequest
+from chalice.app import AuthRequest, AuthResponse
 
 from chalicelib.api.auth import authorize
 from chalicelib.api.middleware import traced_authorizer
@@ -19,6 +19,7 @@ def test_an_allowed_token_is_logged_as_allow_with_the_user_but_not_the_token(log
     token = token_for("user-7")
     result = traced_authorizer(authorize)(AuthRequest("TOKEN", f"Bearer {token}", ARN))
     (line,) = [json.loads(text) for text in log_stream.getvalue().splitlines()]
+    assert isinstance(result, AuthResponse)
     assert result.to_dict(AuthRequest("TOKEN", "", ARN))["principalId"] == "user-7"
     assert (line["message"], line["outcome"], line["user_id"]) == ("authorizer", "allow", "user-7")
     assert token not in log_stream.getvalue()
@@ -35,6 +36,5 @@ def test_a_bad_token_is_logged_as_deny_without_a_user(log_stream: io.StringIO) -
     assert "not-a-jwt" not in log_stream.getvalue()
 
 
-def test_the_wrapper_can_carry_the_name_chalice_deploys_it_under() -> None:
+def test_the_wrapper_keeps_the_wrapped_functions_name() -> None:
     assert traced_authorizer(authorize).__name__ == "authorize"
-    assert traced_authorizer(authorize, name="jwt_auth").__name__ == "jwt_auth"

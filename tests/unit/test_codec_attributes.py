@@ -10,7 +10,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.store.table import from_attributes, to_attributes
+from chalicelib.store.codec import from_attributes, to_attributes
 
 _scalars = (
     st.text()

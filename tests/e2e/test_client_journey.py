@@ -1,0 +1,88 @@
+"""The main journey through the generated typed client (clients/python/) against `chalice local`:
+register → token → create a product → read it (and revalidate it) → order → cancel.
+It proves the document is usable, not only valid."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python"))
+
+from storefront_client import AuthenticatedClient, Client
+from storefront_client.api.default import (
+    get_products_product_id,
+    post_auth_token,
+    post_orders,
+    post_orders_order_id_cancel,
+    post_products,
+    post_users,
+)
+from storefront_client.models import (
+    ErrorBody,
+    OrderCreate,
+    OrderLineCreate,
+    OrderPublic,
+    OrderPublicStatus,
+    ProductCreate,
+    ProductPublic,
+    TokenPublic,
+    TokenRequest,
+    UserCreate,
+    UserPublic,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_register_token_product_order_cancel_through_the_typed_client(live: str) -> None:
+    public = Client(base_url=live, raise_on_unexpected_status=True, timeout=20)
+    user = post_users.sync(
+        client=public, body=UserCreate(email="journey@example.com", password="journey-pass-123", name="J")
+    )
+    assert isinstance(user, UserPublic)
+    token = post_auth_token.sync(
+        client=public, body=TokenRequest(email="journey@example.com", password="journey-pass-123")
+    )
+    assert isinstance(token, TokenPublic)
+    assert token.token_type == "Bearer"
+
+    caller = AuthenticatedClient(
+        base_url=live, token=token.access_token, raise_on_unexpected_status=True, timeout=20
+    )
+    product = post_products.sync(client=caller, body=ProductCreate(name="Teapot", price=19.99, stock=3))
+    assert isinstance(product, ProductPublic)
+    assert (product.owner_id, product.stock, product.version) == (user.id, 3, 1)
+
+    read = get_products_product_id.sync_detailed(product.id, client=public)
+    assert (read.status_code, read.headers["ETag"]) == (200, '"1"')
+    revalidated = get_products_product_id.sync_detailed(
+        product.id, client=Client(base_url=live), if_none_match='"1"'
+    )
+    assert (revalidated.status_code, revalidated.content) == (304, b"")
+
+    order = post_orders.sync(
+        client=caller,
+        body=OrderCreate(items=[OrderLineCreate(product_id=product.id, quantity=2)]),
+        idempotency_key="journey-1",
+    )
+    assert isinstance(order, OrderPublic)
+    assert (order.status, order.total, order.user_id) == (OrderPublicStatus.PLACED, 39.98, user.id)
+    stock_after_order = get_products_product_id.sync(product.id, client=public)
+    assert isinstance(stock_after_order, ProductPublic)
+    assert stock_after_order.stock == 1
+
+    cancelled = post_orders_order_id_cancel.sync(order.id, client=caller)
+    assert isinstance(cancelled, OrderPublic)
+    assert cancelled.status == OrderPublicStatus.CANCELLED
+    restocked = get_products_product_id.sync(product.id, client=public)
+    assert isinstance(restocked, ProductPublic)
+    assert restocked.stock == 3
+
+
+def test_errors_come_back_as_the_typed_envelope(live: str) -> None:
+    missing = get_products_product_id.sync("no-such-product", client=Client(base_url=live, timeout=20))
+    assert isinstance(missing, ErrorBody)
+    assert missing.code == "not_found"
