@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.profile [--route get|list|post] [--config logs|production]
                                       [-n 2000] [--sort tottime|cumulative] [--top 40]
-                                      [--filter REGEX]
+                                      [--filter REGEX] [--breakdown]
 
 Starts the embedded engine on a free port, makes a table, seeds it through the handler,
 warms the route up, then profiles n invocations through the Lambda handler (API Gateway
@@ -22,6 +22,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from bench.run import base_env, configs, create_table
 from tools import processes
@@ -36,6 +37,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--filter", default="", help="regex on file:function, e.g. chalicelib")
+    parser.add_argument("--breakdown", action="store_true", help="the pieces of a request, µs each")
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="profile-") as tmp,
@@ -59,10 +61,50 @@ def main(argv: list[str]) -> int:
         finally:
             sys.stdout = sys.__stdout__
             processes.stop(engine)
+    if args.breakdown:
+        print(breakdown(stats, args.n))
+        return 0
     stats.stream = sys.stdout  # type: ignore[attr-defined]
     restrictions = [args.filter, args.top] if args.filter else [args.top]
     stats.sort_stats(args.sort).print_stats(*restrictions)
     return 0
+
+
+# (label, file suffix, function): inclusive time per request of the pieces of a request.
+PIECES = [
+    ("the handler, all of it", "chalice/app.py", "__call__"),
+    ("inside botocore's send (≈ the DynamoDB window)", "botocore/client.py", "_make_request"),
+    ("botocore: validate + serialise the request", "botocore/client.py", "_convert_to_request_dict"),
+    ("botocore: endpoint rules", "botocore/client.py", "_resolve_endpoint_ruleset"),
+    ("middleware (everything around the route)", "chalicelib/api/middleware.py", "handle_http"),
+    ("  the route itself", "chalicelib/api/middleware.py", "_respond"),
+    ("  access line + metrics", "chalicelib/api/middleware.py", "_report"),
+    ("  X-Ray subsegment of the request", "chalicelib/observability/tracing.py", "span"),
+    ("pydantic validation (models)", "pydantic/main.py", "model_validate"),
+    ("pydantic dumps (models → dicts)", "pydantic/main.py", "model_dump"),
+    ("JSON out (jsonio.dumps)", "chalicelib/jsonio.py", "dumps"),
+    ("JSON in (jsonio.loads)", "chalicelib/jsonio.py", "loads"),
+    ("items → wire (codec.to_attributes)", "chalicelib/store/codec.py", "to_attributes"),
+    ("wire → items (codec.from_attributes)", "chalicelib/store/codec.py", "from_attributes"),
+    ("signed cursor (encode)", "chalicelib/store/cursor.py", "encode"),
+    ("X-Ray: botocore patch (whole call)", "aws_xray_sdk/ext/botocore/patch.py", "_xray_traced_botocore"),
+]
+
+
+def breakdown(stats: pstats.Stats, n: int) -> str:
+    """Inclusive µs per request of each piece (under cProfile, which inflates Python calls)."""
+    totals: dict[tuple[str, str], float] = {}
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _, function), (_, _, _, cumulative, _) in raw.items():
+        for _, suffix, name in PIECES:
+            if function == name and filename.endswith(suffix):
+                key = (suffix, name)
+                totals[key] = max(totals.get(key, 0.0), cumulative)
+    lines = ["| piece | µs per request (profiled) |", "|---|---:|"]
+    for label, suffix, name in PIECES:
+        if (suffix, name) in totals:
+            lines.append(f"| {label} | {totals[suffix, name] / n * 1e6:,.0f} |")
+    return "\n".join(lines)
 
 
 def profile(route: str, n: int) -> pstats.Stats:
