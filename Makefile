@@ -9,8 +9,8 @@ STAGE ?= dev
 STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
-.PHONY: install browser run test lint format typecheck unit integration e2e bench reset package clean \
-	openapi client swagger-ui
+.PHONY: install browser run test lint format typecheck unit integration e2e bench load reset package \
+	package-venv clean openapi client swagger-ui
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -60,11 +60,20 @@ integration: install
 e2e: install browser
 	$(PY) -m pytest tests/e2e
 
-package: install ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
+# Lambda runs python3.13 and chalice takes the runtime from the interpreter that packages:
+# packaging runs in its own 3.13 venv (pyenv's or any python3.13; $$PYTHON313 to choose),
+# made on first use and remade when requirements.txt changes. The dev venv stays on 3.11.
+package-venv: install ## .venv-package313: Python 3.13 + chalice + the runtime requirements
+	$(PY) -m infra.lambda_runtime packaging-venv
+
+package: package-venv ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
 	$(PY) -m infra.build --stage $(STAGE)
 
 bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md)
 	$(PY) -m bench.run
+
+load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/
+	$(PY) -m tools.load_test --duration $(or $(DURATION),60) --users $(or $(USERS),10)
 
 openapi: install ## docs/openapi.json from the app (refuses an unrecorded breaking change)
 	$(PY) -m tools.openapi_release document
@@ -79,4 +88,4 @@ reset: ## delete local data (.local/)
 	rm -rf .local
 
 clean: reset
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) .venv-package313 .cache out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -2,7 +2,8 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import auth, docs, health, openapi, orders, products, users
+from chalicelib import snapstart
+from chalicelib.api import auth, deps, docs, health, openapi, orders, products, users
 from chalicelib.api.cors import register_preflight
 from chalicelib.api.local_server import fix_chalice_local
 from chalicelib.api.middleware import handle_http
@@ -18,3 +19,10 @@ app.register_blueprint(products.bp)
 app.register_blueprint(users.bp)
 register_preflight(app)
 fix_chalice_local()  # no-op outside `chalice local`
+# SnapStart (the API function; the authorizer's module registers its own): warm the
+# table's client, the models and argon2 before the snapshot; after a restore, drop every
+# cached collaborator (clients, key ring, settings) so it is made anew on first use.
+snapstart.register(
+    warm=(deps.get_table, snapstart.build_models, snapstart.import_password_hashing),
+    refresh=(deps.reset,),
+)

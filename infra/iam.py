@@ -100,6 +100,71 @@ def required_actions_in(sources: Iterable[str]) -> set[str]:
     return needed
 
 
+def required_dynamodb_operations(root: Path = ROOT) -> set[str]:
+    """The DynamoDB API operations (TransactWriteItems, not its item actions) the Lambda code
+    calls: what its alarms watch per operation."""
+    found: set[str] = set()
+    for path in _python_files(root):
+        found |= _client_operations(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def reachable_dynamodb_actions(module: str, root: Path = ROOT) -> set[str]:
+    """The IAM actions of the code one Lambda function can run: its handler module and
+    every project module that module imports, transitively (deferred imports included).
+
+    Lambda imports only the module its `Handler` names, so the authorizer
+    (`chalicelib.api.auth.jwt_auth`) never loads the routes; an action its code cannot
+    reach has no place in its policy. An upper bound: reaching a module is not calling it.
+    """
+    sources = [path.read_text(encoding="utf-8") for path in module_closure(module, root)]
+    return required_actions_in(sources)
+
+
+def module_closure(module: str, root: Path = ROOT) -> list[Path]:
+    """The files of `module`, its parent packages, and every project module they import."""
+    seen: dict[str, Path] = {}
+    pending = [module]
+    while pending:
+        name = pending.pop()
+        for candidate in _with_parents(name):
+            path = _module_path(candidate, root)
+            if path is None or candidate in seen:
+                continue
+            seen[candidate] = path
+            pending.extend(_imports(ast.parse(path.read_text(encoding="utf-8")), candidate, path))
+    return sorted(set(seen.values()))
+
+
+def _with_parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _module_path(name: str, root: Path) -> Path | None:
+    """The project file of a module (None for the standard library and dependencies)."""
+    if name.split(".")[0] not in {Path(entry).stem for entry in LAMBDA_CODE}:
+        return None
+    base = root.joinpath(*name.split("."))
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
+
+
+def _imports(tree: ast.AST, module: str, path: Path) -> list[str]:
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.append(base)
+            found += [f"{base}.{alias.name}" for alias in node.names]  # `from pkg import module`
+    return found
+
+
 @functools.cache
 def _dynamodb_operations() -> dict[str, str]:
     """boto3 method name → API operation name, from botocore's own service model."""

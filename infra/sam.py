@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ def translate(sam_template: dict[str, Any], region: str = "us-east-1") -> dict[s
             resource["Properties"]["CodeUri"] = PLACEHOLDER_CODE_URI
     # The translator asks boto3 for the partition of the session's region.
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    # Its feature-toggle and metrics notices are warnings about its own set-up, not ours.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
     result: dict[str, Any] = transform(document, {}, _NoManagedPolicies())
     return result
 

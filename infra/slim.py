@@ -10,9 +10,9 @@ requirements.txt is kept: whoever pins it there wants that exact version shipped
 
 from __future__ import annotations
 
-import compileall
-import py_compile
 import re
+import subprocess
+import sys
 import tempfile
 import zipfile
 from collections import defaultdict
@@ -94,30 +94,41 @@ def largest_top_level(zip_path: Path, count: int = 8) -> list[tuple[str, int]]:
     return sorted(sizes.items(), key=lambda kv: kv[1], reverse=True)[:count]
 
 
-def precompile(zip_path: Path, runtime_root: str = "/var/task") -> int:
+def precompile(zip_path: Path, python: str | None = None, runtime_root: str = "/var/task") -> int:
     """Add bytecode for every module to the zip; returns the bytes it added.
 
     /var/task is read-only on Lambda, so without .pyc files every cold start compiles each
-    imported module from source (measured: import time roughly halves with them). The
-    interpreter that runs this is the one chalice matched the Lambda runtime to, so the
-    bytecode's magic number is the runtime's; "unchecked-hash" pycs never look at source
-    timestamps, which a zip does not keep anyway.
+    imported module from source (measured: import time roughly halves with them). `python`
+    must be the runtime's version (3.13 for python3.13: the packaging venv's interpreter),
+    since a pyc's magic number and cache tag name one Python version and any other ignores
+    it; "unchecked-hash" pycs never look at source timestamps, which a zip does not keep.
     """
     before = zip_path.stat().st_size
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(root)
-            infos = archive.infolist()
-        compileall.compile_dir(
-            root,
-            quiet=2,
-            ddir=runtime_root,
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
-        originals = {info.filename for info in infos}
+            originals = {info.filename for info in archive.infolist()}
+        command = [python or sys.executable, "-m", "compileall", "-q", "-q", "-d", runtime_root]
+        command += ["--invalidation-mode", "unchecked-hash", str(root)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise RuntimeError(f"compileall failed:\n{result.stdout}{result.stderr}")
         added = sorted(p for p in root.rglob("*.pyc") if p.relative_to(root).as_posix() not in originals)
         with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as archive:
             for path in added:
                 archive.write(path, path.relative_to(root).as_posix())
     return zip_path.stat().st_size - before
+
+
+def bytecode_gaps(names: list[str], cache_tag: str) -> list[str]:
+    """Modules in a zip listing without a pyc for `cache_tag` (e.g. cpython-313) beside them."""
+    present = set(names)
+    gaps = []
+    for name in names:
+        if name.endswith(".py"):
+            folder, _, module = name.rpartition("/")
+            pyc = f"{folder}/__pycache__/{module[:-3]}.{cache_tag}.pyc".lstrip("/")
+            if pyc not in present:
+                gaps.append(name)
+    return gaps

@@ -47,6 +47,14 @@ class Stage:
         return self.name == "prod"
 
     @property
+    def deployment_type(self) -> str:
+        """How CodeDeploy shifts traffic to a new version (docs/deployment.md, "Releases").
+
+        prod: 10 % for 5 minutes while the alarms watch, then the rest; dev: at once (the
+        alarms still roll back a version that trips them after the switch)."""
+        return "Canary10Percent5Minutes" if self.protected else "AllAtOnce"
+
+    @property
     def api_function_name(self) -> str:
         """The deployed name of the API handler Lambda."""
         # The names `chalice deploy` gives; the policies' log-group ARNs rely on them.

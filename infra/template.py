@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.api.middleware import EXPOSED_HEADERS
 from chalicelib.store import schema
-from infra import iam
+from infra import iam, release
 from infra.stage import Stage
 
 # Logical ids chalice gives its resources (chalice/package.py); a merge that names one it
@@ -43,6 +43,9 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
     "THROTTLED": (429, "rate_limited", "Too many requests"),
     "REQUEST_TOO_LARGE": (413, "payload_too_large", "Request body is too large"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", "Request body must be application/json"),
+    # The authorizer raised (it does when the signing key cannot be read from SSM, rather
+    # than deny a valid token): the client should retry, not drop its credentials.
+    "AUTHORIZER_FAILURE": (503, "service_unavailable", "Service temporarily unavailable"),
 }
 # The defaults keep the gateway's status code; their message is the gateway's own
 # (messageString is already a quoted JSON string).
@@ -121,6 +124,9 @@ def table_resource(stage: Stage) -> dict[str, Any]:
 def rest_api_properties(stage: Stage) -> dict[str, Any]:
     """The API stage's settings (chalice sets none of them) and the gateway responses."""
     return {
+        # One name per stage: the ApiName dimension of the API's metrics, which the alarms
+        # and the dashboard select on (without it both stages would be "storefront").
+        "Name": release.api_name(stage),
         "TracingEnabled": True,
         "MethodSettings": [
             {
@@ -154,9 +160,10 @@ def gateway_responses(stage: Stage) -> dict[str, Any]:
         responses[kind] = _gateway_response(stage, code, body, status)
     for kind, code in DEFAULT_RESPONSES.items():
         responses[kind] = _gateway_response(stage, code, "$context.error.messageString", None)
-    responses["THROTTLED"]["responseParameters"]["gatewayresponse.header.Retry-After"] = (
-        f"'{THROTTLED_RETRY_AFTER_SECONDS}'"
-    )
+    for kind in ("THROTTLED", "AUTHORIZER_FAILURE"):
+        responses[kind]["responseParameters"]["gatewayresponse.header.Retry-After"] = (
+            f"'{THROTTLED_RETRY_AFTER_SECONDS}'"
+        )
     return responses
 
 

@@ -1,8 +1,17 @@
-"""`make run`: the embedded engine, the table, data, and `chalice local`, stopped together.
+"""`make run`: the embedded engine, the table, data, and `chalice local`, supervised together.
 
-Local data lives under .local/: data.jsonl (saved on Ctrl-C and every minute),
-jwt-secret (a random key made on first run, so tokens survive restarts) and
+Local data lives in the data directory (``--data-dir``, default .local/): the engine's
+journal.jsonl + snapshot.jsonl (every acknowledged write, fsynced before its answer),
+engine.log, jwt-secret (a random key made on first run, so tokens survive restarts) and
 admin.json (the demo admin's credentials). `make reset` deletes the folder.
+
+The supervisor polls once a second, at ≈ 0 CPU (a stat of ~50 source files):
+- a source file of the app changed (app.py, chalicelib/**/*.py, .chalice/config.json) →
+  one line ``source changed: <file>; restarting API`` and `chalice local` is restarted
+  (it runs with --no-autoreload, so data, logs and .venv never restart it);
+- the engine died → it is restarted on the same port and replays its journal; if it dies
+  again and again (3 times in 60 s) or cannot start, everything stops with one line;
+- the API died → it is started again (a syntax error: it waits for the next source change).
 """
 
 from __future__ import annotations
@@ -12,15 +21,19 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 from tools import processes
 
-LOCAL = processes.ROOT / ".local"
-DATA = LOCAL / "data.jsonl"
 ADMIN_EMAIL = "admin@storefront.local"
+ENGINE_RESTARTS = 3  # at most this many crashes ...
+ENGINE_WINDOW = 60.0  # ... within this many seconds, or the supervisor gives up
 
 
 class Stop(Exception):
@@ -31,90 +44,222 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Stop()
 
 
-def _local_secret(name: str, size: int) -> str:
-    path = LOCAL / name
+def source_files(root: Path) -> list[Path]:
+    """The files whose change restarts the API: what `chalice local` imports and reads."""
+    files = [root / "app.py", root / ".chalice" / "config.json"]
+    files += sorted((root / "chalicelib").rglob("*.py"))
+    return [path for path in files if path.is_file()]
+
+
+class SourceWatch:
+    """Stat polling of the app's source files (new and deleted files count as changes)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.seen = self._stat()
+
+    def _stat(self) -> dict[Path, tuple[int, int]]:
+        stats: dict[Path, tuple[int, int]] = {}
+        for path in source_files(self.root):
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # deleted between the listing and the stat
+                continue
+            stats[path] = (st.st_mtime_ns, st.st_size)
+        return stats
+
+    def changed(self) -> list[Path]:
+        """Files added, removed or modified since the last call."""
+        now = self._stat()
+        paths = {p for p in now.keys() | self.seen.keys() if now.get(p) != self.seen.get(p)}
+        self.seen = now
+        return sorted(paths)
+
+    def settle(self, first: list[Path], quiet: float = 0.3, limit: float = 3.0) -> list[Path]:
+        """Wait until an editor's save is over (no change for `quiet` s); all files changed."""
+        changed = set(first)
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            more = self.changed()
+            if not more:
+                break
+            changed.update(more)
+        return sorted(changed)
+
+
+@dataclass
+class Stack:
+    """The two children and how to (re)start them."""
+
+    args: argparse.Namespace
+    env: dict[str, str]
+    say: Callable[[str], None]
+    engine: subprocess.Popen[bytes] | None = None
+    api: subprocess.Popen[bytes] | None = None
+    crashes: list[float] = field(default_factory=list)
+
+    def start_engine(self) -> None:
+        """Start the engine on its data directory and wait for it."""
+        data: Path = self.args.data_dir
+        self.engine = processes.start_engine(
+            self.args.dynamodb_port, log=data / "engine.log", data_dir=data, own_group=False
+        )
+        self.say(f"DynamoDB engine (moto, embedded, journaled) on {self.env['DYNAMODB_ENDPOINT']}")
+        self.say(f"engine pid {self.engine.pid}")
+
+    def start_api(self) -> bool:
+        """`chalice local` (no autoreload: this supervisor decides when it restarts)."""
+        args = processes.chalice_local_args(self.args.port, stage="local")
+        self.api = processes.spawn(args, env=self.env, own_group=False)
+        try:
+            processes.wait_for_http(f"http://127.0.0.1:{self.args.port}/health", timeout=60, proc=self.api)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop_api()
+            self.say(f"API did not start ({exc}); waiting for the next source change")
+            return False
+        self.say(f"API pid {self.api.pid}")
+        return True
+
+    def stop_api(self) -> None:
+        """Stop chalice local (its whole process group)."""
+        if self.api is not None:
+            processes.stop(self.api, group=False)
+            self.api = None
+
+    def engine_died(self) -> bool:
+        """Restart a dead engine; False when it keeps dying (the caller stops everything)."""
+        assert self.engine is not None
+        code = self.engine.returncode
+        now = time.monotonic()
+        self.crashes = [t for t in self.crashes if now - t < ENGINE_WINDOW] + [now]
+        if len(self.crashes) > ENGINE_RESTARTS:
+            self.say(f"engine exited ({code}) {len(self.crashes)} times in {ENGINE_WINDOW:.0f} s; stopping")
+            return False
+        self.say(f"engine exited ({code}); restarting it (its journal is replayed)")
+        try:
+            self.start_engine()
+        except (RuntimeError, TimeoutError) as exc:
+            log = self.args.data_dir / "engine.log"
+            self.say(f"engine could not start again ({exc}; see {log}); stopping")
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Stop the API, then the engine (which compacts its data)."""
+        self.stop_api()
+        if self.engine is not None:
+            processes.stop(self.engine, timeout=120, group=False)  # it compacts its journal first
+
+
+def _local_secret(data: Path, name: str, size: int) -> str:
+    path = data / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(size), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
 
 
-def _admin_credentials() -> dict[str, str]:
-    path = LOCAL / "admin.json"
+def _admin_credentials(data: Path) -> dict[str, str]:
+    path = data / "admin.json"
     if not path.exists():
         path.write_text(json.dumps({"email": ADMIN_EMAIL, "password": secrets.token_urlsafe(12)}))
         path.chmod(0o600)
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    credentials: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return credentials
 
 
-def _prepare_data() -> dict[str, str]:
-    """Create the table, then load the saved data or seed demo data and the admin."""
+def _prepare_data(data: Path) -> dict[str, str]:
+    """Create the table; on the first start seed demo data and the admin (or import an old dump)."""
     import manage  # imported after the environment is set: settings are read on first use
 
     manage.main(["create-table"])
-    admin = _admin_credentials()
-    if DATA.exists():
-        manage.main(["load", "--file", str(DATA)])
+    admin = _admin_credentials(data)
+    marker = data / "seeded"
+    if marker.exists():
+        return admin
+    old_dump = data / "data.jsonl"  # the format before the journal: imported once
+    if old_dump.exists():
+        manage.main(["load", "--file", str(old_dump)])
+        old_dump.replace(old_dump.with_suffix(".jsonl.imported"))
     else:
-        if "seed" in manage.COMMANDS:
-            manage.main(["seed"])
-        if "create-admin" in manage.COMMANDS:
-            manage.main(["create-admin", "--email", admin["email"], "--password", admin["password"]])
+        manage.main(["seed"])
+        manage.main(["create-admin", "--email", admin["email"], "--password", admin["password"]])
+    marker.touch()  # seed and admin are idempotent: a start killed before this line redoes them
     return admin
 
 
-def _save() -> None:
-    import manage
+def _say(line: str) -> None:
+    print(line, flush=True)
 
-    manage.main(["dump", "--file", str(DATA)])
-    DATA.chmod(0o600)  # it holds password hashes
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8001")))
+    parser.add_argument("--data-dir", type=Path, default=processes.ROOT / ".local")
+    parser.add_argument("--poll-seconds", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    args.data_dir = args.data_dir.resolve()
+    return args
+
+
+def serve(stack: Stack, watch: SourceWatch, poll: float) -> int:
+    """The supervision loop; returns the exit code."""
+    while True:
+        time.sleep(poll)
+        assert stack.engine is not None
+        if stack.engine.poll() is not None and not stack.engine_died():
+            return 1
+        changed = watch.changed()
+        if changed:
+            changed = watch.settle(changed)
+            shown = str(changed[0].relative_to(watch.root))
+            more = f" (+{len(changed) - 1} more)" if len(changed) > 1 else ""
+            stack.say(f"source changed: {shown}{more}; restarting API")
+            stack.stop_api()
+            stack.start_api()
+        elif stack.api is not None and stack.api.poll() is not None:
+            stack.say(f"API exited ({stack.api.returncode}); starting it again")
+            stack.start_api()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run `make run`: the engine and chalice local, supervised; the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8001")))
-    parser.add_argument("--autosave-seconds", type=float, default=60)
-    args = parser.parse_args(argv)
-    LOCAL.mkdir(exist_ok=True)
+    args = _parse(argv)
+    data: Path = args.data_dir
+    data.mkdir(parents=True, exist_ok=True)
     env = {
         "STAGE": "local",
         "TABLE_NAME": os.environ.get("TABLE_NAME", "storefront-local"),
         "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{args.dynamodb_port}",
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         "AWS_XRAY_SDK_ENABLED": "false",
-        "JWT_SECRET": os.environ.get("JWT_SECRET") or _local_secret("jwt-secret", 48),
+        "JWT_SECRET": os.environ.get("JWT_SECRET") or _local_secret(data, "jwt-secret", 48),
     }
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    engine = api = None
+    stack = Stack(args, env, _say)
     try:
-        engine = processes.start_engine(args.dynamodb_port, log=LOCAL / "engine.log")
-        print(f"DynamoDB engine (moto, embedded) on {env['DYNAMODB_ENDPOINT']}", flush=True)
-        admin = _prepare_data()
-        api = processes.start_chalice_local(args.port, env=env, stage="local", reload=True)
+        stack.start_engine()
+        admin = _prepare_data(data)
+        watch = SourceWatch(processes.ROOT)
+        if not stack.start_api():
+            return 1
         base = f"http://127.0.0.1:{args.port}"
         print(f"\nStorefront API on {base}  (try: curl {base}/health)")
         print(f"Admin: {admin['email']} / {admin['password']}")
-        print("Ctrl-C stops the API and the engine and saves the data to .local/\n", flush=True)
-        while True:
-            time.sleep(args.autosave_seconds)
-            if api.poll() is not None:
-                print("chalice local exited; stopping", file=sys.stderr)
-                return 1
-            _save()
+        print(f"Data: {data} (every acknowledged write is on disk before its answer)")
+        print("The API restarts when app.py, chalicelib/ or .chalice/config.json change. Ctrl-C stops.\n")
+        sys.stdout.flush()
+        return serve(stack, watch, args.poll_seconds)
     except Stop:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if api is not None:
-            processes.stop(api)
-        if engine is not None and engine.poll() is None:
-            _save()
-            processes.stop(engine)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
         print("stopped.", flush=True)
 
 

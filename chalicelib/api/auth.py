@@ -11,6 +11,7 @@ from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
+from chalicelib import snapstart
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
 from chalicelib.errors import UnauthorizedError
@@ -20,6 +21,10 @@ from chalicelib.security.tokens import InvalidTokenError, verify_token
 from chalicelib.services.caller import Caller
 
 bp = Blueprint(__name__)
+# SnapStart: the authorizer's Lambda imports only this module. After a restore the key
+# ring is read again (a rotated key applies at once); any client the authorizer caches must
+# be dropped here too (tests/deploy checks that no call uses a pre-snapshot client).
+snapstart.register(refresh=(get_keyring.cache_clear,))
 
 
 def _deny(method_arn: str) -> dict[str, Any]:

@@ -106,6 +106,8 @@ def _report(observer: observability.Observer, state: context.RequestState, statu
         level = _access_level(status)
         observer.log(level, observability.ACCESS_MESSAGE, **access_fields(state, status, duration, events))
         observer.count_request(f"{state.method} {state.route or '-'}", status, duration)
+        if state.cold_start:
+            observer.count_cold_start(observability.initialization_type())
         observer.count_events(events)
     except Exception:  # observability is best effort; the response is already made
         logging.getLogger(__name__).debug("observability failed", exc_info=True)
@@ -129,6 +131,7 @@ def access_fields(
         "duration_ms": duration_ms,
         "user_id": state.user_id,
         "cold_start": state.cold_start,
+        "init_type": observability.initialization_type() if state.cold_start else None,
         "error_code": state.error_code,
         "error_cause": state.error_cause,
         "events": events or None,
@@ -193,7 +196,10 @@ def traced_authorizer(
             user_id=user_id,
             duration_ms=duration,
             cold_start=cold_start,
+            init_type=observability.initialization_type() if cold_start else None,
         )
+        if cold_start:
+            observer.count_cold_start(observability.initialization_type())
         return result
 
     return traced

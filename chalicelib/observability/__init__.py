@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections import Counter
 from contextlib import AbstractContextManager
@@ -50,9 +51,11 @@ __all__ = [
     "business_event",
     "clear_log_keys",
     "get_observer",
+    "initialization_type",
     "install",
     "metric_name",
     "redact",
+    "reset_cold_start",
     "take_business_events",
     "take_cold_start",
     "xray_recorder",
@@ -82,6 +85,18 @@ def take_cold_start() -> bool:
     """True for the first caller in this process (the container's first invocation)."""
     first, _cold_start[0] = _cold_start[0], False
     return first
+
+
+def reset_cold_start() -> None:
+    """The next caller is a cold start again (an environment restored from a snapshot)."""
+    _cold_start[0] = True
+
+
+def initialization_type() -> str:
+    """How this environment started: "restore" (from a SnapStart snapshot), "on-demand",
+    or "provisioned-concurrency" (Lambda's AWS_LAMBDA_INITIALIZATION_TYPE; locally on-demand)."""
+    kind = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+    return "restore" if kind == "snap-start" else kind
 
 
 class Observer:
@@ -139,6 +154,15 @@ class Observer:
         ]
         self._emit(emf_document(self.namespace, dimensions, values))
 
+    def count_cold_start(self, init_type: str) -> None:
+        """One EMF document: ColdStart = 1 by init_type (restore, on-demand, ...)."""
+        if not self.metrics_enabled:
+            return
+        metrics = self._metrics()
+        metrics.add_dimension("init_type", init_type)
+        metrics.add_metric("ColdStart", "Count", 1)
+        self._emit(metrics)
+
     def count_events(self, events: list[str]) -> None:
         """One EMF document with a counter per business event (service dimension only)."""
         if not self.metrics_enabled or not events:
@@ -164,6 +188,9 @@ class NullObserver(Observer):
         """Nothing: observability is off."""
 
     def count_request(self, route: str, status: int, duration_ms: float) -> None:
+        """Nothing: observability is off."""
+
+    def count_cold_start(self, init_type: str) -> None:
         """Nothing: observability is off."""
 
     def count_events(self, events: list[str]) -> None:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib.config import Settings
-from chalicelib.errors import InvalidCredentialsError, RateLimitedError
+from chalicelib.errors import InvalidCredentialsError, RateLimitedError, ServiceUnavailableError
 from chalicelib.models.users import TokenPublic, TokenRequest, UserItem
 from chalicelib.observability import business_event
 from chalicelib.security.keys import KeyRing
@@ -72,10 +72,22 @@ def login(
     reservation = login_attempts.reserve(table, body.email, moment, seconds, policy.max_failures, table.retry)
     if not reservation.granted:
         raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
+    try:
+        return _sign_in(table, body, hasher, issuer, reservation.number)
+    except ServiceUnavailableError:
+        # An outage cut the login short: the attempt goes back (best effort), so it does not
+        # count against the user and the login leaves the table as it found it.
+        login_attempts.release(table, body.email, reservation.number)
+        raise
+
+
+def _sign_in(
+    table: Table, body: TokenRequest, hasher: PasswordHasher, issuer: TokenIssuer, attempt: int
+) -> TokenPublic:
     user = _authenticate(table, body, hasher)
     if user is None:
         business_event("login_failed")
         raise InvalidCredentialsError()
-    login_attempts.clear(table, body.email, reservation.number)
+    login_attempts.clear(table, body.email, attempt)
     token, expires_in = issue_token(user.id, user.role, issuer.keyring, issuer.settings)
     return TokenPublic(access_token=token, expires_in=expires_in)

@@ -75,6 +75,11 @@ def eq(attribute: str, value: Any) -> Condition:
     return _compare("=", attribute, value)
 
 
+def ne(attribute: str, value: Any) -> Condition:
+    """attribute <> value (false when the attribute is absent: pair it with not_exists)."""
+    return _compare("<>", attribute, value)
+
+
 def lt(attribute: str, value: Any) -> Condition:
     """attribute < value."""
     return _compare("<", attribute, value)

@@ -91,3 +91,17 @@ def clear(table: Table, email: str, number: int) -> bool:
     except ConditionFailedError:
         return False
     return True
+
+
+def release(table: Table, email: str, number: int) -> bool:
+    """Hand back attempt `number` whose password was never checked (the check failed on an
+    outage), unless attempts were reserved after it: one conditional write, best effort."""
+    key = keys.login_attempts_key(email)
+    try:
+        if number == 1:  # the window opened with this attempt: no window, as before it
+            table.delete(key, eq("attempts", 1))
+        else:
+            table.update(key, Update().add("attempts", -1), eq("attempts", number))
+    except (ConditionFailedError, ServiceUnavailableError):
+        return False
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from chalicelib.errors import ServiceUnavailableError
 from chalicelib.retry import DEFAULT_RETRY, Retry, TryAgain
 from chalicelib.store import deadline
 from chalicelib.store.codec import Item, from_attributes, to_attributes
-from chalicelib.store.expr import Condition, Update, eq, render
+from chalicelib.store.expr import Condition, Update, eq, ne, not_exists, render
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -131,6 +132,29 @@ def delete_action(key: Key, condition: Condition | None = None) -> Action:
     return {"Delete": {"Key": to_attributes(key), **render(condition=condition)}}
 
 
+# Single-item writes stamp the item with a fresh token per call, so that a retry of a
+# write that was applied but whose answer was lost is recognised (Table.put/update).
+# Transactions need none: DynamoDB dedupes them by ClientRequestToken, which botocore
+# sets once per call and keeps across its retries.
+WRITE_ID = "write_id"
+
+
+def new_write_id() -> str:
+    """A token naming one logical write (all of its attempts)."""
+    return uuid.uuid4().hex
+
+
+def _once(condition: Condition | None, token: str) -> Condition:
+    """The caller's condition, and: this very write has not been applied already."""
+    fresh = not_exists(WRITE_ID) | ne(WRITE_ID, token)
+    return fresh if condition is None else condition & fresh
+
+
+def _written_by(failure: ConditionFailedError, token: str) -> bool:
+    """True when the refusing item is the one this write (an earlier attempt of it) left."""
+    return failure.item is not None and failure.item.get(WRITE_ID) == token
+
+
 def _is_conflict(exc: Exception) -> bool:
     """A transaction cancelled only by another transaction's conflict (worth retrying)."""
     return (
@@ -163,20 +187,45 @@ class Table:
         return from_attributes(raw) if raw else None
 
     def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
-        """PutItem, optionally conditional."""
-        with translate_errors():
-            self.client.put_item(TableName=self.name, Item=to_attributes(item), **render(condition=condition))
+        """PutItem, optionally conditional, applied once however often botocore resends it.
+
+        The item carries this call's write id: when a retry finds its condition false
+        on an item holding our own token, an earlier attempt of this very call was applied
+        and only its answer was lost — that is success, not a conflict.
+        """
+        token = new_write_id()
+        try:
+            with translate_errors():
+                self.client.put_item(
+                    TableName=self.name,
+                    Item=to_attributes({**item, WRITE_ID: token}),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **render(condition=_once(condition, token)),
+                )
+        except ConditionFailedError as failure:
+            if not _written_by(failure, token):
+                raise
 
     def update(self, key: Key, update: Update, condition: Condition | None = None) -> Item:
-        """UpdateItem; returns ALL_NEW attributes. A failed condition carries the old item."""
-        with translate_errors():
-            response = self.client.update_item(
-                TableName=self.name,
-                Key=to_attributes(key),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **render(update=update, condition=condition),
-            )
+        """UpdateItem, applied once (see put()); returns ALL_NEW attributes.
+
+        Without the write id a retried `version + 1` or `ADD attempts 1` whose first
+        answer was lost would apply twice. A failed condition carries the old item.
+        """
+        token = new_write_id()
+        try:
+            with translate_errors():
+                response = self.client.update_item(
+                    TableName=self.name,
+                    Key=to_attributes(key),
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **render(update=update.set(WRITE_ID, token), condition=_once(condition, token)),
+                )
+        except ConditionFailedError as failure:
+            if _written_by(failure, token) and failure.item is not None:
+                return failure.item  # our own earlier attempt: the item as it left it
+            raise
         return from_attributes(response.get("Attributes", {}))
 
     def delete(self, key: Key, condition: Condition | None = None) -> Item | None:

@@ -1,10 +1,13 @@
-"""`make package` for both stages, for real: `chalice package --merge-template` without
-any AWS credentials, the zip slimmed, and cfn-lint (with the SAM translator) on the result.
-This is the same code path as `make package STAGE=...`, so `make test` (and CI) runs it."""
+"""`make package` for both stages, for real: `chalice package --merge-template` (Python
+3.13) without any AWS credentials, the zip slimmed, the releases patched in, and cfn-lint
+(with the SAM translator) on the result. This is the same code path as
+`make package STAGE=...`, so `make test` (and CI) runs it. The packages are built once per
+session (tests/deploy/conftest.py) and shared with the zip test."""
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,17 +15,10 @@ from typing import Any
 import pytest
 
 from chalicelib.store import schema
-from infra import build, iam, template
+from infra import build, iam, lambda_runtime, release, slim, template
 from infra.stage import DEPLOYED_STAGES, load_stage
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, build.Package]:
-    """Both stages packaged once for this module (~10 s each, wheels cached by chalice)."""
-    out = tmp_path_factory.mktemp("package")
-    return {name: build.package(load_stage(name), out / name) for name in DEPLOYED_STAGES}
 
 
 def _resources(package: build.Package) -> dict[str, Any]:
@@ -138,3 +134,137 @@ def test_zip_has_the_app_and_nothing_the_runtime_already_ships(
     assert not [n for n in names if n.split("/")[0] in {"botocore", "boto3", "s3transfer"}]
     assert not [n for n in names if n.startswith(("tests/", "infra/", "tools/", ".chalice/"))]
     assert package.zip.stat().st_size < build.ZIP_BUDGET_BYTES
+    # Every module carries bytecode for the runtime's Python, and only for it
+    assert slim.bytecode_gaps(names, "cpython-313") == []
+    assert not [n for n in names if n.endswith(".pyc") and ".cpython-313." not in n]
+    # C extensions were fetched for 3.13 (chalice picks wheels for the packaging interpreter)
+    extensions = [n for n in names if n.endswith(".so") and ".abi3." not in n]
+    assert extensions
+    assert all(".cpython-313-x86_64-linux-gnu." in n for n in extensions), extensions
+
+
+def _transformed(package: build.Package) -> dict[str, Any]:
+    resources: dict[str, Any] = json.loads(package.transformed.read_text(encoding="utf-8"))["Resources"]
+    return resources
+
+
+def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_every_function_publishes_snapstart_versions_behind_the_live_alias_and_deploys_with_alarms(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    resources = _resources(packages[stage])
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    functions = _of_type(resources, "AWS::Serverless::Function")
+    assert set(functions) == set(release.FUNCTIONS)
+    for function in functions.values():
+        properties = function["Properties"]
+        assert properties["Runtime"] == lambda_runtime.RUNTIME
+        assert properties["AutoPublishAlias"] == release.ALIAS
+        assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        preference = properties["DeploymentPreference"]
+        assert preference["Type"] == ("Canary10Percent5Minutes" if stage == "prod" else "AllAtOnce")
+        assert {alarm["Ref"] for alarm in preference["Alarms"]} == alarms
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_api_gateway_invokes_the_aliases_never_latest(packages: dict[str, build.Package], stage: str) -> None:
+    # In the CloudFormation SAM makes of the template: what would really be deployed
+    resources = _transformed(packages[stage])
+    aliases = _of_type(resources, "AWS::Lambda::Alias")
+    assert set(aliases) == {release.alias_id(f) for f in release.FUNCTIONS}
+    for alias in aliases.values():
+        assert alias["Properties"]["Name"] == release.ALIAS
+        assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
+    (api,) = _of_type(resources, "AWS::ApiGateway::RestApi").values()
+    body = json.dumps(api["Properties"]["Body"])
+    targets = re.findall(r"functions/\$\{(\w+)\}/invocations", body)
+    assert set(targets) == set(aliases)  # every integration and the authorizer's URI
+    assert len(targets) == body.count("/invocations")
+    permissions = _of_type(resources, "AWS::Lambda::Permission").values()
+    assert sorted(p["Properties"]["FunctionName"]["Ref"] for p in permissions) == sorted(aliases)
+    for function in _of_type(resources, "AWS::Lambda::Function").values():
+        assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    # CodeDeploy: one application, a deployment group per function with the alarms and
+    # automatic rollback, and the service role SAM creates for it
+    assert len(_of_type(resources, "AWS::CodeDeploy::Application")) == 1
+    groups = _of_type(resources, "AWS::CodeDeploy::DeploymentGroup").values()
+    assert len(groups) == len(release.FUNCTIONS)
+    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    for group in groups:
+        properties = group["Properties"]
+        assert properties["AlarmConfiguration"]["Enabled"] is True
+        assert {a["Name"]["Ref"] for a in properties["AlarmConfiguration"]["Alarms"]} == set(alarms)
+        assert "DEPLOYMENT_STOP_ON_ALARM" in properties["AutoRollbackConfiguration"]["Events"]
+        role = properties["ServiceRoleArn"]["Fn::GetAtt"][0]
+        assert resources[role]["Type"] == "AWS::IAM::Role"
+    assert api["Properties"]["Name"] == release.api_name(load_stage(stage))
+
+
+def test_alarms_watch_the_api_both_functions_and_the_table(packages: dict[str, build.Package]) -> None:
+    stage = load_stage("prod")
+    limits = release.THRESHOLDS["prod"]
+    alarms = {
+        n: r["Properties"]
+        for n, r in _of_type(_resources(packages["prod"]), "AWS::CloudWatch::Alarm").items()
+    }
+
+    def watched(properties: dict[str, Any]) -> set[tuple[str, str]]:
+        stats = [m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if "MetricStat" in m]
+        return {(m["Namespace"], m["MetricName"]) for m in stats or [properties]}
+
+    assert watched(alarms["Api5xxRateAlarm"]) == {("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Count")}
+    assert alarms["Api5xxRateAlarm"]["Threshold"] == limits.server_error_percent
+    assert alarms["ApiLatencyP99Alarm"]["ExtendedStatistic"] == "p99"
+    assert alarms["ApiLatencyP99Alarm"]["Threshold"] == limits.p99_latency_ms
+    api_dimensions = {d["Name"]: d["Value"] for d in alarms["ApiLatencyP99Alarm"]["Dimensions"]}
+    assert api_dimensions == {"ApiName": "storefront-prod", "Stage": "api"}
+    for label, function in (("Api", stage.api_function_name), ("Authorizer", stage.authorizer_function_name)):
+        for kind in ("Errors", "Throttles"):
+            alarm = alarms[f"{label}Function{kind}Alarm"]
+            assert watched(alarm) == {("AWS/Lambda", kind)}
+            dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+            assert dimensions == {"FunctionName": function, "Resource": f"{function}:live"}
+    assert watched(alarms["TableThrottlesAlarm"]) == {
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+    }
+    # SystemErrors are reported per operation: every data-plane operation the code performs
+    system = alarms["TableSystemErrorsAlarm"]["Metrics"]
+    operations = {
+        d["Value"]
+        for m in system
+        if "MetricStat" in m
+        for d in m["MetricStat"]["Metric"]["Dimensions"]
+        if d["Name"] == "Operation"
+    }
+    assert operations == iam.required_dynamodb_operations() - {"DescribeTable"}
+    assert {"TransactWriteItems", "GetItem", "Query"} <= operations
+    for properties in alarms.values():
+        assert properties["TreatMissingData"] == "notBreaching"
+        assert (properties["EvaluationPeriods"], properties["DatapointsToAlarm"]) == (3, 2)
+
+
+def test_one_dashboard_shows_the_service_and_every_deployment_alarm(
+    packages: dict[str, build.Package],
+) -> None:
+    resources = _resources(packages["prod"])
+    (dashboard,) = _of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    body = json.loads(
+        dashboard["Properties"]["DashboardBody"]["Fn::Sub"].replace("${AWS::Region}", "us-east-1")
+    )
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert any("API" in t for t in titles)
+    assert any("DynamoDB" in t for t in titles)
+    metrics = [m for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]]
+    system_errors = {m[5] for m in metrics if m[1] == "SystemErrors"}
+    assert system_errors == iam.required_dynamodb_operations() - {"DescribeTable"}
+    assert {m[-1] for m in metrics if m[1] == "ColdStart"} == {"restore", "on-demand"}
+    (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    assert {
+        a.removeprefix("${").removesuffix(".Arn}") for a in alarm_widget["properties"]["alarms"]
+    } == alarms

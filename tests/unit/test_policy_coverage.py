@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store import schema
-from infra import iam
+from infra import build, iam
 from infra.stage import DEPLOYED_STAGES, ROOT, Stage, load_stage
 
 STAGES = [load_stage(name) for name in DEPLOYED_STAGES]
@@ -94,8 +94,42 @@ def test_dynamodb_statements_name_only_the_stage_table_and_its_indexes(stage: St
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
-def test_authorizer_policy_has_no_dynamodb_access(stage: Stage) -> None:
-    assert iam.actions(_authorizer_policy(stage), "dynamodb") == set()
+def test_authorizer_policy_grants_no_dynamodb_action_its_code_cannot_reach(stage: Stage) -> None:
+    # Lambda loads only the authorizer's handler module (and what it imports), so that code
+    # bounds its policy; tests/deploy/test_zip_lambda.py checks each call it makes is granted.
+    reachable = iam.reachable_dynamodb_actions(build.AUTHORIZER_MODULE, ROOT)
+    granted = iam.actions(_authorizer_policy(stage), "dynamodb")
+    assert granted <= reachable, f"never called by the authorizer's code: {granted - reachable}"
+
+
+def test_the_authorizer_module_is_the_one_its_handler_string_names() -> None:
+    from app import app
+
+    (authorizer,) = app.builtin_auth_handlers
+    assert authorizer.handler_string.rpartition(".")[0] == build.AUTHORIZER_MODULE
+
+
+def test_the_api_handler_reaches_all_lambda_code_and_the_authorizer_no_store(tmp_path: Path) -> None:
+    # The API handler (app.py) imports every route, so its reach is all Lambda code...
+    assert iam.reachable_dynamodb_actions("app", ROOT) == iam.required_dynamodb_actions(ROOT)
+    closure = {p.relative_to(ROOT).as_posix() for p in iam.module_closure(build.AUTHORIZER_MODULE, ROOT)}
+    assert {"chalicelib/__init__.py", "chalicelib/api/__init__.py", "chalicelib/api/auth.py"} <= closure
+    assert "app.py" not in closure
+
+
+def test_closure_follows_relative_deferred_and_from_imports(tmp_path: Path) -> None:
+    # Given a handler module that reaches a store call only through a deferred relative import
+    package = tmp_path / "chalicelib"
+    (package / "store").mkdir(parents=True)
+    for init in (package / "__init__.py", package / "store" / "__init__.py"):
+        init.write_text("", encoding="utf-8")
+    (package / "handler.py").write_text("def run():\n    from .store import items\n", encoding="utf-8")
+    (package / "store" / "items.py").write_text(
+        "def get(c):\n    c.client.get_item(Key={})\n", encoding="utf-8"
+    )
+    (package / "unrelated.py").write_text("def put(c):\n    c.client.put_item(Item={})\n", encoding="utf-8")
+    # Then its reach has the store's call and not the unrelated module's
+    assert iam.reachable_dynamodb_actions("chalicelib.handler", tmp_path) == {"GetItem"}
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)

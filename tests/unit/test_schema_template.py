@@ -19,6 +19,7 @@ CONTRACT_CODES = {
     "rate_limited",
     "payload_too_large",
     "unsupported_media_type",
+    "service_unavailable",
     "internal_error",
 }
 
@@ -66,6 +67,7 @@ def test_only_prod_table_is_deletion_protected_and_retained() -> None:
         ("ACCESS_DENIED", "401", "unauthorized"),
         ("THROTTLED", "429", "rate_limited"),
         ("REQUEST_TOO_LARGE", "413", "payload_too_large"),
+        ("AUTHORIZER_FAILURE", "503", "service_unavailable"),
     ],
 )
 def test_gateway_errors_get_the_contract_status_and_body(kind: str, status: str, code: str) -> None:
@@ -100,9 +102,10 @@ def test_defaults_keep_the_gateway_status_and_message() -> None:
     }
 
 
-def test_throttled_response_says_when_to_retry() -> None:
-    throttled = template.gateway_responses(load_stage("prod"))["THROTTLED"]
-    assert throttled["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+@pytest.mark.parametrize("kind", ["THROTTLED", "AUTHORIZER_FAILURE"])
+def test_throttled_and_authorizer_failure_say_when_to_retry(kind: str) -> None:
+    response = template.gateway_responses(load_stage("prod"))[kind]
+    assert response["responseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)

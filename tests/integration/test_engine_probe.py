@@ -1,0 +1,71 @@
+"""The readiness probe is never stuck behind the engine's lock (issue 13, item 3).
+
+moto's TransactWriteItems deep-copies the whole table for each action, so a burst of
+transactions on a table of a few thousand items keeps the engine's lock busy for seconds.
+`/ready`'s DescribeTable (1 attempt, 0.5 s connect, 1 s read timeout) used to queue behind
+them and time out; the engine now answers DescribeTable from a copy kept under the lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from chalicelib.api.deps import get_probe_table
+from chalicelib.services.health import check_dynamodb
+from chalicelib.store.table import Table
+
+ITEMS = 2_500
+WRITERS = 20
+
+
+def _fill(table: Table) -> None:
+    for start in range(0, ITEMS, 25):
+        puts: Any = [
+            {"PutRequest": {"Item": {"pk": {"S": f"ITEM#{n}"}, "sk": {"S": "X"}, "n": {"N": "0"}}}}
+            for n in range(start, min(start + 25, ITEMS))
+        ]
+        table.client.batch_write_item(RequestItems={table.name: puts})
+
+
+def _transaction(table: Table, n: int) -> None:
+    update: Any = {
+        "Update": {
+            "TableName": table.name,
+            "Key": {"pk": {"S": f"ITEM#{n}"}, "sk": {"S": "X"}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    table.client.transact_write_items(TransactItems=[update])
+
+
+def test_ready_probe_answers_during_a_transaction_burst(table: Table) -> None:
+    # Given a table of a few thousand items, so that each transaction holds the lock a while
+    _fill(table)
+    probe = get_probe_table()
+    assert check_dynamodb(probe) == "ok"
+    results: list[str] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            results.append(check_dynamodb(probe))
+
+    # When 20 transactions run at once while the probe polls with the API's timeouts
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        with ThreadPoolExecutor(WRITERS) as pool:
+            list(pool.map(lambda n: _transaction(table, n), range(WRITERS)))
+    finally:
+        done.set()
+        poller.join()
+
+    # Then every poll answered "ok": none timed out behind the writes
+    assert set(results) == {"ok"}
+    assert len(results) >= WRITERS
+    # and the writes all happened (the burst really ran)
+    got = table.client.get_item(TableName=table.name, Key={"pk": {"S": "ITEM#7"}, "sk": {"S": "X"}})
+    assert got["Item"]["n"] == {"N": "1"}

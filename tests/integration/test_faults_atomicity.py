@@ -1,0 +1,229 @@
+"""No partial writes, proven per DynamoDB call: for every write route, a fault is injected at
+each of the route's DynamoDB calls in turn, and the table is read afterwards — it holds the
+whole change the route makes, or none of it.
+
+Two faults per call:
+- "fail": the call fails on every attempt (throttled until botocore's retries run out);
+- "lost": a write reaches the engine and is applied, but its answer is lost, so botocore
+  sends it again (what a connection reset after the commit looks like to a client).
+
+The change a route makes is found by running it once without faults; states are compared
+after normalising what differs between runs (ids, timestamps, hashes, TTL epochs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.api import deps
+from manage import scan_all
+from tests import faults
+from tests.conftest import _new_table
+from tests.faults import Fault, Faults
+from tests.helpers import json_body
+
+JSON = {"Content-Type": "application/json"}
+PASSWORD = "correct-horse-battery"
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+_VOLATILE = [
+    (re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b"), "<id>"),  # ULIDs
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"), "<time>"),
+    (re.compile(r"\$argon2id\$[^\"]+"), "<hash>"),
+    (re.compile(r"\b[0-9a-f]{32,64}\b"), "<hex>"),
+]
+_EPOCH_ATTRIBUTES = ("expires_at", "window_start")
+
+State = Counter[str]
+Context = dict[str, Any]
+
+
+def normalised(item: dict[str, Any]) -> str:
+    plain = {
+        name: ("<epoch>" if name in _EPOCH_ATTRIBUTES else value) for name, value in sorted(item.items())
+    }
+    text = json.dumps(plain, sort_keys=True)
+    for pattern, placeholder in _VOLATILE:
+        text = pattern.sub(placeholder, text)
+    return text
+
+
+def state() -> State:
+    return Counter(normalised(item) for item in scan_all(deps.get_table()))
+
+
+def change(before: State, after: State) -> tuple[State, State]:
+    """(what appeared, what disappeared) — an updated item is one of each."""
+    return after - before, before - after
+
+
+def send(
+    client: Client, method: str, path: str, body: Any = None, token: str | None = None, **headers: str
+) -> Any:
+    all_headers = {**JSON, **headers, **({"Authorization": f"Bearer {token}"} if token else {})}
+    payload = json.dumps(body).encode() if body is not None else b""
+    return client.http.request(method, path, headers=all_headers, body=payload)
+
+
+def user(client: Client, name: str = "ada") -> Context:
+    """A registered user with a token."""
+    email = f"{name}@example.com"
+    registered = send(client, "POST", "/users", {"email": email, "password": PASSWORD, "name": name})
+    assert registered.status_code == 201, registered.body
+    login = send(client, "POST", "/auth/token", {"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.body
+    return {"id": json_body(registered)["id"], "email": email, "token": json_body(login)["access_token"]}
+
+
+def product(client: Client, owner: Context, stock: int = 5) -> str:
+    created = send(
+        client, "POST", "/products", {"name": "Mug", "price": 19.99, "stock": stock}, owner["token"]
+    )
+    assert created.status_code == 201, created.body
+    return str(json_body(created)["id"])
+
+
+def with_order(client: Client) -> Context:
+    seller, buyer = user(client, "seller"), user(client, "buyer")
+    product_id = product(client, seller)
+    placed = send(
+        client, "POST", "/orders", {"items": [{"product_id": product_id, "quantity": 2}]}, buyer["token"]
+    )
+    assert placed.status_code == 201, placed.body
+    return {"buyer": buyer, "order": json_body(placed)["id"]}
+
+
+def with_product(client: Client) -> Context:
+    owner = user(client)
+    return {"owner": owner, "product": product(client, owner)}
+
+
+def with_products_to_buy(client: Client) -> Context:
+    seller, buyer = user(client, "seller"), user(client, "buyer")
+    return {"buyer": buyer, "products": [product(client, seller), product(client, seller, stock=3)]}
+
+
+def order_body(ctx: Context) -> dict[str, Any]:
+    return {"items": [{"product_id": pid, "quantity": 2} for pid in ctx["products"]]}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    setup: Callable[[Client], Context]
+    act: Callable[[Client, Context], Any]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "register": Scenario(
+        lambda c: {},
+        lambda c, x: send(
+            c, "POST", "/users", {"email": "eve@example.com", "password": PASSWORD, "name": "Eve"}
+        ),
+    ),
+    "token": Scenario(
+        user, lambda c, x: send(c, "POST", "/auth/token", {"email": x["email"], "password": PASSWORD})
+    ),
+    "token, wrong password (lockout counter)": Scenario(
+        user,
+        lambda c, x: send(c, "POST", "/auth/token", {"email": x["email"], "password": "wrong-password-1"}),
+    ),
+    "patch user": Scenario(
+        user,
+        lambda c, x: send(
+            c, "PATCH", f"/users/{x['id']}", {"name": "Bea", "password": "another-pass-123"}, x["token"]
+        ),
+    ),
+    "delete user": Scenario(user, lambda c, x: send(c, "DELETE", f"/users/{x['id']}", token=x["token"])),
+    "create product": Scenario(
+        user, lambda c, x: send(c, "POST", "/products", {"name": "Lamp", "price": 5, "stock": 2}, x["token"])
+    ),
+    "patch product": Scenario(
+        with_product,
+        lambda c, x: send(c, "PATCH", f"/products/{x['product']}", {"stock": 9}, x["owner"]["token"]),
+    ),
+    "patch product with If-Match": Scenario(
+        with_product,
+        lambda c, x: send(
+            c, "PATCH", f"/products/{x['product']}", {"stock": 9}, x["owner"]["token"], **{"If-Match": '"1"'}
+        ),
+    ),
+    "delete product": Scenario(
+        with_product, lambda c, x: send(c, "DELETE", f"/products/{x['product']}", token=x["owner"]["token"])
+    ),
+    "place order": Scenario(
+        with_products_to_buy, lambda c, x: send(c, "POST", "/orders", order_body(x), x["buyer"]["token"])
+    ),
+    "place order with Idempotency-Key": Scenario(
+        with_products_to_buy,
+        lambda c, x: send(
+            c, "POST", "/orders", order_body(x), x["buyer"]["token"], **{"Idempotency-Key": "order-1"}
+        ),
+    ),
+    "cancel order": Scenario(
+        with_order, lambda c, x: send(c, "POST", f"/orders/{x['order']}/cancel", token=x["buyer"]["token"])
+    ),
+}
+
+
+@dataclass
+class Run:
+    status: int
+    change: tuple[State, State]
+    calls: list[str]
+
+
+@pytest.fixture
+def fresh(engine_endpoint: str) -> Iterator[Callable[[], None]]:
+    """Call to point the app at a new empty table; every table made is dropped afterwards."""
+    names: list[str] = []
+
+    def new() -> None:
+        names.append(f"atomic-{uuid.uuid4().hex[:10]}")
+        _new_table(names[-1])
+
+    yield new
+    for name in names:
+        deps.get_table().client.delete_table(TableName=name)
+    deps.reset()
+
+
+def run(scenario: Scenario, fresh: Callable[[], None], fault: Fault | None = None, at: int = -1) -> Run:
+    fresh()
+    with Client(app, stage_name="test") as client:
+        ctx = scenario.setup(client)
+        before = state()
+        injected = Faults(deps.get_table().client)
+        if fault is not None:
+            injected.by_index[at] = fault
+        with injected.armed():
+            response = scenario.act(client, ctx)
+    return Run(response.status_code, change(before, state()), injected.calls)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_a_fault_at_any_call_leaves_the_whole_change_or_none(name: str, fresh: Callable[[], None]) -> None:
+    scenario = SCENARIOS[name]
+    baseline = run(scenario, fresh)
+    assert baseline.status < 500
+    nothing: tuple[State, State] = (Counter(), Counter())
+    for index, operation in enumerate(baseline.calls):
+        failed = run(scenario, fresh, faults.throttled(), index)
+        where = f"{name}: call {index} ({operation}) failing"
+        assert failed.status == 503, where
+        assert failed.change in (nothing, baseline.change), where
+        if operation in WRITES:
+            lost = run(scenario, fresh, Fault("lost", attempts=1), index)
+            where = f"{name}: call {index} ({operation}) applied, answer lost"
+            assert lost.change == baseline.change, where
+            assert lost.status == baseline.status or (name == "delete product" and lost.status == 404), where
