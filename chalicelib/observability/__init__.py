@@ -158,10 +158,8 @@ class Observer:
         """One EMF document: ColdStart = 1 by init_type (restore, on-demand, ...)."""
         if not self.metrics_enabled:
             return
-        metrics = self._metrics()
-        metrics.add_dimension("init_type", init_type)
-        metrics.add_metric("ColdStart", "Count", 1)
-        self._emit(metrics)
+        dimensions = {"init_type": init_type, "service": self.service}
+        self._emit(emf_document(self.namespace, dimensions, [("ColdStart", "Count", 1)]))
 
     def count_events(self, events: list[str]) -> None:
         """One EMF document with a counter per business event (service dimension only)."""

@@ -46,3 +46,15 @@ def test_the_observer_writes_one_compact_line_per_document() -> None:
     assert events["OrderPlaced"] == [2.0]
     assert ", " not in stream.getvalue()
     assert '": ' not in stream.getvalue()
+
+
+def test_a_cold_start_document_is_the_one_powertools_writes() -> None:
+    ours = emf_document(
+        "Shop",
+        {"init_type": "snap-start", "service": "storefront"},
+        [("ColdStart", "Count", 1)],
+        1_700_000_000_000,
+    )
+    assert json.dumps(ours) == json.dumps(
+        _powertools({"init_type": "snap-start"}, [("ColdStart", "Count", 1)])
+    )
