@@ -26,3 +26,30 @@ def test_the_first_request_freezes_what_the_container_built_and_later_ones_do_no
     assert (first["status"], second["status"]) == (200, 200)
     assert first["gc_frozen"] > 10_000  # the app, chalice, pydantic: far more than a request makes
     assert second["gc_frozen"] <= first["gc_frozen"]  # frozen once, not per request
+
+
+def test_importing_the_app_builds_no_pydantic_model() -> None:
+    # Every model builds its validator on first use (defer_build), not at each cold start.
+    # (Pydantic completes the generic Page itself when the route table parametrises it.)
+    probe = "\n".join(
+        [
+            "import app, pydantic",
+            "seen, todo = [], [pydantic.BaseModel]",
+            "while todo:",
+            "    model = todo.pop()",
+            "    todo += model.__subclasses__()",
+            "    seen.append(model)",
+            "print([m.__qualname__ for m in seen[1:] if m.__pydantic_complete__ and m.__qualname__ != 'Page'])",
+        ]
+    )
+    env = {**os.environ, "AWS_XRAY_SDK_ENABLED": "false"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
