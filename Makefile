@@ -69,7 +69,7 @@ package-venv: install ## .venv-package313: Python 3.13 + chalice + the runtime r
 package: package-venv ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
 	$(PY) -m infra.build --stage $(STAGE)
 
-bench: install ## cold start and import time (results: README)
+bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md)
 	$(PY) -m bench.run
 
 load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/

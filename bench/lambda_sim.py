@@ -17,7 +17,8 @@ import time
 
 STARTED = time.perf_counter()
 
-import json  # noqa: E402 - the clock starts before anything is imported
+import gc  # noqa: E402 - the clock starts before anything is imported
+import json  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import sys  # noqa: E402
@@ -113,6 +114,7 @@ def run_step(step: dict[str, Any]) -> dict[str, Any]:
         "headers": response["headers"],
         "body": response["body"],
         "ms": elapsed,
+        "gc_frozen": gc.get_freeze_count(),
     }
 
 

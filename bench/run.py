@@ -1,10 +1,18 @@
-"""`make bench`: cold start of the Lambda handler, with and without observability.
+"""`make bench`: what users feel, Storefront side by side with a plain boto3 handler.
 
-Cold start = a fresh Python process → `import app` → the first `GET /health` answered
-through the Lambda handler (`app.app(event, context)` with an API Gateway proxy event),
-measured from the parent (process spawn to the response line), median of RUNS runs per
-variant. Variants are interleaved run by run so that machine load hits them alike.
-Results: printed, and written to bench/results.md.
+Three configurations, each a Lambda handler called in-process with API Gateway proxy
+events, on one embedded DynamoDB engine (a free loopback port) and one table:
+- floor: bench/floor.py, a plain boto3 handler for the same three routes;
+- logs: Storefront with JSON logs at INFO, no metrics, no X-Ray;
+- production: Storefront with JSON logs, EMF metrics and X-Ray (a simulated Lambda:
+  LAMBDA_TASK_ROOT, a UDP socket standing in for the daemon, a fresh trace id per call).
+
+Warm: one process per configuration, ~BENCH_WARM_N invocations per route, run in chunks
+interleaved across configurations so that machine load hits them alike, within
+BENCH_WARM_SECONDS (the n reached is reported). Cold: BENCH_COLD_RUNS
+fresh processes per configuration (interleaved), each timed from spawn to the response to
+its first `GET /products/{id}`. Results: printed, bench/results.{json,md,png}.
+BENCH_WHAT_IF=1 adds cold starts of bench/products_only.py (an experiment, not a target).
 """
 
 from __future__ import annotations
@@ -13,125 +21,244 @@ import json
 import os
 import platform
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
-from bench.lambda_sim import RESULT_PREFIX
+from bench import report
+from chalicelib.store.schema import create_table_params
+from tools import processes
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results.md"
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "10"))
+WARM_N = int(os.environ.get("BENCH_WARM_N", "1000"))
+# The engine's Query of 21 items takes 30-80 ms (moto, load-dependent): on a busy machine the
+# warm phase stops after the round that crosses this budget, and reports the n it reached.
+WARM_BUDGET_S = float(os.environ.get("BENCH_WARM_SECONDS", "150"))
+CHUNK = 50
+WARMUP = 30
+SEED_PRODUCTS = 30
+ROUTES = ("get", "list", "post")
 BENCH_SECRET = "bench-only-jwt-secret-0123456789abcdef0123456789"  # noqa: S105 - never deployed
-HEALTH = json.dumps([{"op": "http", "method": "GET", "path": "/health"}])
 
 
 @dataclass
-class Variant:
-    """One benchmarked configuration and its measured figures."""
+class Config:
+    """One benchmarked configuration and what was measured of it."""
 
-    name: str
+    key: str
+    label: str
+    target: str
     env: dict[str, str]
-    args: list[str] = field(default_factory=list)
-    wall_ms: list[float] = field(default_factory=list)
-    import_ms: list[float] = field(default_factory=list)
-    first_ms: list[float] = field(default_factory=list)
+    cold: list[dict[str, Any]] = field(default_factory=list)
+    warm: dict[str, list[list[int]]] = field(default_factory=lambda: {r: [] for r in ROUTES})
+    rss_kib: int = 0
 
 
-def _variants(daemon_port: int) -> list[Variant]:
-    off = {"AWS_XRAY_SDK_ENABLED": "false", "METRICS_ENABLED": "false"}
-    lambda_env = {
+def configs(daemon_port: int) -> list[Config]:
+    """The floor and Storefront's two configurations (production traces to daemon_port)."""
+    logs = {"AWS_XRAY_SDK_ENABLED": "false", "METRICS_ENABLED": "false", "LOG_LEVEL": "INFO"}
+    production = {
+        **logs,
         "AWS_XRAY_SDK_ENABLED": "true",
         "METRICS_ENABLED": "true",
-        "LAMBDA_TASK_ROOT": str(ROOT),
         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon_port}",
     }
     return [
-        Variant("without observability (NullObserver)", off, ["--no-observability"]),
-        Variant("logs + metrics (X-Ray off, as local)", {**off, "METRICS_ENABLED": "true"}),
-        Variant("logs + metrics + X-Ray (simulated Lambda)", lambda_env),
+        Config("floor", "plain boto3 handler (floor)", "floor", {"AWS_XRAY_SDK_ENABLED": "false"}),
+        Config("logs", "Storefront, logs only", "storefront", logs),
+        Config("production", "Storefront, production (logs, EMF, X-Ray)", "storefront", production),
     ]
 
 
-def _base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_XRAY", "LAMBDA_", "_X_AMZN"))}
+def what_if(daemon_port: int) -> list[Config]:
+    """Cold-start-only experiments (BENCH_WHAT_IF=1): see bench/products_only.py."""
+    logs = configs(daemon_port)[1].env
+    return [Config("products-only", "what-if: products routes only, logs only", "products-only", logs)]
+
+
+def base_env(endpoint: str, table: str, pycache: Path) -> dict[str, str]:
+    """The environment every benchmark process shares."""
+    skip = (
+        "AWS_",
+        "LAMBDA_",
+        "_X_AMZN",
+        "METRICS_",
+        "LOG_LEVEL",
+        "JWT_",
+        "DYNAMODB_",
+        "TABLE_NAME",
+        "PYTHON",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     env.update(
-        STAGE="test",
+        # Lambda runs from bytecode (the package build precompiles it): the first process of each
+        # configuration writes it here, and every later one reads it, for floor and app alike.
+        PYTHONPYCACHEPREFIX=str(pycache),
+        STAGE="bench",
         JWT_SECRET=BENCH_SECRET,
         AWS_DEFAULT_REGION="us-east-1",
-        TABLE_NAME="bench",
-        PYTHONDONTWRITEBYTECODE="1",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - the local engine takes any
+        DYNAMODB_ENDPOINT=endpoint,
+        TABLE_NAME=table,
+        LAMBDA_TASK_ROOT=str(ROOT),
     )
     return env
 
 
-def run_once(variant: Variant, base_env: dict[str, str]) -> None:
-    """One fresh process; records wall, import and first-request times."""
-    args = [sys.executable, "-m", "bench.lambda_sim", *variant.args, HEALTH]
-    started = time.perf_counter()
+class Worker:
+    """A warm benchmark process, driven over stdin, answering on a pipe."""
+
+    def __init__(self, config: Config, env: dict[str, str], logs: IO[bytes]) -> None:
+        read, write = os.pipe()
+        args = [sys.executable, "-m", "bench.worker", config.target, "warm", str(write)]
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env={**env, **config.env}, stdin=subprocess.PIPE, stdout=logs,
+            stderr=logs, pass_fds=(write,), text=True,
+        )  # fmt: skip
+        os.close(write)
+        self.answers = os.fdopen(read)
+
+    def ask(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Send one command; its answer."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        line = self.answers.readline()
+        if not line:
+            raise RuntimeError(f"benchmark worker exited with {self.proc.wait()}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        """End the worker (stdin closed) and wait for it."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+        self.answers.close()
+
+
+def cold_run(config: Config, env: dict[str, str], logs: IO[bytes]) -> dict[str, Any]:
+    """One fresh process: spawn → import → the first GET /products/{id} (→ a second one)."""
+    read, write = os.pipe()
+    args = [sys.executable, "-m", "bench.worker", config.target, "cold", str(write)]
+    spawned = time.monotonic()
     proc = subprocess.Popen(
-        args, cwd=ROOT, env={**base_env, **variant.env}, stdout=subprocess.PIPE, text=True
+        args, cwd=ROOT, env={**env, **config.env}, stdout=logs, stderr=logs, pass_fds=(write,)
     )
-    assert proc.stdout is not None
-    result = None
-    for line in proc.stdout:
-        if line.startswith(RESULT_PREFIX):
-            variant.wall_ms.append((time.perf_counter() - started) * 1000)
-            result = json.loads(line[len(RESULT_PREFIX) :])
+    os.close(write)
+    with os.fdopen(read) as answers:
+        line = answers.readline()
     proc.wait(timeout=60)
-    if result is None or result["status"] != 200:
-        raise RuntimeError(f"{variant.name}: no 200 from /health ({result})")
-    variant.import_ms.append(result["import_ms"])
-    variant.first_ms.append(result["ms"])
+    if not line:
+        raise RuntimeError(f"{config.key}: cold run exited with {proc.returncode}")
+    result: dict[str, Any] = json.loads(line)
+    if result["status"] != [200, 200]:
+        raise RuntimeError(f"{config.key}: cold GET answered {result['status']}")
+    result["total_s"] = result["answered"] - spawned
+    result["interpreter_s"] = result["started"] - spawned
+    return result
 
 
-def _row(variant: Variant, baseline: float) -> str:
-    wall = statistics.median(variant.wall_ms)
-    delta = f"{wall - baseline:+.0f}" if variant.args == [] else "baseline"
-    spread = f"{min(variant.wall_ms):.0f}-{max(variant.wall_ms):.0f}"
-    return (
-        f"| {variant.name} | {wall:.0f} | {delta} | {statistics.median(variant.import_ms):.0f} "
-        f"| {statistics.median(variant.first_ms):.1f} | {spread} |"
-    )
+def delete_products(client: Any, table: str, ids: list[str]) -> None:
+    """Keep the table the same size from chunk to chunk: remove what the POSTs created."""
+    for start in range(0, len(ids), 25):
+        keys = [{"pk": {"S": f"PRODUCT#{i}"}, "sk": {"S": "PRODUCT"}} for i in ids[start : start + 25]]
+        pending: Any = {table: [{"DeleteRequest": {"Key": key}} for key in keys]}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
 
 
-def render(variants: list[Variant]) -> str:
-    """The results as a Markdown table."""
-    baseline = statistics.median(variants[0].wall_ms)
-    lines = [
-        "| variant | cold start, median ms | vs. without | import app, ms | first /health, ms | range ms |",
-        "|---|---:|---:|---:|---:|---:|",
-        *(_row(v, baseline) for v in variants),
-    ]
-    return "\n".join(lines)
+def run_warm(all_configs: list[Config], env: dict[str, str], client: Any, logs: IO[bytes]) -> str:
+    """Seed, warm up, then measure every route in interleaved chunks; the GET's product id."""
+    workers = {c.key: Worker(c, env, logs) for c in all_configs}
+    try:
+        seeded: list[str] = workers["logs"].ask({"route": "post", "n": SEED_PRODUCTS})["created"]
+        if len(seeded) != SEED_PRODUCTS:
+            raise RuntimeError("seeding through POST /products failed")
+        product_id = seeded[len(seeded) // 2]
+        for worker in workers.values():
+            for route in ROUTES:
+                answer = worker.ask({"route": route, "n": WARMUP, "product_id": product_id})
+                delete_products(client, env["TABLE_NAME"], answer["created"])
+        deadline = time.monotonic() + WARM_BUDGET_S
+        for _ in range(max(1, WARM_N // CHUNK)):
+            if time.monotonic() > deadline:
+                break
+            for route in ROUTES:
+                for config in all_configs:
+                    command = {"route": route, "n": min(CHUNK, WARM_N), "product_id": product_id}
+                    answer = workers[config.key].ask(command)
+                    config.warm[route].extend(answer["samples"])
+                    delete_products(client, env["TABLE_NAME"], answer["created"])
+        for config in all_configs:
+            config.rss_kib = workers[config.key].ask({"rss": True})["rss_kib"]
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return product_id
+
+
+def run_cold(all_configs: list[Config], env: dict[str, str], logs: IO[bytes]) -> None:
+    """BENCH_COLD_RUNS fresh processes per configuration, interleaved."""
+    for config in all_configs:  # one discarded run each: bytecode written, files in the page cache
+        cold_run(config, env, logs)
+    for _ in range(COLD_RUNS):
+        for config in all_configs:
+            config.cold.append(cold_run(config, env, logs))
+
+
+def create_table(client: Any, name: str) -> None:
+    """The single table (schema.py), ready."""
+    client.create_table(**create_table_params(name))
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
 
 
 def main() -> int:
-    """Run every benchmark variant and print the results."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:  # absorbs the trace datagrams
-        daemon.bind(("127.0.0.1", 0))
-        variants = _variants(daemon.getsockname()[1])
-        base_env = _base_env()
-        for _ in range(RUNS):
-            for variant in variants:
-                run_once(variant, base_env)
-    table = render(variants)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """Run everything; print the tables and write the results."""
+    import boto3
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, open(Path(tmp) / "workers.log", "wb") as logs:
+        port = processes.free_port()
+        engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
+        daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # absorbs the trace datagrams
+        try:
+            daemon.bind(("127.0.0.1", 0))
+            endpoint, table = f"http://127.0.0.1:{port}", f"bench-{uuid.uuid4().hex[:8]}"
+            env = base_env(endpoint, table, Path(tmp) / "pycache")
+            client = boto3.client(
+                "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                aws_access_key_id="bench", aws_secret_access_key="bench",  # noqa: S106
+            )  # fmt: skip
+            create_table(client, table)
+            all_configs = configs(daemon.getsockname()[1])
+            env["BENCH_PRODUCT_ID"] = run_warm(all_configs, env, client, logs)
+            experiments = what_if(daemon.getsockname()[1]) if os.environ.get("BENCH_WHAT_IF") else []
+            run_cold(all_configs + experiments, env, logs)
+        finally:
+            daemon.close()
+            processes.stop(engine)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    machine = f"Python {platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()}), load {load}"
-    RESULTS.write_text(
-        f"# Cold start benchmark\n\n`make bench`, {when}, {machine}, {RUNS} runs per variant "
-        "(median; variants interleaved).\n\nCold start = process spawn → `import app` → first "
-        '`GET /health` answered by the Lambda handler. "first /health" is measured inside the '
-        "process (the handler call alone): the cost observability adds to a cold request.\n\n" + table + "\n",
-        encoding="utf-8",
-    )
-    print(table)
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    meta = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"Python {platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()})",
+        "load_after": load,
+        "cold_runs": COLD_RUNS,
+        "warm_n": len(all_configs[0].warm["get"]),
+        "warm_n_asked": WARM_N,
+        "warm_budget_s": WARM_BUDGET_S,
+        "seconds": round(time.monotonic() - started),
+    }
+    summary = report.summarise(all_configs, meta, ROOT, experiments)
+    print(report.write_all(summary, ROOT / "bench"))
     return 0
 
 

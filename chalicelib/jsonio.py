@@ -5,8 +5,9 @@ turn it into a float)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from json.encoder import encode_basestring as _quote  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
 
@@ -30,27 +31,58 @@ def decimal_text(value: Decimal) -> str:
 def dumps(value: Any) -> str:
     """Serialise dicts, lists, str, int, bool, None and Decimal to compact JSON."""
     parts: list[str] = []
-    _write(value, parts)
+    _write(value, parts.append)
     return "".join(parts)
 
 
-def _write(value: Any, out: list[str]) -> None:
+# Exact built-in types take a direct path (every response body goes through here: a page
+# of 20 products is ~250 values); anything else goes through the general rules below.
+def _write(value: Any, out: Callable[[str], None]) -> None:
+    kind = type(value)
+    if kind is str:
+        out(_quote(value))
+    elif kind is dict:
+        _write_pairs(value, out)
+    elif kind is int:
+        out(int.__repr__(value))
+    elif value is None:
+        out("null")
+    elif kind is bool:
+        out("true" if value else "false")
+    elif kind is Decimal:
+        out(decimal_text(value))
+    elif kind is list:
+        _write_items(value, out)
+    else:
+        _write_other(value, out)
+
+
+def _write_pairs(value: Mapping[Any, Any], out: Callable[[str], None]) -> None:
+    separator = "{"
+    for key, item in value.items():
+        out(separator + _quote(key if type(key) is str else str(key)) + ":")
+        _write(item, out)
+        separator = ","
+    out("}" if separator == "," else "{}")
+
+
+def _write_items(value: list[Any] | tuple[Any, ...], out: Callable[[str], None]) -> None:
+    out("[")
+    for i, item in enumerate(value):
+        if i:
+            out(",")
+        _write(item, out)
+    out("]")
+
+
+def _write_other(value: Any, out: Callable[[str], None]) -> None:
     if isinstance(value, Decimal):
-        out.append(decimal_text(value))
+        out(decimal_text(value))
     elif isinstance(value, Mapping):
-        out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            out.append(("," if i else "") + json.dumps(str(key), ensure_ascii=False) + ":")
-            _write(item, out)
-        out.append("}")
+        _write_pairs(value, out)
     elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
+        _write_items(value, out)
     elif isinstance(value, float):
         raise TypeError("binary floats are not written; use Decimal")
     else:
-        out.append(json.dumps(value, ensure_ascii=False))
+        out(json.dumps(value, ensure_ascii=False))

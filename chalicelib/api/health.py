@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalice.app import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.api.deps import get_probe_table
 from chalicelib.api.http import ApiBlueprint, json_response
@@ -15,11 +15,15 @@ bp = ApiBlueprint(__name__)
 
 
 class HealthPublic(BaseModel):  # noqa: D101 - a docstring would change the OpenAPI schema
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at every cold start
+
     status: str
     version: str
 
 
 class ReadyPublic(BaseModel):  # noqa: D101 - a docstring would change the OpenAPI schema
+    model_config = ConfigDict(defer_build=True)
+
     status: str
     checks: dict[str, str]
 

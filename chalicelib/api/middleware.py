@@ -7,6 +7,7 @@ Registered once in app.py, so every route, present and future, goes through it.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -155,6 +156,16 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
         bind_request(None)
         deadline.clear()
         context.end()
+        if state.cold_start:
+            freeze_container_objects()
+
+
+def freeze_container_objects() -> None:
+    """Take what the first request built for the container's life (clients, models, route
+    tables) out of the garbage collector's sight. Every later request allocates enough to
+    trigger collections; without this each one re-scans those objects (measured 0.1-0.8 ms
+    a request with X-Ray on, whose subsegments are cyclic). Moving them is O(1)."""
+    gc.freeze()
 
 
 def traced_authorizer(

@@ -5,9 +5,10 @@ registration, a failed login, a product created); the HTTP middleware turns the
 events of a request into metrics when the request ends.
 
 Cold start is the budget: nothing here imports Powertools or the X-Ray SDK at import
-time. Logging and metrics load Powertools (~13 ms once the app is loaded) on the first
-request; the X-Ray SDK is loaded only when tracing can work (SDK enabled and inside
-Lambda) and then patches botocore alone, never `patch_all`.
+time. Logging loads Powertools' JSON formatter (~13 ms once the app is loaded) on the
+first request; EMF documents are written directly (`metrics.py`); the X-Ray SDK is
+loaded only when tracing can work (SDK enabled and inside Lambda) and then patches
+botocore alone, never `patch_all`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from chalicelib.observability.logs import (
     configure_logging,
     redact,
 )
+from chalicelib.observability.metrics import emf_document
 from chalicelib.observability.tracing import NullSpan, Span, XraySpan, span, xray_recorder
 
 __all__ = [
@@ -118,6 +120,7 @@ class Observer:
         self.sink = sink or Sink()
         self._configured = False
         self._lock = threading.Lock()
+        self._logger = logging.getLogger(LOGGER_NAMES[0])  # the same object for the process's life
 
     def logger(self) -> logging.Logger:
         """The service's JSON logger (configures the loggers once)."""
@@ -126,7 +129,7 @@ class Observer:
                 if not self._configured:
                     self._configure_logging()
                     self._configured = True
-        return logging.getLogger(LOGGER_NAMES[0])
+        return self._logger
 
     def _configure_logging(self) -> None:
         configure_logging(self.sink, self.service, self.log_level)
@@ -143,41 +146,30 @@ class Observer:
         """One EMF document: Requests, Latency and ServerErrors by route and status class."""
         if not self.metrics_enabled:
             return
-        metrics = self._metrics()
-        metrics.add_dimension("route", route)
-        metrics.add_dimension("status_class", f"{status // 100}xx")
-        metrics.add_metric("Requests", "Count", 1)
-        metrics.add_metric("Latency", "Milliseconds", duration_ms)
-        metrics.add_metric("ServerErrors", "Count", 1 if status >= 500 else 0)
-        self._emit(metrics)
+        dimensions = {"route": route, "status_class": f"{status // 100}xx", "service": self.service}
+        values = [
+            ("Requests", "Count", 1),
+            ("Latency", "Milliseconds", duration_ms),
+            ("ServerErrors", "Count", 1 if status >= 500 else 0),
+        ]
+        self._emit(emf_document(self.namespace, dimensions, values))
 
     def count_cold_start(self, init_type: str) -> None:
         """One EMF document: ColdStart = 1 by init_type (restore, on-demand, ...)."""
         if not self.metrics_enabled:
             return
-        metrics = self._metrics()
-        metrics.add_dimension("init_type", init_type)
-        metrics.add_metric("ColdStart", "Count", 1)
-        self._emit(metrics)
+        dimensions = {"init_type": init_type, "service": self.service}
+        self._emit(emf_document(self.namespace, dimensions, [("ColdStart", "Count", 1)]))
 
     def count_events(self, events: list[str]) -> None:
         """One EMF document with a counter per business event (service dimension only)."""
         if not self.metrics_enabled or not events:
             return
-        metrics = self._metrics()
-        for name, count in sorted(Counter(events).items()):
-            metrics.add_metric(metric_name(name), "Count", count)
-        self._emit(metrics)
+        values = [(metric_name(name), "Count", count) for name, count in sorted(Counter(events).items())]
+        self._emit(emf_document(self.namespace, {"service": self.service}, values))
 
-    def _metrics(self) -> Any:
-        from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
-            AmazonCloudWatchEMFProvider,
-        )
-
-        return AmazonCloudWatchEMFProvider(namespace=self.namespace, service=self.service)
-
-    def _emit(self, metrics: Any) -> None:
-        self.sink.write(json.dumps(metrics.serialize_metric_set(), separators=(",", ":")))
+    def _emit(self, document: dict[str, object]) -> None:
+        self.sink.write(json.dumps(document, separators=(",", ":")))
 
 
 class NullObserver(Observer):

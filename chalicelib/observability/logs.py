@@ -72,13 +72,28 @@ _SECRET_VALUE = re.compile(
 REDACTED = "[REDACTED]"
 
 
+# Every pattern above needs one of these words or a "$"; most log values (routes, ids,
+# statuses) have none and skip the patterns. Only ASCII text is screened: case-insensitive
+# matching also folds a few non-ASCII letters onto ASCII ones (U+017F onto s, U+212A onto k).
+_TRIGGER = re.compile(r"(?i)passw|secret|authorization|token|hash|bearer|eyj|\$")
+
+
 def redact(text: str) -> str:
     """Mask secrets in free text (messages, stack traces)."""
+    if text.isascii() and _TRIGGER.search(text) is None:
+        return text
+    return _redact_always(text)
+
+
+def _redact_always(text: str) -> str:
     text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
     return _SECRET_VALUE.sub(REDACTED, text)
 
 
 def _redact_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
@@ -112,6 +127,10 @@ class _SinkHandler(logging.Handler):
             self.handleError(record)
 
 
+# The first non-blank character of anything json.loads accepts (NaN and Infinity included).
+_MAY_BE_JSON = re.compile(r'[ \t\n\r]*[{\["\-0-9tfnNI]')
+
+
 def _json_formatter(service: str) -> logging.Formatter:
     """Powertools' JSON lines (stack traces included), redacted; an access line keeps
     its empty fields as null so every access line has the same shape."""
@@ -120,6 +139,15 @@ def _json_formatter(service: str) -> logging.Formatter:
     class JsonFormatter(LambdaPowertoolsFormatter):
         def serialize(self, log: Any) -> str:
             return super().serialize(_redact_value(log))
+
+        def _extract_log_message(self, log_record: logging.LogRecord) -> Any:
+            # Powertools decodes a message that is a JSON document; trying it on every plain
+            # message ("request") costs a raised JSONDecodeError. Only text that json.loads
+            # could accept (by its first non-blank character) is tried.
+            message = log_record.msg
+            if isinstance(message, str) and not log_record.args and not _MAY_BE_JSON.match(message):
+                return message
+            return super()._extract_log_message(log_record)
 
         @staticmethod
         def _strip_none_records(records: dict[str, Any]) -> dict[str, Any]:

@@ -140,4 +140,11 @@ def derived_key(key: SigningKey, purpose: str) -> bytes:
 
 def cursor_keys() -> list[bytes]:
     """Keys for the cursor codec, current first."""
-    return [derived_key(k, "cursor") for k in get_keyring().verifying()]
+    return list(_derived_keys(get_keyring(), "cursor"))
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_keys(ring: KeyRing, purpose: str) -> tuple[bytes, ...]:
+    # Derived once per key ring (a rotation builds a new ring, hence new entries), not on
+    # every cursor a list request signs or checks.
+    return tuple(derived_key(k, purpose) for k in ring.verifying())

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from decimal import Decimal
+from enum import IntEnum
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.jsonio import decimal_text, dumps, loads
 
@@ -42,3 +47,33 @@ def test_dumps_refuses_binary_floats() -> None:
 def test_dumps_refuses_non_finite_decimals() -> None:
     with pytest.raises(ValueError):  # noqa: PT011
         dumps(Decimal("NaN"))
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_json_values)
+def test_dumps_writes_what_the_json_module_writes_for_everything_but_decimals(value: object) -> None:
+    assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Code(str):
+    pass
+
+
+class _Level(IntEnum):
+    A = 1
+
+
+def test_dumps_writes_subclasses_and_non_string_keys_like_the_json_module() -> None:
+    value = OrderedDict([(1, _Code("x\n")), (_Code("k"), (True, _Level.A))])
+    assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert dumps({"nested": [{"p": Decimal("1.50")}]}) == '{"nested":[{"p":1.5}]}'

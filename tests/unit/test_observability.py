@@ -9,9 +9,12 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from chalicelib import observability
 from chalicelib.observability import REDACTED, Observer, Sink, XraySpan, redact
+from chalicelib.observability.logs import _redact_always
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLWJ5dGVz"
 ARGON = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
@@ -137,3 +140,33 @@ def test_business_events_of_a_request_are_counted_per_name() -> None:
     (doc,) = [json.loads(text) for text in stream.getvalue().splitlines()]
     assert doc["ProductCreated"] == [2.0]
     assert doc["UserRegistered"] == [1.0]
+
+
+_pieces = st.sampled_from(
+    ["password", "PassWD", "secret", "Authorization", "token", "hash", "Bearer ", "eyJ", "$argon2id$",
+     "$2b$", "=", ":", "'", '"', " ", "abc", "\u017f", "\u212a", "\u00e9", "-", ".", "x1"]
+)  # fmt: skip
+
+
+@given(st.lists(_pieces | st.text(max_size=4), max_size=12).map("".join))
+@example("pa\u017f\u017fword='hunter2'")  # folds to password under re.IGNORECASE, not under lower()
+@example("to\u212aen='abc'")
+def test_redact_skips_the_patterns_only_where_they_cannot_match(text: str) -> None:
+    assert redact(text) == _redact_always(text)
+
+
+@given(
+    st.sampled_from(["", " ", "\n", "{", "[", '"', "-", "7", "true", "NaN", "x", "é"]) | st.text(max_size=3)
+)
+@example('{"event": "json message"}')
+@example("  [1, 2]")
+def test_a_message_is_decoded_exactly_when_powertools_would_decode_it(prefix: str) -> None:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from chalicelib.observability.logs import _json_formatter
+
+    formatter = _json_formatter("storefront")
+    for message in (prefix, prefix + "1", prefix + " request"):
+        record = logging.LogRecord("storefront", logging.INFO, __file__, 1, message, None, None)
+        expected = LambdaPowertoolsFormatter._extract_log_message(formatter, record)  # type: ignore[arg-type]
+        assert repr(formatter._extract_log_message(record)) == repr(expected)  # type: ignore[attr-defined]

@@ -1,0 +1,138 @@
+"""Where a warm request's time goes: one route of Storefront under cProfile, in-process.
+
+    .venv/bin/python -m bench.profile [--route get|list|post] [--config logs|production]
+                                      [-n 2000] [--sort tottime|cumulative] [--top 40]
+                                      [--filter REGEX] [--breakdown]
+
+Starts the embedded engine on a free port, makes a table, seeds it through the handler,
+warms the route up, then profiles n invocations through the Lambda handler (API Gateway
+proxy events, as `make bench` makes them) and prints the top functions. For imports:
+`python -X importtime -m bench.worker storefront cold 1` (with the same environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import socket
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.run import base_env, configs, create_table
+from tools import processes
+
+
+def main(argv: list[str]) -> int:
+    """Parse the arguments, start the engine, profile, print the statistics."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--route", choices=("get", "list", "post"), default="get")
+    parser.add_argument("--config", choices=("logs", "production"), default="logs")
+    parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--filter", default="", help="regex on file:function, e.g. chalicelib")
+    parser.add_argument("--breakdown", action="store_true", help="the pieces of a request, µs each")
+    args = parser.parse_args(argv)
+    with (
+        tempfile.TemporaryDirectory(prefix="profile-") as tmp,
+        socket.socket(type=socket.SOCK_DGRAM) as daemon,
+    ):
+        daemon.bind(("127.0.0.1", 0))
+        port = processes.free_port()
+        engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
+        try:
+            config = next(c for c in configs(daemon.getsockname()[1]) if c.key == args.config)
+            os.environ.update(
+                {
+                    **base_env(
+                        f"http://127.0.0.1:{port}", f"prof-{uuid.uuid4().hex[:8]}", Path(tmp) / "pycache"
+                    ),
+                    **config.env,
+                }
+            )
+            sys.stdout = open(Path(tmp) / "app.log", "w")  # noqa: SIM115 - the app's log lines
+            stats = profile(args.route, args.n)
+        finally:
+            sys.stdout = sys.__stdout__
+            processes.stop(engine)
+    if args.breakdown:
+        print(breakdown(stats, args.n))
+        return 0
+    stats.stream = sys.stdout  # type: ignore[attr-defined]
+    restrictions = [args.filter, args.top] if args.filter else [args.top]
+    stats.sort_stats(args.sort).print_stats(*restrictions)
+    return 0
+
+
+# (label, file suffix, function): inclusive time per request of the pieces of a request.
+PIECES = [
+    ("the handler, all of it", "chalice/app.py", "__call__"),
+    ("inside botocore's send (≈ the DynamoDB window)", "botocore/client.py", "_make_request"),
+    ("botocore: validate + serialise the request", "botocore/client.py", "_convert_to_request_dict"),
+    ("botocore: endpoint rules", "botocore/client.py", "_resolve_endpoint_ruleset"),
+    ("middleware (everything around the route)", "chalicelib/api/middleware.py", "handle_http"),
+    ("  the route itself", "chalicelib/api/middleware.py", "_respond"),
+    ("  access line + metrics", "chalicelib/api/middleware.py", "_report"),
+    ("  X-Ray subsegment of the request", "chalicelib/observability/tracing.py", "span"),
+    ("pydantic validation (models)", "pydantic/main.py", "model_validate"),
+    ("pydantic dumps (models → dicts)", "pydantic/main.py", "model_dump"),
+    ("JSON out (jsonio.dumps)", "chalicelib/jsonio.py", "dumps"),
+    ("JSON in (jsonio.loads)", "chalicelib/jsonio.py", "loads"),
+    ("items → wire (codec.to_attributes)", "chalicelib/store/codec.py", "to_attributes"),
+    ("wire → items (codec.from_attributes)", "chalicelib/store/codec.py", "from_attributes"),
+    ("signed cursor (encode)", "chalicelib/store/cursor.py", "encode"),
+    ("X-Ray: botocore patch (whole call)", "aws_xray_sdk/ext/botocore/patch.py", "_xray_traced_botocore"),
+]
+
+
+def breakdown(stats: pstats.Stats, n: int) -> str:
+    """Inclusive µs per request of each piece (under cProfile, which inflates Python calls)."""
+    totals: dict[tuple[str, str], float] = {}
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _, function), (_, _, _, cumulative, _) in raw.items():
+        for _, suffix, name in PIECES:
+            if function == name and filename.endswith(suffix):
+                key = (suffix, name)
+                totals[key] = max(totals.get(key, 0.0), cumulative)
+    lines = ["| piece | µs per request (profiled) |", "|---|---:|"]
+    for label, suffix, name in PIECES:
+        if (suffix, name) in totals:
+            lines.append(f"| {label} | {totals[suffix, name] / n * 1e6:,.0f} |")
+    return "\n".join(lines)
+
+
+def profile(route: str, n: int) -> pstats.Stats:
+    """Seed, warm up, then profile n invocations of one route; the statistics."""
+    import boto3
+
+    from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event
+    from bench.worker import invoke, load_handler, route_step
+
+    client = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"], region_name="us-east-1")
+    create_table(client, os.environ["TABLE_NAME"])
+    handler = load_handler("storefront")
+    traced = os.environ["AWS_XRAY_SDK_ENABLED"] == "true"
+    seed = route_step("post", "-", "profile-owner")
+    ids = [json.loads(invoke(handler, seed, traced)[0]["body"])["id"] for _ in range(25)]
+    step = route_step(route, ids[0], "profile-owner")
+    for _ in range(50):
+        invoke(handler, step, traced)
+    profiler = cProfile.Profile()
+    for _ in range(n):
+        event, context = proxy_event(step), FakeLambdaContext()
+        if traced:
+            os.environ["_X_AMZN_TRACE_ID"] = new_trace_header()[1]
+        profiler.enable()
+        handler(event, context)
+        profiler.disable()
+    return pstats.Stats(profiler)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

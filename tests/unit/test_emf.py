@@ -1,0 +1,60 @@
+"""EMF documents are exactly what Powertools' EMF provider writes for the same metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+from chalicelib.observability import Observer, Sink
+from chalicelib.observability.metrics import emf_document
+
+
+def _powertools(dimensions: dict[str, str], metrics: Sequence[tuple[str, str, float]]) -> dict[str, object]:
+    provider = AmazonCloudWatchEMFProvider(namespace="Shop", service="storefront")
+    provider.timestamp = 1_700_000_000_000
+    for name, value in dimensions.items():
+        provider.add_dimension(name, value)
+    for name, unit, amount in metrics:
+        provider.add_metric(name, unit, amount)
+    return dict(provider.serialize_metric_set())
+
+
+def test_a_request_document_is_the_one_powertools_writes() -> None:
+    metrics = [("Requests", "Count", 1), ("Latency", "Milliseconds", 12.34), ("ServerErrors", "Count", 0)]
+    dimensions = {"route": "GET /products/{product_id}", "status_class": "2xx"}
+    ours = emf_document("Shop", {**dimensions, "service": "storefront"}, metrics, 1_700_000_000_000)
+    expected = _powertools(dimensions, metrics)
+    assert json.dumps(ours) == json.dumps(expected)  # same keys, values and order
+
+
+def test_a_business_event_document_is_the_one_powertools_writes() -> None:
+    metrics = [("OrderPlaced", "Count", 2), ("ProductCreated", "Count", 1)]
+    ours = emf_document("Shop", {"service": "storefront"}, metrics, 1_700_000_000_000)
+    assert json.dumps(ours) == json.dumps(_powertools({}, metrics))
+
+
+def test_the_observer_writes_one_compact_line_per_document() -> None:
+    stream = io.StringIO()
+    observer = Observer(service="storefront", metrics_enabled=True, namespace="Shop", sink=Sink(stream))
+    observer.count_request("GET /health", 503, 1.5)
+    observer.count_events(["order_placed", "order_placed"])
+    request, events = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (request["status_class"], request["ServerErrors"], request["Latency"]) == ("5xx", [1.0], [1.5])
+    assert events["OrderPlaced"] == [2.0]
+    assert ", " not in stream.getvalue()
+    assert '": ' not in stream.getvalue()
+
+
+def test_a_cold_start_document_is_the_one_powertools_writes() -> None:
+    ours = emf_document(
+        "Shop",
+        {"init_type": "snap-start", "service": "storefront"},
+        [("ColdStart", "Count", 1)],
+        1_700_000_000_000,
+    )
+    assert json.dumps(ours) == json.dumps(
+        _powertools({"init_type": "snap-start"}, [("ColdStart", "Count", 1)])
+    )
