@@ -21,7 +21,7 @@ class SessionItem(BaseModel):
     """A session as stored: who, with which role, until when, and the digests of its
     current and spent refresh tokens (never a token itself)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     user_id: str
     session_id: str
