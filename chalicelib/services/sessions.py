@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 
 from chalicelib.clock import new_id
 from chalicelib.config import Settings
-from chalicelib.errors import InvalidCredentialsError, InvalidRefreshTokenError, RateLimitedError
+from chalicelib.errors import (
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    RateLimitedError,
+    ServiceUnavailableError,
+)
 from chalicelib.models.sessions import RefreshRequest, SessionItem
 from chalicelib.models.users import TokenPublic, UserItem
 from chalicelib.observability import business_event
@@ -89,10 +94,14 @@ def refresh(
         raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     try:
         result = _rotate(table, presented, keyring, settings, moment)
+        login_attempts.clear(table, subject, reservation.number)
     except InvalidRefreshTokenError:
         business_event("refresh_failed")
         raise
-    login_attempts.clear(table, subject, reservation.number)
+    except ServiceUnavailableError:
+        # An outage cut the refresh short: the attempt goes back (best effort), as for a login.
+        login_attempts.release(table, subject, reservation.number)
+        raise
     return result
 
 

@@ -23,6 +23,7 @@ from chalicelib.store.table import (
     Key,
     Table,
     condition_check_action,
+    delete_action,
     put_action,
 )
 
@@ -126,12 +127,20 @@ def keys_of(table: Table, user_id: str) -> list[Key]:
     return table.partition_keys(keys.user_sessions_partition(user_id))
 
 
+# TransactWriteItems takes at most 100 actions.
+_TRANSACTION_LIMIT = 100
+
+
 def end_all(table: Table, user_id: str) -> int:
     """End every session of the user; how many there were. One strongly consistent Query
-    (per page of keys) lists them, then one DeleteItem each."""
+    (per page of keys) lists them, then one transaction deletes them all together (per 100),
+    so an outage midway never leaves some of them ended and the rest alive."""
     found = table.partition_keys(keys.user_sessions_partition(user_id))
-    for key in found:
-        table.delete(key)
+    if len(found) == 1:  # one item: a DeleteItem is atomic already, and cheaper
+        table.delete(found[0])
+    else:
+        for start in range(0, len(found), _TRANSACTION_LIMIT):
+            table.transact_write([delete_action(key) for key in found[start : start + _TRANSACTION_LIMIT]])
     return len(found)
 
 

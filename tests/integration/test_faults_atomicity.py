@@ -86,7 +86,21 @@ def user(client: Client, name: str = "ada") -> Context:
     assert registered.status_code == 201, registered.body
     login = send(client, "POST", "/auth/token", {"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.body
-    return {"id": json_body(registered)["id"], "email": email, "token": json_body(login)["access_token"]}
+    tokens = json_body(login)
+    return {
+        "id": json_body(registered)["id"],
+        "email": email,
+        "token": tokens["access_token"],
+        "refresh": tokens["refresh_token"],
+    }
+
+
+def with_two_sessions(client: Client) -> Context:
+    """A user signed in twice (two sessions), acting from the first."""
+    first = user(client)
+    again = send(client, "POST", "/auth/token", {"email": first["email"], "password": PASSWORD})
+    assert again.status_code == 200, again.body
+    return first
 
 
 def product(client: Client, owner: Context, stock: int = 5) -> str:
@@ -172,6 +186,11 @@ SCENARIOS: dict[str, Scenario] = {
         lambda c, x: send(
             c, "POST", "/orders", order_body(x), x["buyer"]["token"], **{"Idempotency-Key": "order-1"}
         ),
+    ),
+    "refresh": Scenario(user, lambda c, x: send(c, "POST", "/auth/refresh", {"refresh_token": x["refresh"]})),
+    "logout": Scenario(with_two_sessions, lambda c, x: send(c, "POST", "/auth/logout", token=x["token"])),
+    "logout-all": Scenario(
+        with_two_sessions, lambda c, x: send(c, "POST", "/auth/logout-all", token=x["token"])
     ),
     "cancel order": Scenario(
         with_order, lambda c, x: send(c, "POST", f"/orders/{x['order']}/cancel", token=x["buyer"]["token"])
