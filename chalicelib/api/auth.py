@@ -23,7 +23,7 @@ from chalicelib import snapstart
 from chalicelib.api.deps import get_session_table
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
-from chalicelib.errors import UnauthorizedError
+from chalicelib.errors import ServiceUnavailableError, UnauthorizedError
 from chalicelib.models.common import Role
 from chalicelib.security.keys import get_keyring
 from chalicelib.security.tokens import InvalidTokenError, verify_token
@@ -68,8 +68,13 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
         role = session_status.live_role(
             get_session_table(), claims.user_id, claims.session_id, int(time.time())
         )
-    except Exception as exc:  # an authorizer that raises is a 500 on API Gateway
-        # Fail closed: the client sees a 401 and retries; a 5xx would say the API is broken.
+    except ServiceUnavailableError:
+        # DynamoDB is down or throttling: not the caller's fault, so no 401 that would make a
+        # client drop its tokens. Raising is API Gateway's AUTHORIZER_FAILURE, which the
+        # template answers 503 + Retry-After (chalice local too: api/local_server.py).
+        logger.warning("authorizer could not read the session (unavailable)")
+        raise
+    except Exception as exc:  # a bug: fail closed
         logger.warning("authorizer could not read the session; denying", extra={"cause": type(exc).__name__})
         return _deny(auth_request.method_arn)
     if role is None:

@@ -45,4 +45,35 @@ def fix_chalice_local() -> bool:
 
     handler._send_http_response = send
     handler._storefront_bodiless = True
+    _answer_authorizer_failures(local)
     return True
+
+
+def _answer_authorizer_failures(local: Any) -> None:
+    """An authorizer that raises ServiceUnavailableError (DynamoDB or SSM down) is answered
+    503 with Retry-After and the error body, as API Gateway's AUTHORIZER_FAILURE is by the
+    template. Unpatched, chalice local lets the exception escape and drops the connection."""
+    from chalicelib.api.context import choose_request_id
+    from chalicelib.errors import ServiceUnavailableError
+    from chalicelib.jsonio import dumps
+
+    class AuthorizerUnavailable(local.LocalGatewayException):  # type: ignore[misc]
+        CODE = 503
+
+    authorizer = local.LocalGatewayAuthorizer
+    authorize = authorizer.authorize
+
+    def guarded(self: Any, raw_path: str, lambda_event: Any, lambda_context: Any) -> Any:
+        try:
+            return authorize(self, raw_path, lambda_event, lambda_context)
+        except ServiceUnavailableError as exc:
+            request_id = choose_request_id(None, None)
+            body = {"error": exc.message, "code": "service_unavailable", "request_id": request_id}
+            headers = {
+                "Content-Type": "application/json",
+                "Retry-After": str(exc.retry_after),
+                "X-Request-Id": request_id,
+            }
+            raise AuthorizerUnavailable(headers, dumps(body).encode()) from exc
+
+    authorizer.authorize = guarded

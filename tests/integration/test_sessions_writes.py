@@ -19,7 +19,7 @@ from chalice.test import Client
 from chalicelib.api import deps
 from chalicelib.api.auth import authorize
 from chalicelib.config import get_settings
-from chalicelib.errors import InvalidCredentialsError, SessionEndedError
+from chalicelib.errors import InvalidCredentialsError, ServiceUnavailableError, SessionEndedError
 from chalicelib.models.orders import OrderCreate
 from chalicelib.models.products import ProductCreate
 from chalicelib.security.keys import get_keyring
@@ -152,15 +152,23 @@ def test_nothing_is_created_for_a_user_after_its_deletion_was_acknowledged(
 # --- the authorizer's own DynamoDB calls ------------------------------------------------
 
 
-def test_the_authorizer_denies_when_the_session_cannot_be_read(table: Table) -> None:
+def test_the_authorizer_fails_loudly_when_the_session_cannot_be_read(client: Client, table: Table) -> None:
+    # An outage is not the caller's fault: no 401 (a client would drop its tokens) but the
+    # gateway's AUTHORIZER_FAILURE, which the template (and chalice local) answers 503.
     token = token_for("ada")
     stubbed = deps.get_session_table()
     with Stubber(stubbed.client) as stubber:
-        stubber.add_client_error("get_item", service_error_code="InternalServerError", http_status_code=500)
-        stubber.add_client_error("get_item", service_error_code="InternalServerError", http_status_code=500)
-        result = authorize(AuthRequest("TOKEN", f"Bearer {token}", ARN))
-    assert isinstance(result, dict)
-    assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+        for _ in range(4):
+            stubber.add_client_error(
+                "get_item", service_error_code="InternalServerError", http_status_code=500
+            )
+        with pytest.raises(ServiceUnavailableError):
+            authorize(AuthRequest("TOKEN", f"Bearer {token}", ARN))
+        response = client.http.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 503
+    assert json.loads(response.body)["code"] == "service_unavailable"
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.headers["X-Request-Id"] == json.loads(response.body)["request_id"]
 
 
 def test_the_authorizer_makes_only_the_calls_its_policy_derives(table: Table) -> None:
