@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench import report
+from bench.worker import OWNER
+from chalicelib.store import keys
 from chalicelib.store.schema import create_table_params
 from tools import processes
 
@@ -221,6 +223,14 @@ def create_table(client: Any, name: str) -> None:
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
 
 
+def create_owner(client: Any, name: str) -> None:
+    """The user the POSTs are made as: a product write checks, in its transaction, that its
+    owner still exists (issue 11), so the benchmark's owner must be a real user item."""
+    key = keys.user_key(OWNER)
+    item = {name_: {"S": value} for name_, value in {**key, "type": "user", "id": OWNER}.items()}
+    client.put_item(TableName=name, Item=item)
+
+
 def main() -> int:
     """Run everything; print the tables and write the results."""
     import boto3
@@ -239,6 +249,7 @@ def main() -> int:
                 aws_access_key_id="bench", aws_secret_access_key="bench",  # noqa: S106
             )  # fmt: skip
             create_table(client, table)
+            create_owner(client, table)
             all_configs = configs(daemon.getsockname()[1])
             env["BENCH_PRODUCT_ID"] = run_warm(all_configs, env, client, logs)
             experiments = what_if(daemon.getsockname()[1]) if os.environ.get("BENCH_WHAT_IF") else []

@@ -45,6 +45,9 @@ ENTRY_POINTS = {
 PRODUCT = {"name": "Bench teapot", "description": "Cast iron, 1 l", "price": 19.99, "stock": 3}
 
 
+OWNER = "bench-owner"  # a user item bench/run.py creates: product writes check their owner exists
+
+
 def route_step(route: str, product_id: str, owner: str) -> dict[str, Any]:
     """The lambda_sim step of one of the three benchmarked routes."""
     if route == "get":
@@ -92,7 +95,7 @@ def cold(target: str, out: IO[str]) -> None:
     before = time.monotonic()
     handler = load_handler(target)
     imported = time.monotonic()
-    step = route_step("get", os.environ["BENCH_PRODUCT_ID"], "bench-owner")
+    step = route_step("get", os.environ["BENCH_PRODUCT_ID"], OWNER)
     first, first_ns = invoke(handler, step, traced)
     answered = time.monotonic()
     second, second_ns = invoke(handler, step, traced)
@@ -150,7 +153,7 @@ def warm(target: str, out: IO[str]) -> None:
             out.write(json.dumps({"rss_kib": peak_rss_kib()}) + "\n")
             out.flush()
             continue
-        step = route_step(command["route"], command.get("product_id", "-"), "bench-owner")
+        step = route_step(command["route"], command.get("product_id", "-"), OWNER)
         samples, created = [], []
         for _ in range(command["n"]):
             clock.reset()
