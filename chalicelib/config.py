@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chalicelib import __version__
 
@@ -52,24 +53,19 @@ class Settings:
         return self.stage in LOCAL_STAGES
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _number(env: dict[str, str], name: str, default: N) -> N:
+    """A numeric setting of the default's type (int or float); the default when unset."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return type(default)(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+        kind = "an integer" if isinstance(default, int) else "a number"
+        raise SettingsError(f"{name} must be {kind}, got {raw!r}") from exc
 
 
 def _flag(env: dict[str, str], name: str, default: bool) -> bool:
@@ -95,15 +91,15 @@ def load_settings(env: dict[str, str]) -> Settings:
         jwt_secret_param=env.get("JWT_SECRET_PARAM") or None,
         jwt_issuer=env.get("JWT_ISSUER", "storefront"),
         jwt_audience=env.get("JWT_AUDIENCE", "storefront-api"),
-        token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", 3600),
+        token_ttl_seconds=_number(env, "TOKEN_TTL_SECONDS", 3600),
         # A session's absolute lifetime: its refresh tokens stop working this long after login.
-        refresh_ttl_seconds=_int(env, "REFRESH_TTL_SECONDS", 14 * 24 * 3600),
+        refresh_ttl_seconds=_number(env, "REFRESH_TTL_SECONDS", 14 * 24 * 3600),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
         metrics_enabled=_flag(env, "METRICS_ENABLED", stage not in LOCAL_STAGES),
         metrics_namespace=env.get("METRICS_NAMESPACE", "Storefront"),
         service_name=env.get("SERVICE_NAME", "storefront"),
-        request_budget_seconds=_float(env, "REQUEST_BUDGET_SECONDS", 12.0),
+        request_budget_seconds=_number(env, "REQUEST_BUDGET_SECONDS", 12.0),
     )
 
 
