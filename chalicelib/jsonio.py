@@ -11,9 +11,30 @@ from json.encoder import encode_basestring as _quote  # what json.dumps(ensure_a
 from typing import Any
 
 
+class DuplicateKeyError(ValueError):
+    """An object names the same key twice (RFC 8259 leaves the meaning open; we refuse it)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+
+
 def loads(raw: bytes | str) -> Any:
-    """Parse JSON; non-integer numbers become Decimal. Raises ValueError when invalid."""
-    return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+    """Parse JSON; non-integer numbers become Decimal. Raises ValueError when invalid, and
+    DuplicateKeyError (a ValueError) when an object repeats a key: "the last one wins" would
+    let a second `password` slip past whatever read the first."""
+    return json.loads(
+        raw, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_unique_object
+    )
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKeyError(key)
+        result[key] = value
+    return result
 
 
 def _refuse_constant(name: str) -> Any:

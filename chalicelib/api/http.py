@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
-from chalicelib.jsonio import dumps, loads
+from chalicelib.jsonio import DuplicateKeyError, dumps, loads
 
 M = TypeVar("M", bound=BaseModel)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -116,14 +116,36 @@ def validate(model: type[M], data: Any, where: str) -> M:
         raise ValidationFailedError(validation_details(exc, where)) from exc
 
 
+_NOT_UTF8 = [{"loc": ["body"], "msg": "Body must be UTF-8 without a byte order mark"}]
+# The byte order marks of UTF-8, UTF-32 and UTF-16 (json.loads would sniff and accept them all).
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def utf8_text(raw: bytes | str) -> str:
+    """The body as text: strictly UTF-8 (RFC 8259 8.1), no BOM; ValidationFailedError otherwise.
+
+    A NUL byte cannot occur in UTF-8 JSON text (it must be escaped), but it is in every
+    UTF-16/32 encoding of it: such a body is refused as an encoding error, not as bad JSON.
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.startswith(_BOMS) or b"\x00" in data:
+        raise ValidationFailedError(_NOT_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailedError(_NOT_UTF8) from exc
+
+
 def parse_body(request: Request, model: type[M]) -> M:
     """The request body as a model (numbers with fractions as Decimal, never float)."""
     raw = request.raw_body or b""
     if not raw.strip():
         raise InvalidJsonError("Request body is required")
     try:
-        data = loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        data = loads(utf8_text(raw))
+    except DuplicateKeyError as exc:
+        raise ValidationFailedError([{"loc": ["body", exc.key], "msg": "Duplicate key"}]) from exc
+    except (ValueError, RecursionError) as exc:
         raise InvalidJsonError() from exc
     if not isinstance(data, dict):
         raise ValidationFailedError([{"loc": ["body"], "msg": "Body must be a JSON object"}])
