@@ -27,7 +27,7 @@ from chalicelib.security.keys import KeyRing
 from chalicelib.security.refresh import RefreshToken, new_refresh_token, parse_refresh_token
 from chalicelib.security.tokens import issue_token
 from chalicelib.services.caller import Caller
-from chalicelib.store import keys, login_attempts
+from chalicelib.store import keys, login_attempts, session_status
 from chalicelib.store import sessions as store
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
@@ -91,6 +91,10 @@ def refresh(
     seconds = policy.window_seconds
     reservation = login_attempts.reserve(table, subject, moment, seconds, policy.max_failures, table.retry)
     if not reservation.granted:
+        # An ended (or expired) session is a 401 first: a 429 would make its client wait out
+        # the window instead of logging in again. Read only once the limit is reached.
+        if session_status.live_role(table, presented.user_id, presented.session_id, moment) is None:
+            raise InvalidRefreshTokenError()
         raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     try:
         result = _rotate(table, presented, keyring, settings, moment)

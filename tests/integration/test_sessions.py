@@ -453,3 +453,40 @@ def test_the_lambda_authorizer_denies_a_token_as_soon_as_its_session_ends(client
 def test_the_authorizer_is_cached_for_60_seconds_when_deployed() -> None:
     (handler,) = app.builtin_auth_handlers
     assert (handler.handler_string, handler.ttl_seconds) == ("chalicelib.api.auth.jwt_auth", 60)
+
+
+def test_an_ended_sessions_refresh_is_401_even_once_its_limit_is_reached(client: Client) -> None:
+    # Given 5 failed refreshes of a session (its limit), then a logout
+    register(client)
+    tokens = login(client)
+    for _ in range(5):
+        assert_unauthorized(refresh(client, _tampered(tokens["refresh_token"])))
+    assert post(client, "/auth/logout", headers=auth(tokens)).status_code == 204
+    # When the real refresh token is presented
+    response = refresh(client, tokens["refresh_token"])
+    # Then it is a 401 (log in again), not a 429 that makes the client wait 15 minutes
+    assert_unauthorized(response)
+    assert "Retry-After" not in response.headers
+
+
+def test_after_a_concurrent_refresh_burst_every_token_of_the_session_is_401(client: Client) -> None:
+    # Given a burst of concurrent refreshes of one token: one wins, the losers present a spent
+    # token (the session ends), and the later ones reach the per-session limit
+    register(client)
+    tokens = login(client)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(lambda _: refresh(client, tokens["refresh_token"]), range(10)))
+    winner = [json_body(r) for r in responses if r.status_code == 200]
+    assert len(winner) == 1
+    # When either token is presented after the burst, over the limit
+    for token in (tokens["refresh_token"], winner[0]["refresh_token"]):
+        # Then the ended session answers 401, never 429
+        assert_unauthorized(refresh(client, token))
+
+
+def test_a_live_session_over_its_limit_is_still_429(client: Client) -> None:
+    register(client)
+    tokens = login(client)
+    for _ in range(5):
+        assert_unauthorized(refresh(client, _tampered(tokens["refresh_token"])))
+    assert refresh(client, tokens["refresh_token"]).status_code == 429
