@@ -90,8 +90,18 @@ def _text(body: str, content_type: str, **headers: str) -> Response:
     "GET", "/docs", "Interactive documentation of this document (Swagger UI)", media_type="text/html"
 )
 def docs_page() -> Response:
-    """Interactive documentation of /openapi.json (Swagger UI)."""
+    """Interactive documentation of /openapi.json (Swagger UI); /docs/ redirects to /docs."""
+    # API Gateway and chalice local route /docs/ here too, but the page's relative asset
+    # URLs (docs/…, kept relative for the stage prefix) would then resolve to /docs/docs/….
+    if str((bp.current_request.context or {}).get("path", "")).endswith("/docs/"):
+        return redirect_to_docs()
     return _text(PAGE, HTML, **{"Content-Security-Policy": CSP})
+
+
+def redirect_to_docs() -> Response:
+    """301 from /docs/ to /docs. The Location is relative (`../docs`), so it keeps whatever
+    stage prefix the request came through (/dev/docs/ → /dev/docs)."""
+    return Response(body="", status_code=301, headers={"Location": "../docs"})
 
 
 @bp.operation(

@@ -85,3 +85,17 @@ def test_docs_render_every_operation_and_try_it_out_reaches_the_api(live: str, p
     if shot:
         page.set_viewport_size({"width": 1280, "height": 1500})
         page.screenshot(path=shot)
+
+
+def test_docs_with_a_trailing_slash_ends_on_the_rendered_page(live: str, page: Any) -> None:
+    # Given the address typed with a trailing slash (its assets used to resolve to /docs/docs/…)
+    failed: list[str] = []
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+
+    # When it is opened
+    page.goto(f"{live}/docs/", wait_until="load")
+
+    # Then the browser lands on /docs and Swagger UI renders the operations, with no failed asset
+    page.wait_for_function("document.querySelectorAll('.opblock').length > 0", timeout=15_000)
+    assert page.url == f"{live}/docs"
+    assert failed == []

@@ -76,3 +76,20 @@ def test_the_document_describes_the_docs_files_and_the_304(client: Client) -> No
     }
     not_modified = paths["/products/{product_id}"]["get"]["responses"]["304"]
     assert "content" not in not_modified
+
+
+def test_docs_with_a_trailing_slash_redirects_to_docs(client: Client) -> None:
+    # /docs/ is routed to the page, whose relative asset URLs would resolve to /docs/docs/…
+    response = client.http.get("/docs/")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "../docs"
+    assert client.http.get("/docs").status_code == 200
+
+
+def test_the_redirect_keeps_the_stage_prefix_in_lambda() -> None:
+    # Given the deployed shape: the gateway's path carries the stage (/api/docs/)
+    event = proxy_event({"path": "/docs/", "resource": "/docs"})
+    response = app(event, FakeLambdaContext())
+    # Then ../docs, resolved against /api/docs/, is /api/docs
+    assert response["statusCode"] == 301
+    assert response["headers"]["Location"] == "../docs"
