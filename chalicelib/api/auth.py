@@ -71,8 +71,8 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     except ServiceUnavailableError:
         # DynamoDB is down or throttling: not the caller's fault, so no 401 that would make a
         # client drop its tokens. Raising is API Gateway's AUTHORIZER_FAILURE, which the
-        # template answers 503 + Retry-After (chalice local too: api/local_server.py).
-        logger.warning("authorizer could not read the session (unavailable)")
+        # template answers 503 + Retry-After (chalice local too: api/local_server.py). Its one
+        # WARNING line (cause, request id) is written by traced_authorizer.
         raise
     except Exception as exc:  # a bug: fail closed
         logger.warning("authorizer could not read the session; denying", extra={"cause": type(exc).__name__})

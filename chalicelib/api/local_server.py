@@ -22,8 +22,19 @@ def bodiless_headers(headers: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in headers.items() if name.lower() not in _DROPPED}
 
 
+# The contract's headers for an error the gateway makes itself (401, 403, unknown route,
+# authorizer 503): never stored by a cache, never sniffed as another type.
+GATEWAY_ERROR_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def gateway_error_headers(headers: dict[str, Any] | None) -> dict[str, Any]:
+    """An error response's headers with Cache-Control: no-store and nosniff added."""
+    return {**(headers or {}), **GATEWAY_ERROR_HEADERS}
+
+
 def fix_chalice_local() -> bool:
-    """Make chalice local send 204 and 304 with no body, Content-Type or Content-Length.
+    """Make chalice local send 204 and 304 with no body, Content-Type or Content-Length,
+    and its own error answers (and the authorizer's 503) with no-store and nosniff.
 
     Does nothing (False) unless chalice's local server module is loaded: the `chalice local`
     command imports it before it imports app.py; Lambda never imports it.
@@ -43,7 +54,14 @@ def fix_chalice_local() -> bool:
         self.send_response(code)
         self._send_headers(bodiless_headers(headers))
 
+    send_error = handler._send_error_response
+
+    def send_gateway_error(self: Any, error: Any) -> None:
+        error.headers = gateway_error_headers(error.headers)
+        send_error(self, error)
+
     handler._send_http_response = send
+    handler._send_error_response = send_gateway_error
     handler._storefront_bodiless = True
     _answer_authorizer_failures(local)
     return True
@@ -56,6 +74,7 @@ def _answer_authorizer_failures(local: Any) -> None:
     from chalicelib.api.context import choose_request_id
     from chalicelib.errors import ServiceUnavailableError
     from chalicelib.jsonio import dumps
+    from chalicelib.observability import bind_log_keys, clear_log_keys
 
     class AuthorizerUnavailable(local.LocalGatewayException):  # type: ignore[misc]
         CODE = 503
@@ -64,16 +83,23 @@ def _answer_authorizer_failures(local: Any) -> None:
     authorize = authorizer.authorize
 
     def guarded(self: Any, raw_path: str, lambda_event: Any, lambda_context: Any) -> Any:
+        # The id is chosen before the authorizer runs, as the app would choose it, and bound
+        # to the log keys: its WARNING line (middleware.log_authorizer_outage) names it.
+        client_id = (lambda_event.get("headers") or {}).get("x-request-id")
+        request_id = choose_request_id(None, client_id)
+        bind_log_keys(request_id=request_id)
         try:
             return authorize(self, raw_path, lambda_event, lambda_context)
         except ServiceUnavailableError as exc:
-            request_id = choose_request_id(None, None)
             body = {"error": exc.message, "code": "service_unavailable", "request_id": request_id}
             headers = {
                 "Content-Type": "application/json",
                 "Retry-After": str(exc.retry_after),
                 "X-Request-Id": request_id,
+                **GATEWAY_ERROR_HEADERS,
             }
             raise AuthorizerUnavailable(headers, dumps(body).encode()) from exc
+        finally:
+            clear_log_keys()
 
     authorizer.authorize = guarded

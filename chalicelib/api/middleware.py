@@ -18,10 +18,10 @@ from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Reques
 from chalicelib import observability
 from chalicelib.api import context
 from chalicelib.api.caching import cache_control
-from chalicelib.api.errors import redress_chalice_error, to_response
+from chalicelib.api.errors import redress_chalice_error, to_response, unavailable_cause
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
-from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError
+from chalicelib.errors import PayloadTooLargeError, ServiceUnavailableError, UnsupportedMediaTypeError
 from chalicelib.store import deadline
 
 EXPOSED_HEADERS = "X-Request-Id, ETag, Location, Retry-After"
@@ -77,6 +77,7 @@ def _respond(request: Request, get_response: Callable[[Request], Response]) -> R
 
 def _decorate(response: Response, state: context.RequestState) -> Response:
     response.headers["X-Request-Id"] = state.request_id
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = cache_control(state.method, state.route, response.status_code)
     origin = get_settings().cors_allow_origin
     if origin:
@@ -168,6 +169,22 @@ def freeze_container_objects() -> None:
     gc.freeze()
 
 
+AUTHORIZER_OUTAGE_MESSAGE = "authorizer unavailable"
+
+
+def log_authorizer_outage(observer: observability.Observer, exc: ServiceUnavailableError) -> None:
+    """The one WARNING line of an authorizer 503 (AUTHORIZER_FAILURE): its cause, and the
+    request id bound to the log keys (chalice local binds the id its 503 will carry). One
+    line per request: botocore's retries inside the failed read log nothing."""
+    observer.log(
+        logging.WARNING,
+        AUTHORIZER_OUTAGE_MESSAGE,
+        status=503,
+        error_code="service_unavailable",
+        error_cause=unavailable_cause(exc),
+    )
+
+
 def traced_authorizer(
     authorize: Callable[[AuthRequest], AuthResponse | dict[str, Any]],
 ) -> Callable[[AuthRequest], AuthResponse | dict[str, Any]]:
@@ -182,7 +199,11 @@ def traced_authorizer(
         observer = observability.get_observer()
         cold_start, started = observability.take_cold_start(), time.perf_counter()
         with observer.span("## authorizer") as span:
-            result = authorize(auth_request)
+            try:
+                result = authorize(auth_request)
+            except ServiceUnavailableError as exc:
+                log_authorizer_outage(observer, exc)
+                raise
             allowed = isinstance(result, AuthResponse)
             user_id = str(result.principal_id) if isinstance(result, AuthResponse) else None
             span.annotate("outcome", "allow" if allowed else "deny")

@@ -56,7 +56,7 @@ def test_keep_alive_connection_survives_many_requests(live: str) -> None:
     [
         (b"{bad", "invalid_json"),
         (b'{"email": "a@example.com",}', "invalid_json"),
-        (b"\xff\xfe", "invalid_json"),
+        (b"\xff\xfe", "validation_error"),  # a UTF-16 byte order mark: not UTF-8 (issue 18)
         (b"[" * 100_000 + b"]" * 100_000, "payload_too_large"),
         (b"[" * 5000 + b"]" * 5000, "invalid_json"),  # deeper than the parser goes
         (b"[" * 50 + b"]" * 50, "validation_error"),  # valid JSON, but not an object
@@ -71,3 +71,29 @@ def test_malformed_bodies_get_a_4xx_envelope_never_a_500(live: str, raw: bytes, 
     assert payload["code"] == code
     assert payload["request_id"] == response.headers["X-Request-Id"]
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/users/me", {}, 401),  # no token: the gateway's own 401
+        ("/users/me", {"Authorization": "Bearer not-a-token"}, 403),  # the authorizer's Deny
+        ("/no/such/route", {}, 403),  # an unknown route: "Missing Authentication Token"
+    ],
+    ids=["no-token", "denied", "unknown-route"],
+)
+def test_gateway_made_errors_are_no_store_and_nosniff(
+    live: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    # Errors chalice local makes itself, before the app runs, follow the contract too
+    response = requests.get(f"{live}{path}", headers=headers, timeout=10)
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/health", "/products", "/products/01UNKNOWN", "/openapi.json"])
+def test_every_json_response_of_the_app_is_nosniff(live: str, path: str) -> None:
+    response = requests.get(f"{live}{path}", timeout=10)
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

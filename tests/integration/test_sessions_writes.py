@@ -4,6 +4,7 @@ authorizer fails closed and makes exactly the DynamoDB calls its IAM policy allo
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -189,3 +190,33 @@ def test_the_authorizer_makes_only_the_calls_its_policy_derives(table: Table) ->
         granted = iam.actions(iam.load_policy(load_stage(stage).authorizer_policy_file), "dynamodb")
         assert set(seen) == granted
     assert set(seen) <= iam.reachable_dynamodb_actions(build.AUTHORIZER_MODULE)
+
+
+def test_an_authorizer_outage_is_one_warning_line_with_the_503s_request_id_and_cause(
+    client: Client, table: Table, log_stream: io.StringIO
+) -> None:
+    # Given the session read fails (every one of botocore's attempts) for one request
+    token = token_for("ada")
+    with Stubber(deps.get_session_table().client) as stubber:
+        for _ in range(4):
+            stubber.add_client_error(
+                "get_item", service_error_code="ThrottlingException", http_status_code=400
+            )
+        response = client.http.get(
+            "/users/me", headers={"Authorization": f"Bearer {token}", "X-Request-Id": "trace-me-42"}
+        )
+    # Then the 503 is not cacheable, and the log has exactly one line for it: a WARNING
+    # naming the request id the client sees and the cause
+    assert response.status_code == 503
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Request-Id"] == json.loads(response.body)["request_id"] == "trace-me-42"
+    logged = [json.loads(line) for line in log_stream.getvalue().splitlines() if line.strip()]
+    assert len(logged) == 1, logged
+    (line,) = logged
+    assert line["level"] == "WARNING"
+    assert line["message"] == "authorizer unavailable"
+    assert line["request_id"] == "trace-me-42"
+    assert line["error_cause"] == "ThrottlingException"
+    assert line["status"] == 503
+    assert "stack_trace" not in line

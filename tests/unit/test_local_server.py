@@ -58,3 +58,20 @@ def test_other_statuses_keep_chalice_locals_writer() -> None:
     recorder = _send(200, {"Content-Type": "application/json"}, "{}")
     assert "Content-Length: 2" in recorder.lines
     assert recorder.wfile.getvalue() == b"{}"
+
+
+def test_chalice_locals_own_errors_go_out_no_store_and_nosniff() -> None:
+    # Given the error chalice local raises for an unknown route (before the app runs)
+    fix_chalice_local()
+    recorder = _Recorder()
+    handler = local.ChaliceRequestHandler
+    for name in ("_send_headers", "_send_http_response_with_body", "_send_http_response_no_body"):
+        setattr(recorder, name, getattr(handler, name).__get__(recorder))
+    recorder._send_http_response = handler._send_http_response.__get__(recorder)  # type: ignore[attr-defined]
+    error = local.ForbiddenError({"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message": "x"}')
+    # When it is sent
+    handler._send_error_response(recorder, error)  # type: ignore[arg-type]  # a stand-in
+    # Then it carries the contract's error headers
+    assert "Cache-Control: no-store" in recorder.lines
+    assert "X-Content-Type-Options: nosniff" in recorder.lines
+    assert recorder.lines[0] == "status 403"
