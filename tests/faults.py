@@ -9,7 +9,8 @@ instead of the engine:
   and retried by botocore exactly as a real one would be;
 - a connection reset or a read timeout (the exceptions botocore raises for them);
 - a lost response: the request reaches the engine and is applied, then the connection
-  drops, so botocore retries a request that already took effect.
+  drops ("lost") or the read times out ("lost-timeout"), so botocore retries a request that
+  already took effect.
 
 Calls are counted from 0 in the order the app makes them; `calls` records them.
 """
@@ -67,7 +68,7 @@ def error_response(url: str, status: int, code: str, **extra: Any) -> AWSRespons
 class Fault:
     """What a faulty attempt meets; `attempts` faulty attempts, then the engine answers."""
 
-    kind: str  # "error" | "reset" | "timeout" | "lost"
+    kind: str  # "error" | "reset" | "timeout" | "lost" | "lost-timeout"
     status: int = 400
     code: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +82,9 @@ class Fault:
         if self.kind == "lost":
             forward(request)  # applied by the engine...
             raise ConnectionClosedError(endpoint_url=request.url)  # ...but the answer is lost
+        if self.kind == "lost-timeout":
+            forward(request)  # applied by the engine, but the client stopped waiting
+            raise ReadTimeoutError(endpoint_url=request.url)
         if self.kind == "reset":
             raise ConnectionClosedError(endpoint_url=request.url)
         if self.kind == "timeout":

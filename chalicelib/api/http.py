@@ -152,6 +152,32 @@ def parse_body(request: Request, model: type[M]) -> M:
     return validate(model, data, "body")
 
 
+# Visible ASCII, as the IETF Idempotency-Key draft and most payment APIs allow.
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_KEY_HEADER = {
+    "Idempotency-Key": "Retry safely: the same key and body within 24 h returns the first response "
+    "(Idempotent-Replayed: true); another body is a 409. A 503 on a write means the outcome is "
+    "unknown: retry with the same key."
+}
+
+
+def idempotency_key(headers: Mapping[str, str]) -> str | None:
+    """The request's Idempotency-Key (None without one); 400 unless 1-255 visible ASCII characters."""
+    value = headers.get("idempotency-key")
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise ValidationFailedError(
+            [{"loc": ["header", "Idempotency-Key"], "msg": "Must be 1 to 255 visible ASCII characters"}]
+        )
+    return str(value)
+
+
+def replay_headers(replayed: bool) -> dict[str, str]:
+    """`Idempotent-Replayed: true` on a response that repeats the first one for its key."""
+    return {"Idempotent-Replayed": "true"} if replayed else {}
+
+
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

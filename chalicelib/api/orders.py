@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-
 from chalice.app import Response
 
 from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
-from chalicelib.api.http import ApiBlueprint, created, json_response, parse_body, parse_query, path_id
-from chalicelib.errors import ValidationFailedError
+from chalicelib.api.http import (
+    ApiBlueprint,
+    created,
+    idempotency_key,
+    json_response,
+    parse_body,
+    parse_query,
+    path_id,
+)
 from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderPublic
 from chalicelib.services import orders
 
 bp = ApiBlueprint(__name__)
-
-# Visible ASCII, as the IETF Idempotency-Key draft and most payment APIs allow.
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-
-def _idempotency_key(headers: Mapping[str, str]) -> str | None:
-    value = headers.get("idempotency-key")
-    if value is None:
-        return None
-    if not _IDEMPOTENCY_KEY.match(value):
-        raise ValidationFailedError(
-            [{"loc": ["header", "Idempotency-Key"], "msg": "Must be 1 to 255 visible ASCII characters"}]
-        )
-    return str(value)
 
 
 @bp.operation(
@@ -48,7 +38,7 @@ def place_order() -> Response:
     request = bp.current_request
     who = caller(request)
     body = parse_body(request, OrderCreate)
-    placed = orders.place_order(get_table(), who, body, _idempotency_key(request.headers))
+    placed = orders.place_order(get_table(), who, body, idempotency_key(request.headers))
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else {}
     return created(placed.order, f"/orders/{placed.order.id}", headers)
 

@@ -14,14 +14,17 @@ from chalice.app import Response
 from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import (
+    IDEMPOTENCY_KEY_HEADER,
     ApiBlueprint,
     created,
+    idempotency_key,
     json_response,
     no_content,
     not_modified,
     parse_body,
     parse_query,
     path_id,
+    replay_headers,
 )
 from chalicelib.errors import ValidationFailedError
 from chalicelib.models.common import Page
@@ -154,15 +157,18 @@ def list_products() -> Response:
     body=ProductCreate,
     response=ProductPublic,
     auth=jwt_auth,
-    errors=(400,),
+    errors=(400, 409),
+    headers=IDEMPOTENCY_KEY_HEADER,
 )
 def create_product() -> Response:
-    """Create a product owned by the caller."""
+    """Create a product owned by the caller (at most once per Idempotency-Key)."""
     request = bp.current_request
     who = caller(request)
     body = parse_body(request, ProductCreate)
-    product = service.create_product(get_table(), who, body)
-    return created(product, f"/products/{product.id}", {"ETag": etag(product.version)})
+    made = service.create_product_once(get_table(), who, body, idempotency_key(request.headers))
+    product = made.value
+    headers = {"ETag": etag(product.version), **replay_headers(made.replayed)}
+    return created(product, f"/products/{product.id}", headers)
 
 
 @bp.operation(

@@ -7,13 +7,16 @@ from chalice.app import Response
 from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_hasher, get_table
 from chalicelib.api.http import (
+    IDEMPOTENCY_KEY_HEADER,
     ApiBlueprint,
     created,
+    idempotency_key,
     json_response,
     no_content,
     parse_body,
     parse_query,
     path_id,
+    replay_headers,
 )
 from chalicelib.config import get_settings
 from chalicelib.errors import UnauthorizedError, UserNotFoundError
@@ -26,12 +29,22 @@ from chalicelib.services import users as user_service
 bp = ApiBlueprint(__name__)
 
 
-@bp.operation("POST", "/users", "Register", 201, body=UserCreate, response=UserPublic, errors=(400, 409))
+@bp.operation(
+    "POST",
+    "/users",
+    "Register",
+    201,
+    body=UserCreate,
+    response=UserPublic,
+    errors=(400, 409),
+    headers=IDEMPOTENCY_KEY_HEADER,
+)
 def register() -> Response:
-    """Register a user (public)."""
-    body = parse_body(bp.current_request, UserCreate)
-    user = user_service.register_user(get_table(), body, get_hasher())
-    return created(user, f"/users/{user.id}")
+    """Register a user (public; at most once per Idempotency-Key)."""
+    request = bp.current_request
+    body = parse_body(request, UserCreate)
+    made = user_service.register_user_once(get_table(), body, get_hasher(), idempotency_key(request.headers))
+    return created(made.value, f"/users/{made.value.id}", replay_headers(made.replayed))
 
 
 @bp.operation(

@@ -6,7 +6,6 @@ owner or an admin; each caller lists their own orders.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,21 +13,19 @@ from decimal import Decimal
 
 from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import (
-    ConflictError,
     ForbiddenError,
     InsufficientStockError,
     OrderNotFoundError,
     ServiceUnavailableError,
     ValidationFailedError,
 )
-from chalicelib.jsonio import dumps, loads
 from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderItem, OrderLine, OrderPublic
 from chalicelib.models.products import ProductItem
 from chalicelib.observability import business_event
 from chalicelib.retry import TryAgain
+from chalicelib.services import idempotent
 from chalicelib.services.caller import Caller
-from chalicelib.store import idempotency
 from chalicelib.store.orders import OrderStore
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
@@ -42,11 +39,6 @@ class Placed:
 
     order: OrderPublic
     replayed: bool  # True when an Idempotency-Key retry returned the first response
-
-
-def fingerprint(body: OrderCreate) -> str:
-    """What "the same body" means: the same validated request, whatever its spacing."""
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
 def _check_products(body: OrderCreate, found: Mapping[str, ProductItem]) -> list[tuple[ProductItem, int]]:
@@ -87,24 +79,6 @@ def _build_order(user_id: str, lines: list[tuple[ProductItem, int]]) -> OrderIte
     )
 
 
-def _replay(record: idempotency.IdempotencyRecord, print_: str) -> Placed:
-    if record.fingerprint != print_:
-        raise ConflictError("Idempotency-Key was already used with a different request body")
-    return Placed(order=OrderPublic.model_validate(loads(record.response)), replayed=True)
-
-
-def _record(user_id: str, key: str, print_: str, order: OrderPublic) -> idempotency.IdempotencyRecord:
-    now = int(time.time())
-    return idempotency.IdempotencyRecord(
-        user_id=user_id,
-        key=key,
-        fingerprint=print_,
-        response=dumps(order.model_dump(mode="python")),
-        expires_at=now + idempotency.TTL_SECONDS,
-        now=now,
-    )
-
-
 def _too_much_contention(noun: str) -> Exception:
     return ServiceUnavailableError(retry_after=1, message=f"Too much contention on {noun}, retry")
 
@@ -118,18 +92,18 @@ def place_order(
     concurrent retry with the same key) is decided again from a fresh read: stock gone →
     409; price changed → re-priced; same key → its response is replayed.
     """
-    print_ = fingerprint(body)
+    request = idempotent.keyed(caller.user_id, key, body)
     products, orders = ProductStore(table), OrderStore(table)
 
     def attempt(_: int) -> Placed:
-        if key is not None:
-            record = idempotency.get_live(table, caller.user_id, key, int(time.time()))
-            if record is not None:
-                return _replay(record, print_)
+        now = int(time.time())
+        first = idempotent.earlier(table, request, OrderPublic, now) if request is not None else None
+        if first is not None:
+            return Placed(order=first, replayed=True)
         lines = _check_products(body, products.get_many(line.product_id for line in body.items))
         order = _build_order(caller.user_id, lines)
         public = order.public()
-        record_ = _record(caller.user_id, key, print_, public) if key is not None else None
+        record_ = idempotent.record(request, public, now) if request is not None else None
         checks = caller_checks(caller.user_id, caller.session_id, int(time.time()))
         if not orders.place(order, lines, record_, [*checks, *guards]):
             raise TryAgain()

@@ -27,7 +27,9 @@ from chalicelib.models.products import (
     ProductUpdate,
 )
 from chalicelib.observability import business_event
+from chalicelib.services import idempotent
 from chalicelib.services.caller import Caller
+from chalicelib.services.idempotent import Seal
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
 from chalicelib.store.repository import Guard, Written
@@ -44,12 +46,13 @@ def create_product(
     data: ProductCreate,
     now: datetime | None = None,
     guards: Sequence[Action] = (),
+    seal: Seal | None = None,
 ) -> ProductPublic:
     """A new product owned by the caller, at version 1 (also used by `manage.py seed`).
 
     The write carries checks that the caller's user exists and its session (if any) is live,
     so no product is created for a user whose deletion (or logout) was acknowledged:
-    SessionEndedError then.
+    SessionEndedError then. `seal` adds an Idempotency-Key's record to the same transaction.
     """
     moment = now or utc_now()
     product = ProductItem(
@@ -61,11 +64,22 @@ def create_product(
         updated_at=moment,
     )
     checks = caller_checks(caller.user_id, caller.session_id, int(moment.timestamp()))
-    if not ProductStore(table).put_new(product, [*checks, *guards]):
+    sealed = seal(product.public()) if seal is not None else ()
+    if not ProductStore(table).put_new(product, [*checks, *guards, *sealed]):
         # A fresh ULID never collides: the refusal is the caller's checks (or `guards`).
         raise SessionEndedError() if not guards else StorefrontError("The product could not be created")
     business_event("product_created")
     return product.public()
+
+
+def create_product_once(
+    table: Table, caller: Caller, data: ProductCreate, key: str | None
+) -> idempotent.Created[ProductPublic]:
+    """create_product, at most once per Idempotency-Key of the caller (replayed after that)."""
+    request = idempotent.keyed(caller.user_id, key, data)
+    return idempotent.create_once(
+        table, request, ProductPublic, lambda seal: create_product(table, caller, data, seal=seal)
+    )
 
 
 def get_product(table: Table, product_id: str) -> ProductPublic:

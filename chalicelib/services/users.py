@@ -15,8 +15,9 @@ from chalicelib.models.common import Page, PageQuery, Role
 from chalicelib.models.users import UserCreate, UserItem, UserPublic, UserUpdate, check_email
 from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
-from chalicelib.services import sessions
+from chalicelib.services import idempotent, sessions
 from chalicelib.services.caller import Caller
+from chalicelib.services.idempotent import Seal
 from chalicelib.store import sessions as session_store
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import ANY
@@ -34,8 +35,13 @@ def _require_admin(caller: Caller) -> None:
         raise ForbiddenError()
 
 
-def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: Role = "user") -> UserPublic:
-    """Create a user (anyone may register); EmailTakenError if the address (in any case) is taken."""
+def register_user(
+    table: Table, body: UserCreate, hasher: PasswordHasher, role: Role = "user", seal: Seal | None = None
+) -> UserPublic:
+    """Create a user (anyone may register); EmailTakenError if the address (in any case) is taken.
+
+    `seal` adds an Idempotency-Key's record to the same transaction.
+    """
     now = utc_now()
     user = UserItem(
         id=new_id(now),
@@ -46,10 +52,22 @@ def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: 
         created_at=now,
         updated_at=now,
     )
-    if not UserStore(table).put_new(user):
+    if not UserStore(table).put_new(user, seal(user.public()) if seal is not None else ()):
         raise EmailTakenError()
     business_event("user_registered")
     return user.public()
+
+
+def register_user_once(
+    table: Table, body: UserCreate, hasher: PasswordHasher, key: str | None
+) -> idempotent.Created[UserPublic]:
+    """register_user, at most once per Idempotency-Key (registration is public: the keys share
+    one anonymous scope). The password is no part of the fingerprint: it is never stored, not
+    even as a fast digest, so a retry with the same key, e-mail and name is "the same body"."""
+    request = idempotent.keyed(idempotent.ANONYMOUS, key, body, exclude=frozenset({"password"}))
+    return idempotent.create_once(
+        table, request, UserPublic, lambda seal: register_user(table, body, hasher, seal=seal)
+    )
 
 
 def get_user(table: Table, caller: Caller, user_id: str) -> UserPublic:

@@ -148,6 +148,16 @@ SCENARIOS: dict[str, Scenario] = {
             c, "POST", "/users", {"email": "eve@example.com", "password": PASSWORD, "name": "Eve"}
         ),
     ),
+    "register with Idempotency-Key": Scenario(
+        lambda c: {},
+        lambda c, x: send(
+            c,
+            "POST",
+            "/users",
+            {"email": "eve@example.com", "password": PASSWORD, "name": "Eve"},
+            **{"Idempotency-Key": "signup-1"},
+        ),
+    ),
     "token": Scenario(
         user, lambda c, x: send(c, "POST", "/auth/token", {"email": x["email"], "password": PASSWORD})
     ),
@@ -164,6 +174,17 @@ SCENARIOS: dict[str, Scenario] = {
     "delete user": Scenario(user, lambda c, x: send(c, "DELETE", f"/users/{x['id']}", token=x["token"])),
     "create product": Scenario(
         user, lambda c, x: send(c, "POST", "/products", {"name": "Lamp", "price": 5, "stock": 2}, x["token"])
+    ),
+    "create product with Idempotency-Key": Scenario(
+        user,
+        lambda c, x: send(
+            c,
+            "POST",
+            "/products",
+            {"name": "Lamp", "price": 5, "stock": 2},
+            x["token"],
+            **{"Idempotency-Key": "lamp-1"},
+        ),
     ),
     "patch product": Scenario(
         with_product,
