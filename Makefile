@@ -9,7 +9,7 @@ STAGE ?= dev
 STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
-.PHONY: install browser run test lint format typecheck unit integration e2e bench load reset package \
+.PHONY: install browser run test lint format typecheck unit integration e2e bench bench-restart load reset package \
 	package-venv clean openapi client swagger-ui
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -69,8 +69,12 @@ package-venv: install ## .venv-package313: Python 3.13 + chalice + the runtime r
 package: package-venv ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
 	$(PY) -m infra.build --stage $(STAGE)
 
-bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md)
+bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md); engine restart
 	$(PY) -m bench.run
+	$(PY) -m bench.engine_restart --sizes $(or $(SIZES),1000,10000)
+
+bench-restart: install ## engine restart-to-ready after kill -9 for 1k/10k/100k items (SIZES=1000,10000 to choose)
+	$(PY) -m bench.engine_restart --sizes $(or $(SIZES),1000,10000,100000)
 
 load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/
 	$(PY) -m tools.load_test --duration $(or $(DURATION),60) --users $(or $(USERS),10)
