@@ -30,7 +30,8 @@ _ERRORS = {
     413: "Body over the size limit (Settings.max_body_bytes)",
     415: "Body is not application/json",
     429: "Too many login or refresh attempts (Retry-After)",
-    503: "Database unavailable (Retry-After)",
+    503: "Database unavailable (Retry-After); on a write the outcome is unknown: retry with the same "
+    "Idempotency-Key",
 }
 
 
@@ -71,6 +72,15 @@ def _parameters(op: Operation, refs: Refs) -> list[dict[str, Any]]:
     return params
 
 
+# Routes that never read the table: the description, its files and liveness.
+_STATIC_PREFIXES = ("/docs", "/openapi.json", "/health")
+
+
+def _uses_the_database(op: Operation) -> bool:
+    """True when the route (or its authorizer) reads or writes DynamoDB: it can answer 503."""
+    return op.auth or not op.path.startswith(_STATIC_PREFIXES)
+
+
 def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     error_ref = refs[(ErrorBody, "serialization")]
     ok: dict[str, Any] = {"description": "OK" if op.ok != 204 else "No content"}
@@ -83,7 +93,12 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     responses: dict[str, Any] = {str(op.ok): ok}
     if op.not_modified:
         responses["304"] = {"description": "Not modified: If-None-Match names the current ETag (no body)"}
-    implied = {*((401,) if op.auth else ()), *((400,) if "{" in op.path or op.query or op.body else ())}
+    implied = {
+        *((401,) if op.auth else ()),
+        *((400,) if "{" in op.path or op.query or op.body else ()),
+        *((413, 415) if op.body else ()),  # the middleware's body guards (api/middleware.py)
+        *((503,) if _uses_the_database(op) else ()),  # the table, or the authorizer's session read
+    }
     for status in sorted({*op.errors, *implied, 500}):
         description = _ERRORS.get(status, "Internal error")
         responses[str(status)] = {

@@ -36,12 +36,30 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, defer_build=True)
 
 
+def _optional_never_null(schema: dict[str, Any]) -> None:
+    """A PATCH body's schema as the server accepts it: every field optional but none null
+    (the Python default None only means "not sent"), and at least one field."""
+    for prop in schema.get("properties", {}).values():
+        branches = prop.pop("anyOf", None)
+        if branches is not None:
+            kept = [branch for branch in branches if branch != {"type": "null"}]
+            if len(kept) == 1:
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+    schema["minProperties"] = 1
+
+
 class PartialUpdate(InputModel):
     """Base of PATCH bodies: any of the fields, at least one, none null.
 
     `null` is not a way to clear a field, and `{}` is a client bug worth a 400 rather
-    than a silent no-op that still looks like success.
+    than a silent no-op that still looks like success. The JSON schema says so too.
     """
+
+    model_config = ConfigDict(json_schema_extra=_optional_never_null)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -66,7 +66,16 @@ Currency = Annotated[
     AfterValidator(_currency_code),
     WithJsonSchema({"type": "string", "enum": list(ISO_4217_CODES), "examples": [DEFAULT_CURRENCY]}),
 ]
-Stock = Annotated[int, Strict(), Field(ge=0, le=MAX_STOCK)]
+
+
+def _integral(value: object) -> object:
+    # JSON has one number type, and JSON Schema's "integer" admits 5.0: so does the API.
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+Stock = Annotated[int, Strict(), Field(ge=0, le=MAX_STOCK), BeforeValidator(_integral)]
 
 
 class ProductCreate(InputModel):

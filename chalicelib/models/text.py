@@ -17,7 +17,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 _BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _OTHER_FORMAT = (0x2028, 0x2029, 0xFEFF, *range(0x206A, 0x2070), *range(0xFFF9, 0xFFFC))
@@ -57,6 +57,33 @@ def check_description(value: str) -> str:
     return value
 
 
+# The rule as a JSON Schema pattern (ECMA-262, Python `re` and Rust's regex read it alike), for
+# the OpenAPI document: the characters above, as ranges (tests/unit/test_text_pattern.py checks
+# they agree). Lone surrogates are left out: no regex engine but Python's can name them (and no
+# UTF-8 body can carry one; only a \\ud800 escape can, which the server refuses all the same).
+_REFUSED = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2028\\u2029"
+    "\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
+)
+# A name: no refused character, and at least one that is not white space (it is trimmed).
+NAME_PATTERN = f"^[^{_REFUSED}]*[^{_REFUSED}\\s][^{_REFUSED}]*$"
+# A description: line feed (U+000A) and tab (U+0009) are allowed; it may be empty.
+DESCRIPTION_PATTERN = "^[^" + _REFUSED.replace("\\u0000-\\u001f", "\\u0000-\\u0008\\u000b-\\u001f") + "]*$"
+_NAME_SCHEMA = Field(
+    json_schema_extra={
+        "pattern": NAME_PATTERN,
+        "description": "Trimmed; no control, bidirectional-formatting or other invisible format "
+        "characters (docs/api.md, the text rule).",
+    }
+)
+_DESCRIPTION_SCHEMA = Field(
+    json_schema_extra={
+        "pattern": DESCRIPTION_PATTERN,
+        "description": "No control characters but line feed and tab, no bidirectional-formatting "
+        "or other invisible format characters (docs/api.md, the text rule).",
+    }
+)
+
 # The contract gives user names 1..100 characters and product names 1..200: one rule,
 # two bounds. (pydantic cannot narrow a bound by nesting Annotated without changing its
 # error messages, so each bound is spelled out; the validators are the same objects.)
@@ -64,11 +91,26 @@ _NFC = BeforeValidator(nfc)
 _NAME_RULE = AfterValidator(check_name)
 # A BeforeValidator wraps what precedes it, so NFC (last) runs first.
 Name = Annotated[
-    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _NAME_RULE, _NFC
+    str,
+    Strict(),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    _NAME_RULE,
+    _NFC,
+    _NAME_SCHEMA,
 ]
 UserName = Annotated[
-    str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _NAME_RULE, _NFC
+    str,
+    Strict(),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    _NAME_RULE,
+    _NFC,
+    _NAME_SCHEMA,
 ]
 Description = Annotated[
-    str, Strict(), StringConstraints(max_length=2000), AfterValidator(check_description), _NFC
+    str,
+    Strict(),
+    StringConstraints(max_length=2000),
+    AfterValidator(check_description),
+    _NFC,
+    _DESCRIPTION_SCHEMA,
 ]

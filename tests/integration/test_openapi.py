@@ -143,3 +143,69 @@ def test_the_document_is_complete_without_importing_the_app() -> None:
         [method, path] for path, methods in app.routes.items() for method in methods if method != "OPTIONS"
     )
     assert json.loads(out) == routed
+
+
+# --- the document says what the server refuses (field defects round two, item 6) -----------
+
+
+@pytest.mark.parametrize("model", ["ProductUpdate", "UserUpdate"])
+def test_patch_bodies_declare_no_null_and_at_least_one_field(document: dict[str, Any], model: str) -> None:
+    schema = document["components"]["schemas"][model]
+    assert schema["minProperties"] == 1
+    for name, prop in schema["properties"].items():
+        text = json.dumps(prop)
+        assert '"null"' not in text, name
+        assert "default" not in prop, name
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "body"),
+    [
+        ("/products/{product_id}", "name", {"name": None}),
+        ("/users/{user_id}", "role", {"role": None}),
+    ],
+)
+def test_what_the_schema_refuses_the_server_refuses(
+    document: dict[str, Any], path: str, field: str, body: dict[str, Any]
+) -> None:
+    from jsonschema import Draft202012Validator
+
+    ref = document["paths"][path]["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = {
+        **document["components"]["schemas"][ref.rsplit("/", 1)[1]],
+        "components": document["components"],
+    }
+    validator = Draft202012Validator(json.loads(json.dumps(schema).replace("#/components", "#/components")))
+    assert not validator.is_valid(body)
+    assert not validator.is_valid({})
+
+
+@pytest.mark.parametrize("name", ["Lamp", "Düp Ωmega", "a\u200db", " x "])
+def test_a_name_the_pattern_admits_is_accepted(document: dict[str, Any], name: str) -> None:
+    import re
+
+    pattern = document["components"]["schemas"]["ProductCreate"]["properties"]["name"]["pattern"]
+    assert re.fullmatch(pattern, name)
+    assert ProductCreate.model_validate({"name": name, "price": 1}).name == name.strip()
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a\u202eb", "tab\there", "bom\ufeff", "nul\x00"])
+def test_a_name_the_pattern_refuses_is_refused(document: dict[str, Any], name: str) -> None:
+    import re
+
+    from pydantic import ValidationError
+
+    pattern = document["components"]["schemas"]["ProductCreate"]["properties"]["name"]["pattern"]
+    assert re.fullmatch(pattern, name) is None
+    with pytest.raises(ValidationError):
+        ProductCreate.model_validate({"name": name, "price": 1})
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/products", "post"), ("/products/{product_id}", "patch"), ("/users", "post"), ("/orders", "post")],
+)
+def test_write_routes_declare_413_415_and_503(document: dict[str, Any], path: str, method: str) -> None:
+    responses = document["paths"][path][method]["responses"]
+    assert {"413", "415", "503"} <= set(responses)
+    assert "Idempotency-Key" in responses["503"]["description"]

@@ -18,7 +18,7 @@ from .product_create_currency import ProductCreateCurrency
 from .product_list_query import ProductListQuery
 from .product_public import ProductPublic
 from .product_update import ProductUpdate
-from .product_update_currency_type_0 import ProductUpdateCurrencyType0
+from .product_update_currency import ProductUpdateCurrency
 from .ready_public import ReadyPublic
 from .ready_public_checks import ReadyPublicChecks
 from .refresh_request import RefreshRequest
@@ -28,7 +28,7 @@ from .user_create import UserCreate
 from .user_public import UserPublic
 from .user_public_role import UserPublicRole
 from .user_update import UserUpdate
-from .user_update_role_type_0 import UserUpdateRoleType0
+from .user_update_role import UserUpdateRole
 
 __all__ = (
     "ErrorBody",
@@ -49,7 +49,7 @@ __all__ = (
     "ProductListQuery",
     "ProductPublic",
     "ProductUpdate",
-    "ProductUpdateCurrencyType0",
+    "ProductUpdateCurrency",
     "ReadyPublic",
     "ReadyPublicChecks",
     "RefreshRequest",
@@ -59,5 +59,5 @@ __all__ = (
     "UserPublic",
     "UserPublicRole",
     "UserUpdate",
-    "UserUpdateRoleType0",
+    "UserUpdateRole",
 )

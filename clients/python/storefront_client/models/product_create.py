@@ -16,10 +16,12 @@ class ProductCreate:
     """Body of `POST /products`.
 
     Attributes:
-        name (str):
+        name (str): Trimmed; no control, bidirectional-formatting or other invisible format characters (docs/api.md, the
+            text rule).
         price (float):
         currency (ProductCreateCurrency | Unset):  Default: ProductCreateCurrency.USD.
-        description (str | Unset):  Default: ''.
+        description (str | Unset): No control characters but line feed and tab, no bidirectional-formatting or other
+            invisible format characters (docs/api.md, the text rule). Default: ''.
         stock (int | Unset):  Default: 0.
     """
 

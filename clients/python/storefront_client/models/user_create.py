@@ -14,7 +14,8 @@ class UserCreate:
 
     Attributes:
         email (str):
-        name (str):
+        name (str): Trimmed; no control, bidirectional-formatting or other invisible format characters (docs/api.md, the
+            text rule).
         password (str):
     """
 

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_body import ErrorBody
 from ...models.product_create import ProductCreate
 from ...models.product_public import ProductPublic
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: ProductCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -48,10 +51,30 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorBody.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 500:
         response_500 = ErrorBody.from_dict(response.json())
 
         return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -74,10 +97,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ProductCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorBody | ProductPublic]:
     """Create a product (caller owns it)
 
     Args:
+        idempotency_key (str | Unset):
         body (ProductCreate): Body of `POST /products`.
 
     Raises:
@@ -90,6 +115,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -103,10 +129,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ProductCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorBody | ProductPublic | None:
     """Create a product (caller owns it)
 
     Args:
+        idempotency_key (str | Unset):
         body (ProductCreate): Body of `POST /products`.
 
     Raises:
@@ -120,6 +148,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -127,10 +156,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ProductCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorBody | ProductPublic]:
     """Create a product (caller owns it)
 
     Args:
+        idempotency_key (str | Unset):
         body (ProductCreate): Body of `POST /products`.
 
     Raises:
@@ -143,6 +174,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -154,10 +186,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ProductCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorBody | ProductPublic | None:
     """Create a product (caller owns it)
 
     Args:
+        idempotency_key (str | Unset):
         body (ProductCreate): Body of `POST /products`.
 
     Raises:
@@ -172,5 +206,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

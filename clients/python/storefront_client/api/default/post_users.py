@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_body import ErrorBody
 from ...models.user_create import UserCreate
 from ...models.user_public import UserPublic
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: UserCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -46,10 +49,25 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = ErrorBody.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 500:
         response_500 = ErrorBody.from_dict(response.json())
 
         return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -72,10 +90,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorBody | UserPublic]:
     """Register
 
     Args:
+        idempotency_key (str | Unset):
         body (UserCreate): Body of POST /users.
 
     Raises:
@@ -88,6 +108,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -101,10 +122,12 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorBody | UserPublic | None:
     """Register
 
     Args:
+        idempotency_key (str | Unset):
         body (UserCreate): Body of POST /users.
 
     Raises:
@@ -118,6 +141,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -125,10 +149,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorBody | UserPublic]:
     """Register
 
     Args:
+        idempotency_key (str | Unset):
         body (UserCreate): Body of POST /users.
 
     Raises:
@@ -141,6 +167,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -152,10 +179,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorBody | UserPublic | None:
     """Register
 
     Args:
+        idempotency_key (str | Unset):
         body (UserCreate): Body of POST /users.
 
     Raises:
@@ -170,5 +199,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ProductUpdateCurrencyType0(StrEnum):
+class ProductUpdateCurrency(StrEnum):
     AED = "AED"
     AFN = "AFN"
     ALL = "ALL"

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class UserUpdateRoleType0(StrEnum):
+class UserUpdateRole(StrEnum):
     ADMIN = "admin"
     USER = "user"
 
