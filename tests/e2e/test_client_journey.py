@@ -86,3 +86,37 @@ def test_errors_come_back_as_the_typed_envelope(live: str) -> None:
     missing = get_products_product_id.sync("no-such-product", client=Client(base_url=live, timeout=20))
     assert isinstance(missing, ErrorBody)
     assert missing.code == "not_found"
+
+
+def test_a_create_retried_with_its_idempotency_key_through_the_typed_client(live: str) -> None:
+    # The retry loop docs/api.md shows ("Retrying writes"), run as written
+    import time
+    import uuid
+
+    public = Client(base_url=live, timeout=20)
+    key = str(uuid.uuid4())
+    body = UserCreate(email="retry@example.com", password="retry-pass-123", name="R")
+    first = post_users.sync_detailed(client=public, body=body, idempotency_key=key)
+    again = post_users.sync_detailed(client=public, body=body, idempotency_key=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert isinstance(first.parsed, UserPublic)
+    assert isinstance(again.parsed, UserPublic)
+    assert again.parsed.id == first.parsed.id
+    token = post_auth_token.sync(
+        client=public, body=TokenRequest(email="retry@example.com", password="retry-pass-123")
+    )
+    assert isinstance(token, TokenPublic)
+    client = AuthenticatedClient(base_url=live, token=token.access_token, timeout=20)
+    lamp = ProductCreate(name="Lamp", price=19.99, stock=2)
+    key = str(uuid.uuid4())  # one key for this product, reused by every retry
+    made = []
+    for _ in range(2):  # as if the first answer had been lost
+        response = post_products.sync_detailed(client=client, body=lamp, idempotency_key=key)
+        if response.status_code == 503:
+            time.sleep(int(response.headers.get("Retry-After", "1")))
+            continue
+        made.append(response)
+    assert [r.status_code for r in made] == [201, 201]
+    assert made[1].headers["Idempotent-Replayed"] == "true"
+    ids = {r.parsed.id for r in made if isinstance(r.parsed, ProductPublic)}
+    assert len(ids) == 1
