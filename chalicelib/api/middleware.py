@@ -15,14 +15,13 @@ from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Request, Response
 
-from chalicelib import observability
+from chalicelib import deadline, observability
 from chalicelib.api import context
 from chalicelib.api.caching import cache_control
 from chalicelib.api.errors import redress_chalice_error, to_response
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
 from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError
-from chalicelib.store import deadline
 
 EXPOSED_HEADERS = "X-Request-Id, ETag, Location, Retry-After"
 

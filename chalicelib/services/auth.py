@@ -22,18 +22,10 @@ from chalicelib.observability import business_event
 from chalicelib.security.keys import KeyRing
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import sessions
+from chalicelib.services.lockout import DEFAULT_LOCKOUT, LockoutPolicy
 from chalicelib.store import login_attempts
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    """At most `max_failures` password checks per e-mail address (registered or not) within
-    `window_seconds`; a successful login clears the count."""
-
-    max_failures: int = 5
-    window_seconds: int = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -65,7 +57,7 @@ def login(
     body: TokenRequest,
     hasher: PasswordHasher,
     issuer: TokenIssuer,
-    policy: LockoutPolicy = LockoutPolicy(),
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
     now: int | None = None,
 ) -> TokenPublic:
     """A new session (access and refresh token) for valid credentials;

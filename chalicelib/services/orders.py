@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,7 +33,7 @@ from chalicelib.store.orders import OrderStore
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
 from chalicelib.store.sessions import caller_checks
-from chalicelib.store.table import Action, Table
+from chalicelib.store.table import Table
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,7 @@ def _too_much_contention(noun: str) -> Exception:
     return ServiceUnavailableError(retry_after=1, message=f"Too much contention on {noun}, retry")
 
 
-def place_order(
-    table: Table, caller: Caller, body: OrderCreate, key: str | None = None, guards: Sequence[Action] = ()
-) -> Placed:
+def place_order(table: Table, caller: Caller, body: OrderCreate, key: str | None = None) -> Placed:
     """Reserve every line's stock and write the order in one transaction, or change nothing.
 
     A refused transaction (another order took the last units, a price changed, a
@@ -131,7 +129,7 @@ def place_order(
         public = order.public()
         record_ = _record(caller.user_id, key, print_, public) if key is not None else None
         checks = caller_checks(caller.user_id, caller.session_id, int(time.time()))
-        if not orders.place(order, lines, record_, [*checks, *guards]):
+        if not orders.place(order, lines, record_, checks):
             raise TryAgain()
         business_event("order_placed")
         return Placed(order=public, replayed=False)

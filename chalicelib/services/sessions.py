@@ -10,7 +10,6 @@ and only a holder of the session's id can trip it (see docs/security.md).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from chalicelib.clock import new_id
 from chalicelib.config import Settings
@@ -27,13 +26,11 @@ from chalicelib.security.keys import KeyRing
 from chalicelib.security.refresh import RefreshToken, new_refresh_token, parse_refresh_token
 from chalicelib.security.tokens import issue_token
 from chalicelib.services.caller import Caller
+from chalicelib.services.lockout import LockoutPolicy
 from chalicelib.store import keys, login_attempts
 from chalicelib.store import sessions as store
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
-
-if TYPE_CHECKING:
-    from chalicelib.services.auth import LockoutPolicy
 
 
 def _tokens(

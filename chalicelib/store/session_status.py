@@ -7,12 +7,15 @@ GetItem on a `SESSION#` key; see infra/iam.py and tests/unit/test_policy_coverag
 
 from __future__ import annotations
 
+from typing import cast
+
+from chalicelib.models.common import ROLES, Role
 from chalicelib.store import keys
 from chalicelib.store.schema import TTL_ATTRIBUTE
 from chalicelib.store.table import Table
 
 
-def live_role(table: Table, user_id: str, session_id: str, now: int) -> str | None:
+def live_role(table: Table, user_id: str, session_id: str, now: int) -> Role | None:
     """The session's role while it is live; None once it has ended or expired.
 
     One strongly consistent GetItem: a logout is visible to the very next request. An
@@ -22,4 +25,4 @@ def live_role(table: Table, user_id: str, session_id: str, now: int) -> str | No
     if not item or item.get("type") != "session" or int(item.get(TTL_ATTRIBUTE, 0)) <= now:
         return None
     role = item.get("role")
-    return str(role) if role in ("user", "admin") else None
+    return cast("Role", role) if isinstance(role, str) and role in ROLES else None

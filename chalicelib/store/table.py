@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import deadline
 from chalicelib.config import Settings
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.retry import DEFAULT_RETRY, Retry, TryAgain
-from chalicelib.store import deadline
 from chalicelib.store.codec import Item, from_attributes, to_attributes
 from chalicelib.store.expr import Condition, Update, eq, ne, not_exists, render
 
