@@ -21,7 +21,7 @@ from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
 from chalicelib import snapstart
 from chalicelib.api.context import ANONYMOUS, principal_id
-from chalicelib.api.deps import get_session_table
+from chalicelib.api.deps import get_session_table, table_for
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
 from chalicelib.errors import ServiceUnavailableError, UnauthorizedError
@@ -39,7 +39,7 @@ AUTHORIZER_CACHE_SECONDS = 60
 # SnapStart: the authorizer's Lambda imports only this module. After a restore the key
 # ring is read again (a rotated key applies at once); any client the authorizer caches must
 # be dropped here too (tests/deploy checks that no call uses a pre-snapshot client).
-snapstart.register(refresh=(get_keyring.cache_clear, get_session_table.cache_clear))
+snapstart.register(refresh=(get_keyring.cache_clear, table_for.cache_clear))
 
 
 def _deny(method_arn: str) -> dict[str, Any]:

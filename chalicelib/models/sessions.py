@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from chalicelib.models.common import InputModel
-from chalicelib.models.users import Role
+from chalicelib.models.common import InputModel, Role, StoredModel
 
 
 class RefreshRequest(InputModel):
@@ -16,11 +15,9 @@ class RefreshRequest(InputModel):
     refresh_token: str
 
 
-class SessionItem(BaseModel):
+class SessionItem(StoredModel):
     """A session as stored: who, with which role, until when, and the digests of its
     current and spent refresh tokens (never a token itself)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     user_id: str
     session_id: str
@@ -28,7 +25,7 @@ class SessionItem(BaseModel):
     current_digest: str = Field(repr=False)
     spent_digests: frozenset[str] = Field(default=frozenset(), repr=False)
     created_at: int  # epoch seconds
-    expires_at: int  # epoch seconds; also the table's TTL attribute
+    expires_at: int  # epoch seconds; also the table's TTL attribute (store/schema.py)
 
     def remaining(self, now: int) -> int:
         """Seconds until the session ends (0 once it has)."""

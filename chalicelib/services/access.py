@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from chalicelib.security.tokens import Claims
 from chalicelib.services.caller import Caller
-from chalicelib.store import session_status
+from chalicelib.store.sessions import SessionStore
 from chalicelib.store.table import Table
 
 
 def live_caller(table: Table, claims: Claims, now: int) -> Caller | None:
     """The caller of a verified token while its session is live; None once it has ended."""
-    role = session_status.live_role(table, claims.user_id, claims.session_id, now)
-    if role is None:
+    session = SessionStore(table).get_live(claims.user_id, claims.session_id, now)
+    if session is None:
         return None
-    return Caller(user_id=claims.user_id, role=role, session_id=claims.session_id)
+    return Caller(user_id=session.user_id, role=session.role, session_id=session.session_id)

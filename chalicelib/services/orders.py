@@ -23,17 +23,18 @@ from chalicelib.errors import (
 )
 from chalicelib.jsonio import dumps, loads
 from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.orders import OrderCreate, OrderItem, OrderLine, OrderPublic
 from chalicelib.models.products import ProductItem
 from chalicelib.observability import business_event
 from chalicelib.retry import TryAgain
 from chalicelib.services.caller import Caller
-from chalicelib.store import idempotency
+from chalicelib.store.idempotency import TTL_SECONDS, IdempotencyStore
 from chalicelib.store.orders import OrderStore
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
 from chalicelib.store.sessions import caller_checks
-from chalicelib.store.table import Table
+from chalicelib.store.table import Action, Table
 
 
 @dataclass(frozen=True)
@@ -87,22 +88,22 @@ def _build_order(user_id: str, lines: list[tuple[ProductItem, int]]) -> OrderIte
     )
 
 
-def _replay(record: idempotency.IdempotencyRecord, print_: str) -> Placed:
+def _replay(record: IdempotencyRecord, print_: str) -> Placed:
     if record.fingerprint != print_:
         raise ConflictError("Idempotency-Key was already used with a different request body")
     return Placed(order=OrderPublic.model_validate(loads(record.response)), replayed=True)
 
 
-def _record(user_id: str, key: str, print_: str, order: OrderPublic) -> idempotency.IdempotencyRecord:
+def _record(records: IdempotencyStore, user_id: str, key: str, print_: str, order: OrderPublic) -> Action:
     now = int(time.time())
-    return idempotency.IdempotencyRecord(
+    record = IdempotencyRecord(
         user_id=user_id,
         key=key,
         fingerprint=print_,
         response=dumps(order.model_dump(mode="python")),
-        expires_at=now + idempotency.TTL_SECONDS,
-        now=now,
+        expires_at=now + TTL_SECONDS,
     )
+    return records.put_action(record, now)
 
 
 def _too_much_contention(noun: str) -> Exception:
@@ -117,17 +118,17 @@ def place_order(table: Table, caller: Caller, body: OrderCreate, key: str | None
     409; price changed → re-priced; same key → its response is replayed.
     """
     print_ = fingerprint(body)
-    products, orders = ProductStore(table), OrderStore(table)
+    products, orders, records = ProductStore(table), OrderStore(table), IdempotencyStore(table)
 
     def attempt(_: int) -> Placed:
         if key is not None:
-            record = idempotency.get_live(table, caller.user_id, key, int(time.time()))
+            record = records.get_live(caller.user_id, key, int(time.time()))
             if record is not None:
                 return _replay(record, print_)
         lines = _check_products(body, products.get_many(line.product_id for line in body.items))
         order = _build_order(caller.user_id, lines)
         public = order.public()
-        record_ = _record(caller.user_id, key, print_, public) if key is not None else None
+        record_ = _record(records, caller.user_id, key, print_, public) if key is not None else None
         checks = caller_checks(caller.user_id, caller.session_id, int(time.time()))
         if not orders.place(order, lines, record_, checks):
             raise TryAgain()

@@ -27,8 +27,9 @@ from chalicelib.security.refresh import RefreshToken, new_refresh_token, parse_r
 from chalicelib.security.tokens import issue_token
 from chalicelib.services.caller import Caller
 from chalicelib.services.lockout import LockoutPolicy
-from chalicelib.store import keys, login_attempts
-from chalicelib.store import sessions as store
+from chalicelib.store import keys
+from chalicelib.store.login_attempts import LoginAttemptStore
+from chalicelib.store.sessions import RotationRefusedError, SessionStore, StaleUserError
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
 
@@ -64,8 +65,8 @@ def start_session(
         expires_at=now + settings.refresh_ttl_seconds,
     )
     try:
-        store.start(table, session, user)
-    except store.StaleUserError as exc:
+        SessionStore(table).start(session, user)
+    except StaleUserError as exc:
         raise InvalidCredentialsError() from exc
     business_event("session_started")
     return _tokens(session, refresh_token, keyring, settings, now)
@@ -86,18 +87,19 @@ def refresh(
         raise InvalidRefreshTokenError()
     subject = keys.refresh_attempts_subject(presented.user_id, presented.session_id)
     seconds = policy.window_seconds
-    reservation = login_attempts.reserve(table, subject, moment, seconds, policy.max_failures, table.retry)
+    attempts = LoginAttemptStore(table)
+    reservation = attempts.reserve(subject, moment, seconds, policy.max_failures)
     if not reservation.granted:
         raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     try:
         result = _rotate(table, presented, keyring, settings, moment)
-        login_attempts.clear(table, subject, reservation.number)
+        attempts.clear(subject, reservation.number)
     except InvalidRefreshTokenError:
         business_event("refresh_failed")
         raise
     except ServiceUnavailableError:
         # An outage cut the refresh short: the attempt goes back (best effort), as for a login.
-        login_attempts.release(table, subject, reservation.number)
+        attempts.release(subject, reservation.number)
         raise
     return result
 
@@ -109,12 +111,13 @@ def _rotate(
     if user is None:
         raise InvalidRefreshTokenError()
     replacement, digest = new_refresh_token(presented.user_id, presented.session_id)
+    store = SessionStore(table)
     try:
-        session = store.rotate(table, user.id, presented.session_id, presented.digest, digest, user.role, now)
-    except store.RotationRefusedError as refused:
+        session = store.rotate(user.id, presented.session_id, presented.digest, digest, user.role, now)
+    except RotationRefusedError as refused:
         if refused.session is not None and presented.digest in refused.session.spent_digests:
             # A spent token came back: whoever holds it, the session is no longer trusted.
-            store.end(table, user.id, presented.session_id)
+            store.end(user.id, presented.session_id)
             business_event("refresh_reuse_detected")
         raise InvalidRefreshTokenError() from refused
     business_event("session_refreshed")
@@ -124,7 +127,7 @@ def _rotate(
 def logout(table: Table, caller: Caller) -> None:
     """End the caller's own session."""
     if caller.session_id is not None:
-        store.end(table, caller.user_id, caller.session_id)
+        SessionStore(table).end(caller.user_id, caller.session_id)
     business_event("logout")
 
 
@@ -135,6 +138,6 @@ def logout_all(table: Table, caller: Caller) -> None:
 
 def end_all_sessions(table: Table, user_id: str) -> int:
     """End every session of a user (deleted, new password, new role); how many ended."""
-    ended = store.end_all(table, user_id)
+    ended = SessionStore(table).end_all(user_id)
     business_event("sessions_ended")
     return ended

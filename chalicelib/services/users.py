@@ -17,9 +17,9 @@ from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import sessions
 from chalicelib.services.caller import Caller
-from chalicelib.store import sessions as session_store
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import ANY
+from chalicelib.store.sessions import MAX_ENDED_IN_ONE_WRITE, SessionStore
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
 
@@ -112,7 +112,7 @@ def _apply_ending_sessions(table: Table, user_id: str, changes: dict[str, str]) 
     by its check on the user), and any beyond one transaction's capacity.
     """
     store = UserStore(table)
-    ending = session_store.keys_of(table, user_id)[: session_store.MAX_ENDED_IN_ONE_WRITE]
+    ending = SessionStore(table).keys_of(user_id)[:MAX_ENDED_IN_ONE_WRITE]
     if not store.update_and_delete(user_id, changes, ANY, isoformat(utc_now()), ending):
         raise UserNotFoundError()
     sessions.end_all_sessions(table, user_id)
@@ -126,7 +126,7 @@ def delete_user(table: Table, caller: Caller, user_id: str) -> None:
     """Delete the user, free its e-mail address and end its sessions (self or admin);
     UserNotFoundError if absent. Once this returns, the user's tokens can neither read nor write."""
     _require_self_or_admin(caller, user_id)
-    ending = session_store.keys_of(table, user_id)[: session_store.MAX_ENDED_IN_ONE_WRITE]
+    ending = SessionStore(table).keys_of(user_id)[:MAX_ENDED_IN_ONE_WRITE]
     refused = UserStore(table).delete_if(user_id, ANY, ending).refused
     # The sweep, as in _apply_ending_sessions; also when the user is already gone, so that a
     # retried DELETE finishes one whose sweep failed.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -317,6 +317,18 @@ class Table:
                 self.client.transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
 
         self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
+
+    def try_write(self, write: Callable[[], object]) -> bool:
+        """Run one conditional write (or transaction); False if its condition did not hold.
+
+        The one place a refused condition becomes a plain "no": stores whose caller only
+        needs to know whether the write happened use it instead of catching the error.
+        """
+        try:
+            write()
+        except ConditionFailedError:
+            return False
+        return True
 
     def ping(self) -> None:
         """One cheap call that proves the table is reachable (DescribeTable)."""

@@ -83,9 +83,10 @@ def sync_detailed(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,9 +115,10 @@ def sync(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,9 +142,10 @@ async def asyncio_detailed(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,9 +172,10 @@ async def asyncio(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
