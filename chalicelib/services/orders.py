@@ -114,8 +114,11 @@ def place_order(table: Table, caller: Caller, body: OrderCreate, key: str | None
     """Reserve every line's stock and write the order in one transaction, or change nothing.
 
     A refused transaction (another order took the last units, a price changed, a
-    concurrent retry with the same key) is decided again from a fresh read: stock gone →
-    409; price changed → re-priced; same key → its response is replayed.
+    concurrent retry with the same key, or a conflict with another transaction) is decided
+    again from a fresh read: stock gone → 409; price changed → re-priced; same key → its
+    response is replayed. This is the only retry tier for conflicts: the store does not
+    retry the transaction itself, so the worst case is `table.retry.attempts` decisions of
+    (GetItem + BatchGetItem + TransactWriteItems) calls (tests/integration/test_orders_retry_tier.py).
     """
     print_ = fingerprint(body)
     products, orders, records = ProductStore(table), OrderStore(table), IdempotencyStore(table)

@@ -79,7 +79,8 @@ class OrderStore(Repository[OrderItem]):
         if idempotency is not None:
             actions.append(idempotency)  # IdempotencyStore.put_action
         try:
-            self.table.transact_write([*actions, *guards])
+            # A conflict is refused like a condition: the service decides again (one tier).
+            self.table.transact_write([*actions, *guards], retry_conflicts=False)
         except ConditionFailedError as failure:
             if "ConditionalCheckFailed" in failure.reasons[len(actions) :]:
                 # The buyer is gone or its session ended: retrying cannot help.
@@ -93,4 +94,4 @@ class OrderStore(Repository[OrderItem]):
         flip = Update().set("status", "cancelled").set("updated_at", now)
         actions = [update_action(self.key(order.id), flip, eq("status", "placed"))]
         actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
-        return self.table.try_write(lambda: self.table.transact_write(actions))
+        return self.table.try_write(lambda: self.table.transact_write(actions, retry_conflicts=False))

@@ -301,12 +301,14 @@ class Table:
 
         return self.retry.run(attempt, _unavailable)
 
-    def transact_write(self, actions: Sequence[Action]) -> None:
+    def transact_write(self, actions: Sequence[Action], retry_conflicts: bool = True) -> None:
         """TransactWriteItems; every action gets this table's name filled in.
 
         DynamoDB cancels a transaction that touches an item another one is writing
         (TransactionConflict) and botocore does not retry that: it is retried here (Retry),
-        then a 503. A failed condition is raised at once.
+        then a 503 — unless `retry_conflicts` is False, for a caller that decides again from
+        a fresh read on any refusal (one retry tier, never two: services/orders.py). A
+        failed condition is raised at once.
         """
         for action in actions:
             for body in action.values():
@@ -316,7 +318,10 @@ class Table:
             with translate_errors():
                 self.client.transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
 
-        self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
+        if retry_conflicts:
+            self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
+        else:
+            attempt(0)
 
     def try_write(self, write: Callable[[], object]) -> bool:
         """Run one conditional write (or transaction); False if its condition did not hold.
