@@ -1,3 +1,3 @@
 """Storefront: a serverless store API on AWS Chalice."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

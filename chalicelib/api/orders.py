@@ -15,7 +15,7 @@ from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderPublic
 from chalicelib.services import orders
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="orders")
 
 # Visible ASCII, as the IETF Idempotency-Key draft and most payment APIs allow.
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -14,7 +14,7 @@ from chalicelib.security.keys import get_keyring
 from chalicelib.services import sessions
 from chalicelib.services.lockout import LockoutPolicy
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="auth")
 
 
 @bp.operation(
