@@ -24,9 +24,15 @@ from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
 
 
-def _require_self_or_admin(caller: Caller, user_id: str) -> None:
-    if not caller.owns(user_id):
+def _load(table: Table, caller: Caller, user_id: str) -> UserItem:
+    """The user, if the caller may act on it: unknown → 404, then someone else's → 403
+    (the one check order, docs/architecture.md)."""
+    user = UserStore(table).get(user_id)
+    if user is None:
+        raise UserNotFoundError()
+    if not caller.owns(user.id):
         raise ForbiddenError()
+    return user
 
 
 def _require_admin(caller: Caller) -> None:
@@ -54,11 +60,7 @@ def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: 
 
 def get_user(table: Table, caller: Caller, user_id: str) -> UserPublic:
     """The user with this id (self or admin); UserNotFoundError if there is none."""
-    _require_self_or_admin(caller, user_id)
-    user = UserStore(table).get(user_id)
-    if user is None:
-        raise UserNotFoundError()
-    return user.public()
+    return _load(table, caller, user_id).public()
 
 
 def get_me(table: Table, caller: Caller) -> UserPublic:
@@ -67,9 +69,9 @@ def get_me(table: Table, caller: Caller) -> UserPublic:
 
 
 def list_users(table: Table, caller: Caller, read_query: Callable[[], PageQuery]) -> Page[UserPublic]:
-    """One page of users, newest first (admin; the query is read once that is settled)."""
-    _require_admin(caller)
+    """One page of users, newest first (admin): a bad query is 400 before a non-admin's 403."""
     query = read_query()
+    _require_admin(caller)
     page = UserStore(table).list_page(PageRequest(limit=query.limit, cursor=query.cursor))
     return Page[UserPublic](items=[u.public() for u in page.items], next_cursor=page.next_cursor)
 
@@ -79,11 +81,11 @@ def update_user(
 ) -> UserPublic:
     """Change name or password (self or admin), or a role (admin), in one conditional UpdateItem.
 
-    The body is read only once the caller may act on this user: a stranger learns nothing
-    from validation errors (403 comes before 400).
+    The one check order (docs/architecture.md): the body (400), the user (404), the
+    caller's right to it (403), then the write.
     """
-    _require_self_or_admin(caller, user_id)
     body = read_body()
+    _load(table, caller, user_id)
     if body.role is not None and not caller.is_admin:
         raise ForbiddenError("Only an admin may change a role")
     changes = {
@@ -125,7 +127,8 @@ def _apply_ending_sessions(table: Table, user_id: str, changes: dict[str, str]) 
 def delete_user(table: Table, caller: Caller, user_id: str) -> None:
     """Delete the user, free its e-mail address and end its sessions (self or admin);
     UserNotFoundError if absent. Once this returns, the user's tokens can neither read nor write."""
-    _require_self_or_admin(caller, user_id)
+    if not caller.owns(user_id):
+        _load(table, caller, user_id)  # 404 for an unknown user, else 403
     ending = SessionStore(table).keys_of(user_id)[:MAX_ENDED_IN_ONE_WRITE]
     refused = UserStore(table).delete_if(user_id, ANY, ending).refused
     # The sweep, as in _apply_ending_sessions; also when the user is already gone, so that a
