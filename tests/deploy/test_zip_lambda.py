@@ -35,7 +35,8 @@ from infra.stage import load_stage
 from tests.deploy.conftest import Unzipped
 from tools import processes
 
-pytestmark = pytest.mark.slow
+# One worker packages once: the deployment tests share the session-scoped packages (make test runs xdist).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
 
 STAGE = load_stage("prod")
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/users/me"
