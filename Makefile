@@ -9,7 +9,7 @@ STAGE ?= dev
 STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
-.PHONY: install browser run test lint format typecheck unit integration e2e bench bench-restart load reset package \
+.PHONY: install browser run test check lint format typecheck unit integration e2e bench bench-restart load reset package \
 	package-venv clean openapi client swagger-ui
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -37,8 +37,17 @@ browser:
 run: install ## serve the API (127.0.0.1:$(PORT)) on the embedded engine (127.0.0.1:$(DYNAMODB_PORT))
 	$(PY) -m tools.run_local --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
 
+# JOBS: pytest-xdist workers (default: one per core). Each worker starts its own engine (and,
+# for e2e, its own chalice local) on free ports; the deployment tests share one worker
+# (xdist_group "package"), so both stages are packaged once.
+JOBS ?= auto
 test: install browser lint typecheck ## everything CI runs
-	$(PY) -m pytest --cov --cov-report=term -p no:cacheprovider
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup --cov --cov-report=term -p no:cacheprovider
+
+check: install ## the edit loop, under a minute: ruff (lint + format) and the unit tests
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest tests/unit -q -p no:cacheprovider
 
 lint: install
 	$(PY) -m ruff check .

@@ -63,7 +63,7 @@ def main() -> int:
         from chalicelib.config import get_settings
         from chalicelib.security.keys import get_keyring
         from chalicelib.security.tokens import verify_token
-        from chalicelib.store import session_status
+        from chalicelib.store.sessions import SessionStore
         from manage import create_table
         from tests.helpers import token_for
 
@@ -79,7 +79,7 @@ def main() -> int:
             ),
             _summary(
                 "session GetItem only (consistent)",
-                _time(lambda: session_status.live_role(table, claims.user_id, claims.session_id, now)),
+                _time(lambda: SessionStore(table).get_live(claims.user_id, claims.session_id, now)),
             ),
             _summary("whole authorizer decision", _time(lambda: authorize(request))),
         ]

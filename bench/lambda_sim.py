@@ -5,7 +5,8 @@ Run as a fresh process, `python -m bench.lambda_sim STEPS_JSON`, it times the im
 the app and every step, and prints one `@@result {json}` line per step on stdout (log
 lines and EMF documents go there too). Steps:
   {"op": "http", "method": "GET", "path": "/health", "resource": "/health",
-   "principal": "user-1", "request_id": "req-1", "headers": {}, "body": null}
+   "principal": "user-1", "request_id": "req-1", "headers": {}, "body": null,
+   "path_params": null, "authorizer": null}
   {"op": "authorizer", "token": "Bearer ..."}
   {"op": "env", "set": {"TABLE_NAME": "..."}}   (simulates a config change / an outage)
 `--no-observability` installs the NullObserver first (the benchmark's baseline).
@@ -49,7 +50,11 @@ def new_trace_header() -> tuple[str, str]:
 
 
 def proxy_event(step: dict[str, Any]) -> dict[str, Any]:
-    """An API Gateway (REST, proxy integration) event for one request."""
+    """An API Gateway (REST, proxy integration) event for one request: the one event builder
+    (the benchmark, the integration tests and the deployed-zip test's gateway use it).
+
+    `authorizer` is the authorizer context as the gateway passes it on; `principal` (and
+    `role`) is the short form of one."""
     method, path = step.get("method", "GET"), step.get("path", "/health")
     headers = {"Host": "example.execute-api.us-east-1.amazonaws.com", **step.get("headers", {})}
     context: dict[str, Any] = {
@@ -60,7 +65,9 @@ def proxy_event(step: dict[str, Any]) -> dict[str, Any]:
         "stage": "api",
         "identity": {"sourceIp": "203.0.113.9"},
     }
-    if step.get("principal"):
+    if step.get("authorizer"):
+        context["authorizer"] = step["authorizer"]
+    elif step.get("principal"):
         context["authorizer"] = {"principalId": step["principal"], "role": step.get("role", "user")}
     body = step.get("body")
     return {

@@ -20,11 +20,6 @@ def isoformat(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (f"{moment.microsecond // 1000:03d}Z")
 
 
-def parse_timestamp(text: str) -> datetime:
-    """Inverse of isoformat()."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
 def new_id(moment: datetime | None = None) -> str:
     """A 26-character ULID: 48 bits of milliseconds, 80 random bits; sorts by time."""
     millis = int(moment.timestamp() * 1000) if moment else time.time_ns() // 1_000_000

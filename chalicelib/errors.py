@@ -89,10 +89,6 @@ class UnsupportedMediaTypeError(StorefrontError):
     message = "Request body must be application/json"
 
 
-class MethodNotAllowedError(StorefrontError):
-    message = "Method not allowed"
-
-
 class RateLimitedError(StorefrontError):
     message = "Too many attempts, try again later"
 

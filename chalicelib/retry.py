@@ -1,9 +1,10 @@
-"""The one retry helper: bounded attempts, capped exponential backoff, an optional time budget.
+"""The one retry helper: bounded attempts, capped exponential backoff.
 
-Clock and sleep are collaborators, so a test drives every branch (success after
-contention, exhaustion) without waiting. Every retry loop of the service goes through
-`Retry.run`: transaction conflicts, unprocessed batch keys, order re-pricing, and the
-login-attempt counter's races.
+Sleep is a collaborator, so a test drives every branch (success after contention,
+exhaustion) without waiting; a request's time budget is the deadline's
+(chalicelib/deadline.py). Every retry loop of the service goes through `Retry.run`:
+transaction conflicts, unprocessed batch keys, order re-pricing, and the login-attempt
+counter's races.
 """
 
 from __future__ import annotations
@@ -31,9 +32,7 @@ class Retry:
     attempts: int = 4
     base_delay: float = 0.02
     max_delay: float = 0.8
-    budget_seconds: float | None = None
     sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after the (0-based) `attempt` failed."""
@@ -47,21 +46,18 @@ class Retry:
     ) -> T:
         """`attempt(n)` until it returns; an exception `retry_if` refuses propagates at once.
 
-        After the last attempt (or once the budget is spent) `exhausted()` is raised on its
-        own, without a cause: giving up is the event (api/errors.py logs it as
-        "retries_exhausted"), not the last refusal.
+        After the last attempt `exhausted()` is raised on its own, without a cause: giving up
+        is the event (api/errors.py logs it as "retries_exhausted"), not the last refusal.
         """
-        deadline = None if self.budget_seconds is None else self.clock() + self.budget_seconds
         for number in range(self.attempts):
             try:
                 return attempt(number)
             except Exception as exc:
                 if not retry_if(exc):
                     raise
-            pause = self.delay(number)
-            if number + 1 == self.attempts or (deadline is not None and self.clock() + pause > deadline):
+            if number + 1 == self.attempts:
                 break
-            self.sleep(pause)
+            self.sleep(self.delay(number))
         raise exhausted()
 
 

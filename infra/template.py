@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.api.middleware import EXPOSED_HEADERS
+from chalicelib.api.headers import EXPOSED_HEADERS
 from chalicelib.store import schema
 from infra import iam, release
 from infra.stage import Stage

@@ -493,11 +493,6 @@ def moto_apps() -> tuple[WsgiApp, WsgiApp]:
     return dispatcher, dynamodb
 
 
-def serialised(app: WsgiApp) -> Engine:
-    """A WSGI app that runs one request at a time through `app` (no journal)."""
-    return Engine(app)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Serve the embedded engine until stopped; the exit code."""
     parser = argparse.ArgumentParser(description=__doc__)

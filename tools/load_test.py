@@ -54,10 +54,7 @@ class Stack:
         """Start the supervised stack (engine + API) on its ports."""
         args = [sys.executable, "-m", "tools.run_local", "--port", str(self.port)]
         args += ["--dynamodb-port", str(self.dynamodb_port), "--data-dir", str(self.work / "data")]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                args, cwd=processes.ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        self.proc = processes.spawn(args, log=self.log)
         self.wait_for(lambda text: "Storefront API on" in text, timeout=180)
 
     def text(self) -> str:
@@ -79,12 +76,8 @@ class Stack:
 
     def stop(self) -> None:
         """Stop the stack and everything it started."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            processes.stop(self.proc, timeout=120, group=False, kill_group=True)
 
 
 def _login(base: str, email: str, password: str) -> dict[str, str]:

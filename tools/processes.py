@@ -81,16 +81,20 @@ def spawn(
     )
 
 
-def stop(proc: subprocess.Popen[bytes], timeout: float = 10, group: bool = True) -> None:
-    """SIGTERM the process group (or only the process), then SIGKILL if it lingers."""
+def stop(
+    proc: subprocess.Popen[bytes], timeout: float = 10, group: bool = True, kill_group: bool | None = None
+) -> None:
+    """SIGTERM the process group (or only the process), then SIGKILL if it lingers.
+
+    ``kill_group`` (default: as ``group``) says whether that SIGKILL goes to the whole group:
+    a supervisor is asked alone to stop its children in order, but killed with them."""
     if proc.poll() is not None:
         return
-    kill = os.killpg if group else os.kill
     try:
-        kill(proc.pid, signal.SIGTERM)
+        (os.killpg if group else os.kill)(proc.pid, signal.SIGTERM)
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        kill(proc.pid, signal.SIGKILL)
+        (os.killpg if (group if kill_group is None else kill_group) else os.kill)(proc.pid, signal.SIGKILL)
         proc.wait(timeout=timeout)
     except ProcessLookupError:
         pass
@@ -125,7 +129,12 @@ def start_chalice_local(
     reload: bool = False,
     own_group: bool = True,
 ) -> subprocess.Popen[bytes]:
-    """`chalice local` on 127.0.0.1:port, answering /health when this returns."""
+    """`chalice local` on 127.0.0.1:port, answering /health when this returns; if it does
+    not answer (RuntimeError, TimeoutError), it has been stopped."""
     proc = spawn(chalice_local_args(port, stage, reload), env=env, log=log, own_group=own_group)
-    wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60, proc=proc)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60, proc=proc)
+    except (RuntimeError, TimeoutError):
+        stop(proc, group=own_group)
+        raise
     return proc

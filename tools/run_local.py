@@ -110,12 +110,9 @@ class Stack:
 
     def start_api(self) -> bool:
         """`chalice local` (no autoreload: this supervisor decides when it restarts)."""
-        args = processes.chalice_local_args(self.args.port, stage="local")
-        self.api = processes.spawn(args, env=self.env, own_group=False)
         try:
-            processes.wait_for_http(f"http://127.0.0.1:{self.args.port}/health", timeout=60, proc=self.api)
+            self.api = processes.start_chalice_local(self.args.port, self.env, own_group=False)
         except (RuntimeError, TimeoutError) as exc:
-            self.stop_api()
             self.say(f"API did not start ({exc}); waiting for the next source change")
             return False
         self.say(f"API pid {self.api.pid}")

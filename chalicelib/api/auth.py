@@ -5,8 +5,8 @@ right for all of them; what a caller may do is decided by the services, from the
 that routes build out of the authorizer's context — never by reading the token again.
 
 A valid signature is not enough: the token's session must still be live (one consistent
-GetItem, store/session_status.py), and the role in the context is the session's, which
-is current because a role change ends the user's sessions. API Gateway caches a decision
+GetItem, services/access.py), and the role in the context is the session's, which is
+current because a role change ends the user's sessions. API Gateway caches a decision
 for AUTHORIZER_CACHE_SECONDS, which is therefore how long a logout takes to reach every
 route when deployed; chalice local and the test client run the authorizer per request.
 """
@@ -20,15 +20,16 @@ from typing import Any
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
 from chalicelib import snapstart
-from chalicelib.api.deps import get_session_table
+from chalicelib.api.context import ANONYMOUS, principal_id
+from chalicelib.api.deps import get_session_table, table_for
 from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
 from chalicelib.errors import ServiceUnavailableError, UnauthorizedError
 from chalicelib.models.common import Role
 from chalicelib.security.keys import get_keyring
 from chalicelib.security.tokens import InvalidTokenError, verify_token
+from chalicelib.services import access
 from chalicelib.services.caller import Caller
-from chalicelib.store import session_status
 
 bp = Blueprint(__name__)
 logger = logging.getLogger("storefront")
@@ -38,14 +39,14 @@ AUTHORIZER_CACHE_SECONDS = 60
 # SnapStart: the authorizer's Lambda imports only this module. After a restore the key
 # ring is read again (a rotated key applies at once); any client the authorizer caches must
 # be dropped here too (tests/deploy checks that no call uses a pre-snapshot client).
-snapstart.register(refresh=(get_keyring.cache_clear, get_session_table.cache_clear))
+snapstart.register(refresh=(get_keyring.cache_clear, table_for.cache_clear))
 
 
 def _deny(method_arn: str) -> dict[str, Any]:
     # An explicit Deny: API Gateway answers 403 ACCESS_DENIED, which the template maps to
     # the contract's 401. (Raising "Unauthorized" would crash chalice local instead.)
     return {
-        "principalId": "anonymous",
+        "principalId": ANONYMOUS,
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": method_arn}],
@@ -65,9 +66,7 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     except InvalidTokenError:
         return _deny(auth_request.method_arn)
     try:
-        role = session_status.live_role(
-            get_session_table(), claims.user_id, claims.session_id, int(time.time())
-        )
+        who = access.live_caller(get_session_table(), claims, int(time.time()))
     except ServiceUnavailableError:
         # DynamoDB is down or throttling: not the caller's fault, so no 401 that would make a
         # client drop its tokens. Raising is API Gateway's AUTHORIZER_FAILURE, which the
@@ -77,10 +76,10 @@ def authorize(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
     except Exception as exc:  # a bug: fail closed
         logger.warning("authorizer could not read the session; denying", extra={"cause": type(exc).__name__})
         return _deny(auth_request.method_arn)
-    if role is None:
+    if who is None:
         return _deny(auth_request.method_arn)
-    context = {"role": role, "session_id": claims.session_id}
-    return AuthResponse(routes=["*"], principal_id=claims.user_id, context=context)
+    context = {"role": who.role, "session_id": claims.session_id}
+    return AuthResponse(routes=["*"], principal_id=who.user_id, context=context)
 
 
 _traced_authorize = traced_authorizer(authorize)
@@ -99,9 +98,9 @@ def caller(request: Request) -> Caller:
     """Who calls a protected route, as the authorizer vouched for it (its context, never the
     token again); UnauthorizedError if the authorizer did not run."""
     context = (request.context or {}).get("authorizer") or {}
-    user_id = context.get("principalId")
-    if not user_id or user_id == "anonymous":
+    user_id = principal_id(context)
+    if user_id is None:
         raise UnauthorizedError()
     role: Role = "admin" if context.get("role") == "admin" else "user"
     session = context.get("session_id")
-    return Caller(user_id=str(user_id), role=role, session_id=str(session) if session else None)
+    return Caller(user_id=user_id, role=role, session_id=str(session) if session else None)

@@ -1,11 +1,17 @@
-"""Cache-Control for every response, decided here by route (the middleware applies it).
+"""Cache-Control for every response: the policies, and the rule the middleware applies.
 
-Only the routes listed below may be stored by a shared cache (a CDN, API Gateway's cache, a
-proxy); everything else — users, orders, tokens, sessions, health, and any route added
-later — is `no-store` unless it is added here on purpose. Errors are never stored.
+A route's policy is a fact of its one declaration (`bp.operation(..., cache=...)`); a route
+that names none — users, orders, tokens, sessions, health, and any route added later — is
+`no-store`. Only a successful GET may be stored by a shared cache (a CDN, API Gateway's
+cache, a proxy); errors are never stored.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.api.routes import Operation
 
 NO_STORE = "no-store"
 # Store, but ask the origin every time (If-None-Match → 304 for one product): a product
@@ -14,19 +20,9 @@ REVALIDATE = "public, max-age=0, must-revalidate"
 DOCS = "public, max-age=300"
 STATIC_ASSET = "public, max-age=86400"
 
-PUBLIC_READS: dict[str, str] = {
-    "/products": REVALIDATE,
-    "/products/{product_id}": REVALIDATE,
-    "/openapi.json": DOCS,
-    "/docs": DOCS,
-    "/docs/swagger-initializer.js": DOCS,
-    "/docs/swagger-ui.css": STATIC_ASSET,
-    "/docs/swagger-ui-bundle.js": STATIC_ASSET,
-}
 
-
-def cache_control(method: str, route: str, status: int) -> str:
-    """The Cache-Control of a response to `method route` with this status."""
-    if method != "GET" or status >= 400:
+def cache_control(method: str, operation: Operation | None, status: int) -> str:
+    """The Cache-Control of a response to `method` on this route (None: no declared route)."""
+    if method != "GET" or status >= 400 or operation is None:
         return NO_STORE
-    return PUBLIC_READS.get(route, NO_STORE)
+    return operation.cache or NO_STORE

@@ -12,7 +12,7 @@ from typing import Any
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # What the authorizer puts in principalId when it denies: not a user.
-_ANONYMOUS = "anonymous"
+ANONYMOUS = "anonymous"
 
 
 @dataclass
@@ -58,7 +58,7 @@ def choose_request_id(gateway_id: str | None, client_id: str | None) -> str:
 def principal_id(authorizer: dict[str, Any] | None) -> str | None:
     """The user id the authorizer vouched for, if any."""
     user_id = (authorizer or {}).get("principalId")
-    return str(user_id) if user_id and user_id != _ANONYMOUS else None
+    return str(user_id) if user_id and user_id != ANONYMOUS else None
 
 
 def begin(state: RequestState) -> None:

@@ -12,10 +12,8 @@ from collections.abc import Callable
 
 from chalice.app import Chalice, Response
 
+from chalicelib.api.headers import ALLOWED_HEADERS, MAX_AGE_SECONDS
 from chalicelib.config import get_settings
-
-ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id"
-MAX_AGE_SECONDS = 600
 
 
 def preflight_headers(allowed_methods: str) -> dict[str, str | list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import asdict, dataclass
 
 from chalicelib.config import get_settings, reset_settings
 from chalicelib.security import keys
@@ -11,28 +12,42 @@ from chalicelib.store.cursor import CursorCodec
 from chalicelib.store.table import Table, create_client
 
 
+@dataclass(frozen=True)
+class Patience:
+    """How a table's client retries and waits (botocore attempts, seconds)."""
+
+    attempts: int = 3
+    connect_timeout: float = 1
+    read_timeout: float = 3
+
+
+# Routes: a few fast retries. Readiness (/health/ready): must answer quickly. The
+# authorizer: two quick attempts, so that even a database that does not answer leaves the
+# authorizer (5 s Lambda timeout) time to deny.
+ROUTES, PROBE, AUTHORIZER = Patience(), Patience(1, 0.5, 1), Patience(2, 0.5, 1)
+
+
 @functools.cache
+def table_for(patience: Patience) -> Table:
+    """The one Table factory: the table through a client of this patience, made once."""
+    settings = get_settings()
+    client = create_client(settings, **asdict(patience))
+    return Table(client, settings.table_name, CursorCodec(keys.cursor_keys))
+
+
 def get_table() -> Table:
     """The table every repository works on."""
-    settings = get_settings()
-    return Table(create_client(settings), settings.table_name, CursorCodec(keys.cursor_keys))
+    return table_for(ROUTES)
 
 
-@functools.cache
 def get_probe_table() -> Table:
     """The same table through a client that gives up fast: readiness must answer quickly."""
-    settings = get_settings()
-    client = create_client(settings, attempts=1, connect_timeout=0.5, read_timeout=1)
-    return Table(client, settings.table_name, CursorCodec(keys.cursor_keys))
+    return table_for(PROBE)
 
 
-@functools.cache
 def get_session_table() -> Table:
-    """The table as the authorizer reads it: two quick attempts, so that even a database
-    that does not answer leaves the authorizer (5 s Lambda timeout) time to deny."""
-    settings = get_settings()
-    client = create_client(settings, attempts=2, connect_timeout=0.5, read_timeout=1)
-    return Table(client, settings.table_name, CursorCodec(keys.cursor_keys))
+    """The table as the authorizer reads it (two quick attempts)."""
+    return table_for(AUTHORIZER)
 
 
 _hasher_override: list[PasswordHasher] = []
@@ -53,8 +68,6 @@ def use_hasher(hasher: PasswordHasher | None) -> None:
 def reset() -> None:
     """Forget every cached collaborator (tests and manage.py change the environment)."""
     use_hasher(None)
-    get_table.cache_clear()
-    get_probe_table.cache_clear()
-    get_session_table.cache_clear()
+    table_for.cache_clear()
     keys.get_keyring.cache_clear()
     reset_settings()

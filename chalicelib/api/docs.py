@@ -15,9 +15,10 @@ from pathlib import Path
 
 from chalice.app import Response
 
+from chalicelib.api.caching import DOCS, STATIC_ASSET
 from chalicelib.api.http import ApiBlueprint
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="docs")
 
 VENDOR = Path(__file__).resolve().parent.parent / "vendor" / "swagger-ui"
 HTML = "text/html; charset=utf-8"
@@ -87,7 +88,11 @@ def _text(body: str, content_type: str, **headers: str) -> Response:
 
 
 @bp.operation(
-    "GET", "/docs", "Interactive documentation of this document (Swagger UI)", media_type="text/html"
+    "GET",
+    "/docs",
+    "Interactive documentation of this document (Swagger UI)",
+    media_type="text/html",
+    cache=DOCS,
 )
 def docs_page() -> Response:
     """Interactive documentation of /openapi.json (Swagger UI); /docs/ redirects to /docs."""
@@ -109,19 +114,35 @@ def redirect_to_docs() -> Response:
     "/docs/swagger-initializer.js",
     "Starts Swagger UI on this document",
     media_type="text/javascript",
+    cache=DOCS,
+    documented=False,
 )
 def docs_initializer() -> Response:
     """The script that starts Swagger UI on /openapi.json."""
     return _text(INITIALIZER, JAVASCRIPT)
 
 
-@bp.operation("GET", "/docs/swagger-ui-bundle.js", "Swagger UI's script", media_type="text/javascript")
+@bp.operation(
+    "GET",
+    "/docs/swagger-ui-bundle.js",
+    "Swagger UI's script",
+    media_type="text/javascript",
+    cache=STATIC_ASSET,
+    documented=False,
+)
 def docs_bundle() -> Response:
     """Swagger UI's script (swagger-ui-dist, vendored)."""
     return _text(vendored("swagger-ui-bundle.js"), JAVASCRIPT)
 
 
-@bp.operation("GET", "/docs/swagger-ui.css", "Swagger UI's styles", media_type="text/css")
+@bp.operation(
+    "GET",
+    "/docs/swagger-ui.css",
+    "Swagger UI's styles",
+    media_type="text/css",
+    cache=STATIC_ASSET,
+    documented=False,
+)
 def docs_css() -> Response:
     """Swagger UI's styles (swagger-ui-dist, vendored)."""
     return _text(vendored("swagger-ui.css"), CSS)

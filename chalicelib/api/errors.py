@@ -21,7 +21,6 @@ _STATUS: dict[type[errors.StorefrontError], tuple[int, str]] = {
     errors.UnauthorizedError: (401, "unauthorized"),
     errors.ForbiddenError: (403, "forbidden"),
     errors.NotFoundError: (404, "not_found"),
-    errors.MethodNotAllowedError: (405, "method_not_allowed"),
     errors.ConflictError: (409, "conflict"),
     errors.InsufficientStockError: (409, "insufficient_stock"),
     errors.PreconditionFailedError: (412, "precondition_failed"),

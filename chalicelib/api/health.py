@@ -11,7 +11,7 @@ from chalicelib.config import get_settings
 from chalicelib.security.keys import get_keyring
 from chalicelib.services.health import check_dynamodb, check_signing_key
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="health")
 
 
 class HealthPublic(BaseModel):  # noqa: D101 - a docstring would change the OpenAPI schema

@@ -37,6 +37,10 @@ class ApiBlueprint(Blueprint):
     the cause of one, and the middleware maps it (api/errors.py).
     """
 
+    def __init__(self, import_name: str, tag: str = "") -> None:
+        super().__init__(import_name)
+        self.tag = tag  # the default tag of this blueprint's operations
+
     @property
     def current_request(self) -> Request:
         """The request this thread serves (not chalice's shared attribute)."""
@@ -58,10 +62,17 @@ class ApiBlueprint(Blueprint):
         headers: dict[str, str] | None = None,
         media_type: str = "application/json",
         not_modified: bool = False,
+        tag: str | None = None,
+        cache: str = "",
+        documented: bool = True,
+        cors: bool = True,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare a route once (api/routes.py): Chalice registers it, OpenAPI documents it.
 
-        `auth` is the authorizer protecting the route (None: public).
+        Every fact about the route is here: `auth` is the authorizer protecting it (None:
+        public); `tag` its group (default: the blueprint's); `cache` its Cache-Control when a
+        GET succeeds (api/caching.py; "": no-store); `documented=False` keeps it out of
+        /openapi.json; `cors=False` refuses it to cross-origin pages.
         """
         routes.declare(
             routes.Operation(
@@ -78,6 +89,10 @@ class ApiBlueprint(Blueprint):
                 media_type=media_type,
                 not_modified=not_modified,
                 authorizer=auth,
+                tag=self.tag if tag is None else tag,
+                cache=cache,
+                documented=documented,
+                cors=cors,
             )
         )
         options: dict[str, Any] = {"methods": [method.upper()]}

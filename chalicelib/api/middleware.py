@@ -15,16 +15,14 @@ from typing import Any
 
 from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Request, Response
 
-from chalicelib import observability
-from chalicelib.api import context
+from chalicelib import deadline, observability
+from chalicelib.api import context, routes
 from chalicelib.api.caching import cache_control
 from chalicelib.api.errors import redress_chalice_error, to_response, unavailable_cause
+from chalicelib.api.headers import EXPOSED_HEADERS
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
 from chalicelib.errors import PayloadTooLargeError, ServiceUnavailableError, UnsupportedMediaTypeError
-from chalicelib.store import deadline
-
-EXPOSED_HEADERS = "X-Request-Id, ETag, Location, Retry-After"
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -78,8 +76,9 @@ def _respond(request: Request, get_response: Callable[[Request], Response]) -> R
 def _decorate(response: Response, state: context.RequestState) -> Response:
     response.headers["X-Request-Id"] = state.request_id
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = cache_control(state.method, state.route, response.status_code)
-    origin = get_settings().cors_allow_origin
+    operation = routes.find(state.method, state.route)
+    response.headers["Cache-Control"] = cache_control(state.method, operation, response.status_code)
+    origin = get_settings().cors_allow_origin if operation is None or operation.cors else None
     if origin:
         response.headers.setdefault("Access-Control-Allow-Origin", origin)
         response.headers.setdefault("Access-Control-Expose-Headers", EXPOSED_HEADERS)

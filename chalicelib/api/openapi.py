@@ -10,12 +10,13 @@ from typing import Any
 from chalice.app import Response
 from pydantic import BaseModel
 
+from chalicelib.api.caching import DOCS
 from chalicelib.api.http import ID_PATTERN, ApiBlueprint
 from chalicelib.api.routes import Operation, all_operations
 from chalicelib.config import get_settings
 from chalicelib.models.common import ErrorBody
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="docs")
 Refs = dict[Any, Any]  # (model, mode) → {"$ref": ...}
 
 
@@ -35,11 +36,16 @@ _ERRORS = {
 }
 
 
+def documented_operations() -> list[Operation]:
+    """The API's operations: every declared route but those declared `documented=False`."""
+    return [op for op in all_operations() if op.documented]
+
+
 def _schemas() -> tuple[Refs, dict[str, Any]]:
     from pydantic.json_schema import models_json_schema  # deferred: only this route needs it
 
     models: set[tuple[type[BaseModel], Any]] = {(ErrorBody, "serialization")}
-    for op in all_operations():
+    for op in documented_operations():
         models.update((m, "validation") for m in (op.body, op.query) if m is not None)
         if op.response is not None:
             models.add((op.response, "serialization"))
@@ -113,6 +119,8 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         }
     if op.auth:
         out["security"] = [{"bearerAuth": []}]
+    if op.tag:
+        out["tags"] = [op.tag]
     return out
 
 
@@ -121,7 +129,7 @@ def document_text(version: str) -> str:
     """The OpenAPI document as JSON text (built once per container)."""
     refs, defs = _schemas()
     paths: dict[str, dict[str, Any]] = {}
-    for op in all_operations():
+    for op in documented_operations():
         paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
     document = {
         "openapi": "3.1.0",
@@ -135,7 +143,7 @@ def document_text(version: str) -> str:
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
 
 
-@bp.operation("GET", "/openapi.json", "This document")
+@bp.operation("GET", "/openapi.json", "This document", cache=DOCS)
 def openapi() -> Response:
     """The OpenAPI 3.1 description of every route."""
     return Response(

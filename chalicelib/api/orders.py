@@ -19,7 +19,7 @@ from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderPublic
 from chalicelib.services import orders
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="orders")
 
 
 @bp.operation(

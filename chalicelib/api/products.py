@@ -12,6 +12,7 @@ import re
 from chalice.app import Response
 
 from chalicelib.api.auth import caller, jwt_auth
+from chalicelib.api.caching import REVALIDATE
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import (
     IDEMPOTENCY_KEY_HEADER,
@@ -31,7 +32,7 @@ from chalicelib.models.common import Page
 from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
 from chalicelib.services import products as service
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="products")
 
 MAX_IF_MATCH_TAGS = 50
 # A version is a DynamoDB Number (38 significant digits) that starts at 1 and grows by one
@@ -142,6 +143,7 @@ def _with_etag(product: ProductPublic, status: int = 200) -> Response:
     query=ProductListQuery,
     response=Page[ProductPublic],
     errors=(400,),
+    cache=REVALIDATE,
 )
 def list_products() -> Response:
     """A page of products, newest first; `?owner_id=` for one owner's."""
@@ -179,6 +181,7 @@ def create_product() -> Response:
     errors=(404,),
     headers={"If-None-Match": 'Answer 304 with no body if the ETag is still this one, e.g. "3"'},
     not_modified=True,
+    cache=REVALIDATE,
 )
 def get_product(product_id: str) -> Response:
     """One product, with its version as ETag; 304 when If-None-Match names that ETag."""

@@ -13,6 +13,7 @@ the two cannot drift apart.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,24 +37,33 @@ class Operation:
     media_type: str = "application/json"  # of the success response (/docs serves HTML, JS, CSS)
     not_modified: bool = False  # answers If-None-Match with 304
     authorizer: Any = field(default=None, compare=False, repr=False)
+    tag: str = ""  # the group in /docs and in the generated client (auth, users, products, …)
+    cache: str = ""  # Cache-Control of a successful GET (api/caching.py); "": no-store
+    documented: bool = True  # False: served, but not an API operation (Swagger UI's files)
+    cors: bool = True  # a cross-origin page may call it (Access-Control-Allow-Origin)
 
 
-OPERATIONS: list[Operation] = []
-# The modules that declare routes (app.py registers their blueprints). The OpenAPI document
-# imports them all, so it is complete even where app.py is not imported (tools/openapi_release).
-ROUTE_MODULES = ("docs", "health", "openapi", "orders", "products", "sessions", "users")
+OPERATIONS: dict[tuple[str, str], Operation] = {}
 
 
 def declare(operation: Operation) -> Operation:
     """Record a route (once: declaring a method and path twice is a programming error)."""
-    if any((o.method, o.path) == (operation.method, operation.path) for o in OPERATIONS):
+    if (operation.method, operation.path) in OPERATIONS:
         raise ValueError(f"{operation.method.upper()} {operation.path} is declared twice")
-    OPERATIONS.append(operation)
+    OPERATIONS[(operation.method, operation.path)] = operation
     return operation
 
 
+def find(method: str, path: str) -> Operation | None:
+    """The declaration of `method path` (a route template such as /products/{product_id})."""
+    return OPERATIONS.get((method.lower(), path))
+
+
 def all_operations() -> tuple[Operation, ...]:
-    """Every declared route of the app (importing the modules that declare them)."""
-    for name in ROUTE_MODULES:
-        importlib.import_module(f"chalicelib.api.{name}")
-    return tuple(OPERATIONS)
+    """Every declared route of the app, also where app.py is not imported (tools/openapi_release):
+    every module of this package is imported, so no list of route modules is kept anywhere."""
+    import chalicelib.api as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+    return tuple(OPERATIONS.values())

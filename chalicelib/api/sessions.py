@@ -12,9 +12,9 @@ from chalicelib.models.sessions import RefreshRequest
 from chalicelib.models.users import TokenPublic
 from chalicelib.security.keys import get_keyring
 from chalicelib.services import sessions
-from chalicelib.services.auth import LockoutPolicy
+from chalicelib.services.lockout import LockoutPolicy
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="auth")
 
 
 @bp.operation(

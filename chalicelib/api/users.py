@@ -26,7 +26,7 @@ from chalicelib.security.keys import get_keyring
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tag="users")
 
 
 @bp.operation(
@@ -54,6 +54,7 @@ def register() -> Response:
     body=TokenRequest,
     response=TokenPublic,
     errors=(400, 401, 429),
+    tag="auth",
 )
 def token() -> Response:
     """Exchange e-mail and password for a new session's tokens (public)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,7 @@ P = TypeVar("P", bound=BaseModel)
 
 # The one definition of a role (the caller's, a user's, an update's).
 Role = Literal["user", "admin"]
+ROLES: frozenset[str] = frozenset(get_args(Role))
 
 Timestamp = Annotated[
     datetime,

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from chalicelib.models.common import InputModel
-from chalicelib.models.users import Role
+from chalicelib.models.common import InputModel, Role, StoredModel
 
 
 class RefreshRequest(InputModel):
-    """Body of POST /auth/refresh. Any string is accepted here: one that is not a refresh
-    token the service issued is a 401 like any other bad credential, never a 400."""
+    """Body of POST /auth/refresh. Any string is accepted here, empty or over-long included:
+    one that is not a refresh token the service issued is a 401 like any other bad
+    credential, never a 400 (only a body that is not this shape is a 400)."""
 
-    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+    refresh_token: str
 
 
-class SessionItem(BaseModel):
+class SessionItem(StoredModel):
     """A session as stored: who, with which role, until when, and the digests of its
     current and spent refresh tokens (never a token itself)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     user_id: str
     session_id: str
@@ -29,7 +25,7 @@ class SessionItem(BaseModel):
     current_digest: str = Field(repr=False)
     spent_digests: frozenset[str] = Field(default=frozenset(), repr=False)
     created_at: int  # epoch seconds
-    expires_at: int  # epoch seconds; also the table's TTL attribute
+    expires_at: int  # epoch seconds; also the table's TTL attribute (store/schema.py)
 
     def remaining(self, now: int) -> int:
         """Seconds until the session ends (0 once it has)."""

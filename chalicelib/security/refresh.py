@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 
 SECRET_BYTES = 32
+MAX_TOKEN_LENGTH = 64 + 1 + 64 + 1 + 43
 _PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): 43 characters, no padding
 
@@ -43,6 +44,8 @@ def new_refresh_token(user_id: str, session_id: str) -> tuple[str, str]:
 
 def parse_refresh_token(token: str) -> RefreshToken | None:
     """The session a token names and its digest; None if it cannot be one of ours."""
+    if len(token) > MAX_TOKEN_LENGTH:  # no need to split a megabyte to refuse it
+        return None
     parts = token.split(".")
     if len(parts) != 3:
         return None

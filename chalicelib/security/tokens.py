@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from chalicelib.config import Settings
+from chalicelib.models.common import ROLES
 from chalicelib.security.keys import KeyRing
 
 ALGORITHM = "HS256"
@@ -15,7 +16,6 @@ REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "jti", "sid"]
 # The contract caps an access token's life at 15 minutes whatever TOKEN_TTL_SECONDS says
 # (its documented default, 3600, predates sessions): a session lives on through refresh.
 MAX_ACCESS_TOKEN_SECONDS = 900
-ROLES = frozenset({"user", "admin"})
 MAX_TOKEN_CHARS = 4096
 MAX_ID_CHARS = 64
 

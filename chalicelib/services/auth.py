@@ -22,18 +22,10 @@ from chalicelib.observability import business_event
 from chalicelib.security.keys import KeyRing
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import sessions
-from chalicelib.store import login_attempts
+from chalicelib.services.lockout import DEFAULT_LOCKOUT, LockoutPolicy
+from chalicelib.store.login_attempts import LoginAttemptStore
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    """At most `max_failures` password checks per e-mail address (registered or not) within
-    `window_seconds`; a successful login clears the count."""
-
-    max_failures: int = 5
-    window_seconds: int = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -65,14 +57,15 @@ def login(
     body: TokenRequest,
     hasher: PasswordHasher,
     issuer: TokenIssuer,
-    policy: LockoutPolicy = LockoutPolicy(),
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
     now: int | None = None,
 ) -> TokenPublic:
     """A new session (access and refresh token) for valid credentials;
     InvalidCredentialsError or RateLimitedError."""
     moment = int(time.time()) if now is None else now
     seconds = policy.window_seconds
-    reservation = login_attempts.reserve(table, body.email, moment, seconds, policy.max_failures, table.retry)
+    attempts = LoginAttemptStore(table)
+    reservation = attempts.reserve(body.email, moment, seconds, policy.max_failures)
     if not reservation.granted:
         raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     try:
@@ -80,7 +73,7 @@ def login(
     except ServiceUnavailableError:
         # An outage cut the login short: the attempt goes back (best effort), so it does not
         # count against the user and the login leaves the table as it found it.
-        login_attempts.release(table, body.email, reservation.number)
+        attempts.release(body.email, reservation.number)
         raise
 
 
@@ -91,6 +84,6 @@ def _sign_in(
     if user is None:
         business_event("login_failed")
         raise InvalidCredentialsError()
-    login_attempts.clear(table, body.email, attempt)
+    LoginAttemptStore(table).clear(body.email, attempt)
     # `now` drives the attempt window only; a session always starts at the real time.
     return sessions.start_session(table, user, issuer.keyring, issuer.settings, int(time.time()))

@@ -19,7 +19,8 @@ from pydantic import BaseModel
 
 from chalicelib.errors import ConflictError, ServiceUnavailableError, StorefrontError
 from chalicelib.jsonio import dumps, loads
-from chalicelib.store import idempotency
+from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.store.idempotency import TTL_SECONDS, IdempotencyStore
 from chalicelib.store.table import Action, Table
 
 R = TypeVar("R", bound=BaseModel)
@@ -65,7 +66,7 @@ def keyed(
 def earlier(table: Table, request: Keyed, model: type[R], now: int) -> R | None:
     """The first response to this key, if a live record holds it; ConflictError if the
     record was made by another body."""
-    record = idempotency.get_live(table, request.scope, request.key, now)
+    record = IdempotencyStore(table).get_live(request.scope, request.key, now)
     if record is None:
         return None
     if record.fingerprint != request.fingerprint:
@@ -73,16 +74,17 @@ def earlier(table: Table, request: Keyed, model: type[R], now: int) -> R | None:
     return model.model_validate(loads(record.response))
 
 
-def record(request: Keyed, response: BaseModel, now: int) -> idempotency.IdempotencyRecord:
-    """The record that makes `response` the answer to every retry with this key."""
-    return idempotency.IdempotencyRecord(
+def record(table: Table, request: Keyed, response: BaseModel, now: int) -> Action:
+    """The transaction Put of the record that makes `response` the answer to every retry
+    with this key (refused while a live record holds the key)."""
+    first = IdempotencyRecord(
         user_id=request.scope,
         key=request.key,
         fingerprint=request.fingerprint,
         response=dumps(response.model_dump(mode="python")),
-        expires_at=now + idempotency.TTL_SECONDS,
-        now=now,
+        expires_at=now + TTL_SECONDS,
     )
+    return IdempotencyStore(table).put_action(first, now)
 
 
 def _no_seal(_: BaseModel) -> Sequence[Action]:
@@ -104,9 +106,7 @@ def create_once(
     if first is not None:
         return Created(first, replayed=True)
     try:
-        return Created(
-            create(lambda response: [idempotency.record_action(record(request, response, now))]), False
-        )
+        return Created(create(lambda response: [record(table, request, response, now)]), False)
     except ServiceUnavailableError:
         raise  # the outcome is unknown: the client retries with the same key
     except StorefrontError:

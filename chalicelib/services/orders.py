@@ -7,7 +7,7 @@ owner or an admin; each caller lists their own orders.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,7 +30,7 @@ from chalicelib.store.orders import OrderStore
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
 from chalicelib.store.sessions import caller_checks
-from chalicelib.store.table import Action, Table
+from chalicelib.store.table import Table
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,15 @@ def _too_much_contention(noun: str) -> Exception:
     return ServiceUnavailableError(retry_after=1, message=f"Too much contention on {noun}, retry")
 
 
-def place_order(
-    table: Table, caller: Caller, body: OrderCreate, key: str | None = None, guards: Sequence[Action] = ()
-) -> Placed:
+def place_order(table: Table, caller: Caller, body: OrderCreate, key: str | None = None) -> Placed:
     """Reserve every line's stock and write the order in one transaction, or change nothing.
 
     A refused transaction (another order took the last units, a price changed, a
-    concurrent retry with the same key) is decided again from a fresh read: stock gone →
-    409; price changed → re-priced; same key → its response is replayed.
+    concurrent retry with the same key, or a conflict with another transaction) is decided
+    again from a fresh read: stock gone → 409; price changed → re-priced; same key → its
+    response is replayed. This is the only retry tier for conflicts: the store does not
+    retry the transaction itself, so the worst case is `table.retry.attempts` decisions of
+    (GetItem + BatchGetItem + TransactWriteItems) calls (tests/integration/test_orders_retry_tier.py).
     """
     request = idempotent.keyed(caller.user_id, key, body)
     products, orders = ProductStore(table), OrderStore(table)
@@ -103,9 +104,9 @@ def place_order(
         lines = _check_products(body, products.get_many(line.product_id for line in body.items))
         order = _build_order(caller.user_id, lines)
         public = order.public()
-        record_ = idempotent.record(request, public, now) if request is not None else None
+        record_ = idempotent.record(table, request, public, now) if request is not None else None
         checks = caller_checks(caller.user_id, caller.session_id, int(time.time()))
-        if not orders.place(order, lines, record_, [*checks, *guards]):
+        if not orders.place(order, lines, record_, checks):
             raise TryAgain()
         business_event("order_placed")
         return Placed(order=public, replayed=False)

@@ -7,7 +7,6 @@ atomically as the write's condition, so a PATCH stays one round trip.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib.clock import isoformat, new_id, utc_now
@@ -16,7 +15,6 @@ from chalicelib.errors import (
     PreconditionFailedError,
     ProductNotFoundError,
     SessionEndedError,
-    StorefrontError,
 )
 from chalicelib.models.common import Page
 from chalicelib.models.products import (
@@ -34,7 +32,7 @@ from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
 from chalicelib.store.repository import Guard, Written
 from chalicelib.store.sessions import caller_checks
-from chalicelib.store.table import Action, Table
+from chalicelib.store.table import Table
 
 # The versions an If-Match header accepts (None: any current version; empty: none).
 Versions = frozenset[int] | None
@@ -45,7 +43,6 @@ def create_product(
     caller: Caller,
     data: ProductCreate,
     now: datetime | None = None,
-    guards: Sequence[Action] = (),
     seal: Seal | None = None,
 ) -> ProductPublic:
     """A new product owned by the caller, at version 1 (also used by `manage.py seed`).
@@ -65,9 +62,10 @@ def create_product(
     )
     checks = caller_checks(caller.user_id, caller.session_id, int(moment.timestamp()))
     sealed = seal(product.public()) if seal is not None else ()
-    if not ProductStore(table).put_new(product, [*checks, *guards, *sealed]):
-        # A fresh ULID never collides: the refusal is the caller's checks (or `guards`).
-        raise SessionEndedError() if not guards else StorefrontError("The product could not be created")
+    if not ProductStore(table).put_new(product, [*checks, *sealed]):
+        # A fresh ULID never collides: the refusal is the caller's checks, or a concurrent
+        # request with the same Idempotency-Key (create_once looks for its record).
+        raise SessionEndedError()
     business_event("product_created")
     return product.public()
 

@@ -10,7 +10,6 @@ and only a holder of the session's id can trip it (see docs/security.md).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from chalicelib.clock import new_id
 from chalicelib.config import Settings
@@ -27,13 +26,12 @@ from chalicelib.security.keys import KeyRing
 from chalicelib.security.refresh import RefreshToken, new_refresh_token, parse_refresh_token
 from chalicelib.security.tokens import issue_token
 from chalicelib.services.caller import Caller
-from chalicelib.store import keys, login_attempts, session_status
-from chalicelib.store import sessions as store
+from chalicelib.services.lockout import LockoutPolicy
+from chalicelib.store import keys
+from chalicelib.store.login_attempts import LoginAttemptStore
+from chalicelib.store.sessions import RotationRefusedError, SessionStore, StaleUserError
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
-
-if TYPE_CHECKING:
-    from chalicelib.services.auth import LockoutPolicy
 
 
 def _tokens(
@@ -67,8 +65,8 @@ def start_session(
         expires_at=now + settings.refresh_ttl_seconds,
     )
     try:
-        store.start(table, session, user)
-    except store.StaleUserError as exc:
+        SessionStore(table).start(session, user)
+    except StaleUserError as exc:
         raise InvalidCredentialsError() from exc
     business_event("session_started")
     return _tokens(session, refresh_token, keyring, settings, now)
@@ -89,22 +87,23 @@ def refresh(
         raise InvalidRefreshTokenError()
     subject = keys.refresh_attempts_subject(presented.user_id, presented.session_id)
     seconds = policy.window_seconds
-    reservation = login_attempts.reserve(table, subject, moment, seconds, policy.max_failures, table.retry)
+    attempts = LoginAttemptStore(table)
+    reservation = attempts.reserve(subject, moment, seconds, policy.max_failures)
     if not reservation.granted:
         # An ended (or expired) session is a 401 first: a 429 would make its client wait out
         # the window instead of logging in again. Read only once the limit is reached.
-        if session_status.live_role(table, presented.user_id, presented.session_id, moment) is None:
+        if SessionStore(table).get_live(presented.user_id, presented.session_id, moment) is None:
             raise InvalidRefreshTokenError()
         raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     try:
         result = _rotate(table, presented, keyring, settings, moment)
-        login_attempts.clear(table, subject, reservation.number)
+        attempts.clear(subject, reservation.number)
     except InvalidRefreshTokenError:
         business_event("refresh_failed")
         raise
     except ServiceUnavailableError:
         # An outage cut the refresh short: the attempt goes back (best effort), as for a login.
-        login_attempts.release(table, subject, reservation.number)
+        attempts.release(subject, reservation.number)
         raise
     return result
 
@@ -116,12 +115,13 @@ def _rotate(
     if user is None:
         raise InvalidRefreshTokenError()
     replacement, digest = new_refresh_token(presented.user_id, presented.session_id)
+    store = SessionStore(table)
     try:
-        session = store.rotate(table, user.id, presented.session_id, presented.digest, digest, user.role, now)
-    except store.RotationRefusedError as refused:
+        session = store.rotate(user.id, presented.session_id, presented.digest, digest, user.role, now)
+    except RotationRefusedError as refused:
         if refused.session is not None and presented.digest in refused.session.spent_digests:
             # A spent token came back: whoever holds it, the session is no longer trusted.
-            store.end(table, user.id, presented.session_id)
+            store.end(user.id, presented.session_id)
             business_event("refresh_reuse_detected")
         raise InvalidRefreshTokenError() from refused
     business_event("session_refreshed")
@@ -131,7 +131,7 @@ def _rotate(
 def logout(table: Table, caller: Caller) -> None:
     """End the caller's own session."""
     if caller.session_id is not None:
-        store.end(table, caller.user_id, caller.session_id)
+        SessionStore(table).end(caller.user_id, caller.session_id)
     business_event("logout")
 
 
@@ -142,6 +142,6 @@ def logout_all(table: Table, caller: Caller) -> None:
 
 def end_all_sessions(table: Table, user_id: str) -> int:
     """End every session of a user (deleted, new password, new role); how many ended."""
-    ended = store.end_all(table, user_id)
+    ended = SessionStore(table).end_all(user_id)
     business_event("sessions_ended")
     return ended

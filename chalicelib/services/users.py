@@ -18,16 +18,22 @@ from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import idempotent, sessions
 from chalicelib.services.caller import Caller
 from chalicelib.services.idempotent import Seal
-from chalicelib.store import sessions as session_store
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import ANY
+from chalicelib.store.sessions import MAX_ENDED_IN_ONE_WRITE, SessionStore
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
 
 
-def _require_self_or_admin(caller: Caller, user_id: str) -> None:
-    if not caller.owns(user_id):
+def _load(table: Table, caller: Caller, user_id: str) -> UserItem:
+    """The user, if the caller may act on it: unknown → 404, then someone else's → 403
+    (the one check order, docs/architecture.md)."""
+    user = UserStore(table).get(user_id)
+    if user is None:
+        raise UserNotFoundError()
+    if not caller.owns(user.id):
         raise ForbiddenError()
+    return user
 
 
 def _require_admin(caller: Caller) -> None:
@@ -72,11 +78,7 @@ def register_user_once(
 
 def get_user(table: Table, caller: Caller, user_id: str) -> UserPublic:
     """The user with this id (self or admin); UserNotFoundError if there is none."""
-    _require_self_or_admin(caller, user_id)
-    user = UserStore(table).get(user_id)
-    if user is None:
-        raise UserNotFoundError()
-    return user.public()
+    return _load(table, caller, user_id).public()
 
 
 def get_me(table: Table, caller: Caller) -> UserPublic:
@@ -85,9 +87,9 @@ def get_me(table: Table, caller: Caller) -> UserPublic:
 
 
 def list_users(table: Table, caller: Caller, read_query: Callable[[], PageQuery]) -> Page[UserPublic]:
-    """One page of users, newest first (admin; the query is read once that is settled)."""
-    _require_admin(caller)
+    """One page of users, newest first (admin): a bad query is 400 before a non-admin's 403."""
     query = read_query()
+    _require_admin(caller)
     page = UserStore(table).list_page(PageRequest(limit=query.limit, cursor=query.cursor))
     return Page[UserPublic](items=[u.public() for u in page.items], next_cursor=page.next_cursor)
 
@@ -97,11 +99,11 @@ def update_user(
 ) -> UserPublic:
     """Change name or password (self or admin), or a role (admin), in one conditional UpdateItem.
 
-    The body is read only once the caller may act on this user: a stranger learns nothing
-    from validation errors (403 comes before 400).
+    The one check order (docs/architecture.md): the body (400), the user (404), the
+    caller's right to it (403), then the write.
     """
-    _require_self_or_admin(caller, user_id)
     body = read_body()
+    _load(table, caller, user_id)
     if body.role is not None and not caller.is_admin:
         raise ForbiddenError("Only an admin may change a role")
     changes = {
@@ -130,7 +132,7 @@ def _apply_ending_sessions(table: Table, user_id: str, changes: dict[str, str]) 
     by its check on the user), and any beyond one transaction's capacity.
     """
     store = UserStore(table)
-    ending = session_store.keys_of(table, user_id)[: session_store.MAX_ENDED_IN_ONE_WRITE]
+    ending = SessionStore(table).keys_of(user_id)[:MAX_ENDED_IN_ONE_WRITE]
     if not store.update_and_delete(user_id, changes, ANY, isoformat(utc_now()), ending):
         raise UserNotFoundError()
     sessions.end_all_sessions(table, user_id)
@@ -143,8 +145,9 @@ def _apply_ending_sessions(table: Table, user_id: str, changes: dict[str, str]) 
 def delete_user(table: Table, caller: Caller, user_id: str) -> None:
     """Delete the user, free its e-mail address and end its sessions (self or admin);
     UserNotFoundError if absent. Once this returns, the user's tokens can neither read nor write."""
-    _require_self_or_admin(caller, user_id)
-    ending = session_store.keys_of(table, user_id)[: session_store.MAX_ENDED_IN_ONE_WRITE]
+    if not caller.owns(user_id):
+        _load(table, caller, user_id)  # 404 for an unknown user, else 403
+    ending = SessionStore(table).keys_of(user_id)[:MAX_ENDED_IN_ONE_WRITE]
     refused = UserStore(table).delete_if(user_id, ANY, ending).refused
     # The sweep, as in _apply_ending_sessions; also when the user is already gone, so that a
     # retried DELETE finishes one whose sweep failed.

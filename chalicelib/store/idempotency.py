@@ -6,50 +6,35 @@ treated as absent on read and may be overwritten on write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.store import keys
 from chalicelib.store.expr import lt, not_exists
+from chalicelib.store.repository import Store
 from chalicelib.store.schema import TTL_ATTRIBUTE
-from chalicelib.store.table import Action, Table, put_action
+from chalicelib.store.table import Action, Key, put_action
 
 TTL_SECONDS = 24 * 3600
 
 
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """The first response to a keyed request, and what identifies the request."""
+class IdempotencyStore(Store[IdempotencyRecord]):
+    """The records of keyed requests, one per user and key; written only inside the
+    transaction of the request they answer (`put_action`)."""
 
-    user_id: str
-    key: str
-    fingerprint: str
-    response: str  # the first response's body, exactly as sent
-    expires_at: int  # epoch seconds
-    now: int  # when the record is written (epoch seconds)
+    item_type = "idempotency"
+    model = IdempotencyRecord
 
+    def key(self, user_id: str, key: str) -> Key:
+        """IDEMPOTENCY#<user>#<key> / RECORD."""
+        return keys.idempotency_key(user_id, key)
 
-def record_action(record: IdempotencyRecord) -> Action:
-    """A transaction Put that succeeds only if no live record holds this key."""
-    item = {
-        **keys.idempotency_key(record.user_id, record.key),
-        "type": "idempotency",
-        "fingerprint": record.fingerprint,
-        "response": record.response,
-        TTL_ATTRIBUTE: record.expires_at,
-    }
-    return put_action(item, not_exists() | lt(TTL_ATTRIBUTE, record.now))
+    def put_action(self, record: IdempotencyRecord, now: int) -> Action:
+        """A transaction Put that succeeds only if no live record holds this key at `now`."""
+        item = self.stored(self.key(record.user_id, record.key), record)
+        return put_action(item, not_exists() | lt(TTL_ATTRIBUTE, now))
 
-
-def get_live(table: Table, user_id: str, key: str, now: int) -> IdempotencyRecord | None:
-    """The record for this user and key, unless absent or expired."""
-    item = table.get(keys.idempotency_key(user_id, key))
-    if not item or int(item[TTL_ATTRIBUTE]) < now:
-        return None
-    return IdempotencyRecord(
-        user_id=user_id,
-        key=key,
-        fingerprint=str(item["fingerprint"]),
-        response=str(item["response"]),
-        expires_at=int(item[TTL_ATTRIBUTE]),
-        now=now,
-    )
+    def get_live(self, user_id: str, key: str, now: int) -> IdempotencyRecord | None:
+        """The record for this user and key, unless absent or expired."""
+        raw = self.table.get(self.key(user_id, key))
+        # Records written before they carried their user and key are completed from the key.
+        record = self.parse({"user_id": user_id, "key": key, **raw} if raw else None)
+        return record if record is not None and record.expires_at >= now else None

@@ -18,7 +18,6 @@ from chalicelib.models.orders import OrderItem
 from chalicelib.models.products import ProductItem
 from chalicelib.store import keys
 from chalicelib.store.expr import Update, eq, exists, ge
-from chalicelib.store.idempotency import IdempotencyRecord, record_action
 from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Repository
 from chalicelib.store.schema import GSI1
@@ -66,7 +65,7 @@ class OrderStore(Repository[OrderItem]):
         self,
         order: OrderItem,
         lines: Sequence[tuple[ProductItem, int]],
-        idempotency: IdempotencyRecord | None,
+        idempotency: Action | None,
         guards: Sequence[Action] = (),
     ) -> bool:
         """The placing transaction; False if a condition failed (stock, price, a live key);
@@ -78,9 +77,10 @@ class OrderStore(Repository[OrderItem]):
         actions = [reserve_action(product, quantity, now) for product, quantity in lines]
         actions.append(self.put_action(order))
         if idempotency is not None:
-            actions.append(record_action(idempotency))
+            actions.append(idempotency)  # IdempotencyStore.put_action
         try:
-            self.table.transact_write([*actions, *guards])
+            # A conflict is refused like a condition: the service decides again (one tier).
+            self.table.transact_write([*actions, *guards], retry_conflicts=False)
         except ConditionFailedError as failure:
             if "ConditionalCheckFailed" in failure.reasons[len(actions) :]:
                 # The buyer is gone or its session ended: retrying cannot help.
@@ -94,11 +94,4 @@ class OrderStore(Repository[OrderItem]):
         flip = Update().set("status", "cancelled").set("updated_at", now)
         actions = [update_action(self.key(order.id), flip, eq("status", "placed"))]
         actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
-        return self._transact(actions)
-
-    def _transact(self, actions: list[Action]) -> bool:
-        try:
-            self.table.transact_write(actions)
-        except ConditionFailedError:
-            return False
-        return True
+        return self.table.try_write(lambda: self.table.transact_write(actions, retry_conflicts=False))

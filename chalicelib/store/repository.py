@@ -1,4 +1,5 @@
-"""The one repository shape: every resource store has the same verbs over one typed Table.
+"""The one repository shape: every store is a class over one typed Table with StoredModel
+items in and out (`Store`); resource stores have the same verbs (`Repository`):
 
     get(id)                   → the item, or None
     put_new(item, guards=())  → write a new item (never overwrites); `guards` are extra
@@ -7,8 +8,10 @@
     delete_if(id, guard)      → one conditional DeleteItem; same
     list_page(page, ...)      → a Page of items, newest first (one index partition)
 
-Stores never decide who may do what: a service builds the `Guard` (owner, versions) and
-the store enforces it atomically as the write's condition.
+Stores that are not public resources (sessions, idempotency records, attempt counters)
+are `Store`s keyed by more than one id, with verbs named after what they do (`start`,
+`rotate`, `reserve`). Stores never decide who may do what: a service builds the `Guard`
+(owner, versions) and the store enforces it atomically as the write's condition.
 """
 
 from __future__ import annotations
@@ -68,16 +71,37 @@ class Written(Generic[I]):
         return self.item is None
 
 
-class Repository(Generic[I]):
-    """Base of every resource store: subclasses name the item type, model, keys and listing."""
+class Store(Generic[I]):
+    """Base of every store: one item type, its StoredModel, over one Table."""
 
     item_type: ClassVar[str]
     model: type[I]
-    owner_attribute: ClassVar[str] = "owner_id"
-    versioned: ClassVar[bool] = False  # True: every update bumps `version` by exactly one
 
     def __init__(self, table: Table) -> None:
         self.table = table
+
+    def stored(self, key: Key, item: I, **extra: Any) -> Item:
+        """A model → its DynamoDB item under `key` (and any index keys in `extra`)."""
+        return {**key, **extra, "type": self.item_type, **item.model_dump(mode="python")}
+
+    def parse(self, raw: Mapping[str, Any] | None) -> I | None:
+        """A DynamoDB item of this store → its model; None for an absent or foreign item."""
+        if not raw or raw.get("type") != self.item_type:
+            return None
+        return self.model.model_validate(raw)
+
+    def _parse(self, raw: Item) -> I:
+        parsed = self.parse(raw)
+        if parsed is None:
+            raise ValueError(f"not a {self.item_type} item")
+        return parsed
+
+
+class Repository(Store[I]):
+    """Base of every resource store: subclasses name the item type, model, keys and listing."""
+
+    owner_attribute: ClassVar[str] = "owner_id"
+    versioned: ClassVar[bool] = False  # True: every update bumps `version` by exactly one
 
     def key(self, item_id: str) -> Key:
         """The primary key of an item."""
@@ -90,24 +114,7 @@ class Repository(Generic[I]):
     def to_item(self, item: I) -> Item:
         """A model → its full DynamoDB item, keys and index keys included."""
         item_id = str(getattr(item, "id"))  # noqa: B009 - every stored model has an id
-        return {
-            **self.key(item_id),
-            **self.index_keys(item),
-            "type": self.item_type,
-            **item.model_dump(mode="python"),
-        }
-
-    def parse(self, raw: Mapping[str, Any] | None) -> I | None:
-        """A DynamoDB item of this resource → its model; None for an absent or foreign item."""
-        if not raw or raw.get("type") != self.item_type:
-            return None
-        return self.model.model_validate(raw)
-
-    def _parse(self, raw: Item) -> I:
-        parsed = self.parse(raw)
-        if parsed is None:
-            raise ValueError(f"not a {self.item_type} item")
-        return parsed
+        return self.stored(self.key(item_id), item, **self.index_keys(item))
 
     def get(self, item_id: str) -> I | None:
         """The item, strongly consistent, or None."""
@@ -115,14 +122,9 @@ class Repository(Generic[I]):
 
     def put_new(self, item: I, guards: Sequence[Action] = ()) -> bool:
         """Write a new item; False if one with its key exists (or a guard failed)."""
-        try:
-            if guards:
-                self.table.transact_write([self.put_action(item), *guards])
-            else:
-                self.table.put(self.to_item(item), not_exists())
-        except ConditionFailedError:
-            return False
-        return True
+        if guards:
+            return self.table.try_write(lambda: self.table.transact_write([self.put_action(item), *guards]))
+        return self.table.try_write(lambda: self.table.put(self.to_item(item), not_exists()))
 
     def put_action(self, item: I) -> Action:
         """The transaction action that writes a new item."""

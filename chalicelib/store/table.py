@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import deadline
 from chalicelib.config import Settings
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.retry import DEFAULT_RETRY, Retry, TryAgain
-from chalicelib.store import deadline
 from chalicelib.store.codec import Item, from_attributes, to_attributes
 from chalicelib.store.expr import Condition, Update, eq, ne, not_exists, render
 
@@ -301,12 +301,14 @@ class Table:
 
         return self.retry.run(attempt, _unavailable)
 
-    def transact_write(self, actions: Sequence[Action]) -> None:
+    def transact_write(self, actions: Sequence[Action], retry_conflicts: bool = True) -> None:
         """TransactWriteItems; every action gets this table's name filled in.
 
         DynamoDB cancels a transaction that touches an item another one is writing
         (TransactionConflict) and botocore does not retry that: it is retried here (Retry),
-        then a 503. A failed condition is raised at once.
+        then a 503 — unless `retry_conflicts` is False, for a caller that decides again from
+        a fresh read on any refusal (one retry tier, never two: services/orders.py). A
+        failed condition is raised at once.
         """
         for action in actions:
             for body in action.values():
@@ -316,7 +318,22 @@ class Table:
             with translate_errors():
                 self.client.transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
 
-        self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
+        if retry_conflicts:
+            self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
+        else:
+            attempt(0)
+
+    def try_write(self, write: Callable[[], object]) -> bool:
+        """Run one conditional write (or transaction); False if its condition did not hold.
+
+        The one place a refused condition becomes a plain "no": stores whose caller only
+        needs to know whether the write happened use it instead of catching the error.
+        """
+        try:
+            write()
+        except ConditionFailedError:
+            return False
+        return True
 
     def ping(self) -> None:
         """One cheap call that proves the table is reachable (DescribeTable)."""

@@ -51,11 +51,8 @@ class UserStore(Repository[UserItem]):
     def put_new(self, item: UserItem, guards: Sequence[Action] = ()) -> bool:
         """Write a new user and claim its e-mail; False if the address is claimed."""
         claim = {**keys.email_claim_key(item.email), "type": "email_claim", "user_id": item.id}
-        try:
-            self.table.transact_write([self.put_action(item), put_action(claim, not_exists()), *guards])
-        except ConditionFailedError:
-            return False
-        return True
+        actions = [self.put_action(item), put_action(claim, not_exists()), *guards]
+        return self.table.try_write(lambda: self.table.transact_write(actions))
 
     def get_by_email(self, email: str) -> UserItem | None:
         """The user that holds this (normalised) e-mail address, or None.
@@ -71,13 +68,10 @@ class UserStore(Repository[UserItem]):
 
     def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
         """Swap the hash only if it is still `old_hash` (a concurrent password change wins)."""
-        try:
-            self.table.update(
-                self.key(user_id), Update().set("password_hash", new_hash), eq("password_hash", old_hash)
-            )
-        except ConditionFailedError:
-            return False
-        return True
+        update = Update().set("password_hash", new_hash)
+        return self.table.try_write(
+            lambda: self.table.update(self.key(user_id), update, eq("password_hash", old_hash))
+        )
 
     def update_and_delete(
         self, item_id: str, changes: Mapping[str, Any], guard: Guard, now: str, also: Sequence[Key]
@@ -87,11 +81,7 @@ class UserStore(Repository[UserItem]):
         update = Update().set_all({**changes, "updated_at": now})
         actions = [update_action(self.key(item_id), update, guard.condition(self.owner_attribute))]
         actions.extend(delete_action(key) for key in also)
-        try:
-            self.table.transact_write(actions)
-        except ConditionFailedError:
-            return False
-        return True
+        return self.table.try_write(lambda: self.table.transact_write(actions))
 
     def delete_if(self, item_id: str, guard: Guard, also: Sequence[Key] = ()) -> Written[UserItem]:
         """Remove the user and its e-mail claim together (refused if the user is gone), and the

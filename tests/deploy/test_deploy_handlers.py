@@ -19,6 +19,7 @@ import pytest
 from chalice.app import Chalice, ChaliceAuthorizer
 
 from app import app
+from bench.lambda_sim import proxy_event
 from tests.helpers import token_for
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/users/me"
@@ -50,29 +51,6 @@ class _LambdaContext:
         return 15_000
 
 
-def _proxy_event(path: str) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as API Gateway sends it to the API handler."""
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": "GET",
-        "headers": {"Accept": "application/json"},
-        "multiValueHeaders": {"Accept": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": "GET",
-            "requestId": "apigw-req-1",
-            "stage": "api",
-        },
-        "body": None,
-        "isBase64Encoded": False,
-    }
-
-
 def test_api_handler_string_is_the_chalice_app() -> None:
     assert isinstance(_resolve("app.app"), Chalice)
 
@@ -81,7 +59,12 @@ def test_api_handler_invoked_as_lambda_answers_with_the_gateway_request_id() -> 
     # Given the handler Lambda resolves from "app.app" and a proxy event for /health
     handler = _resolve("app.app")
     # When Lambda calls it
-    response = handler(_proxy_event("/health"), _LambdaContext())
+    response = handler(
+        proxy_event(
+            {"path": "/health", "headers": {"Accept": "application/json"}, "request_id": "apigw-req-1"}
+        ),
+        _LambdaContext(),
+    )
     # Then it is a proxy response carrying API Gateway's request id
     assert response["statusCode"] == 200
     assert response["headers"]["X-Request-Id"] == "apigw-req-1"

@@ -18,7 +18,8 @@ from chalicelib.store import schema
 from infra import build, iam, lambda_runtime, release, slim, template
 from infra.stage import DEPLOYED_STAGES, load_stage
 
-pytestmark = pytest.mark.slow
+# One worker packages once: the deployment tests share the session-scoped packages (make test runs xdist).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
 
 
 def _resources(package: build.Package) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import boto3
 import jwt
 import pytest
 
+from bench.lambda_sim import proxy_event
 from chalicelib.config import load_settings
 from chalicelib.security.keys import KeyRing, make_key
 from chalicelib.security.tokens import issue_token
@@ -34,7 +35,8 @@ from infra.stage import load_stage
 from tests.deploy.conftest import Unzipped
 from tools import processes
 
-pytestmark = pytest.mark.slow
+# One worker packages once: the deployment tests share the session-scoped packages (make test runs xdist).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
 
 STAGE = load_stage("prod")
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/users/me"
@@ -114,26 +116,18 @@ class Gateway:
             if decision["policyDocument"]["Statement"][0]["Effect"] != "Allow":
                 return 403, {}  # the gateway answers; the template maps it to the contract's 401
             authorizer_context = {"principalId": decision["principalId"], **decision.get("context", {})}
-        event = {
-            "resource": resource,
-            "path": path,
-            "httpMethod": method,
-            "headers": headers,
-            "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
-            "pathParameters": params or None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourcePath": resource,
-                "httpMethod": method,
-                "requestId": f"apigw-{secrets.token_hex(4)}",
-                "stage": "api",
-                **({"authorizer": authorizer_context} if authorizer_context else {}),
-            },
-            "body": None if body is None else json.dumps(body),
-            "isBase64Encoded": False,
-        }
+        event = proxy_event(
+            {
+                "method": method,
+                "path": path,
+                "resource": resource,
+                "path_params": params or None,
+                "headers": headers,
+                "request_id": f"apigw-{secrets.token_hex(4)}",
+                "authorizer": authorizer_context,
+                "body": body,
+            }
+        )
         answer = self.api.call("invoke", event=event)
         self.answers.append(answer)
         assert answer["ok"], answer.get("error")

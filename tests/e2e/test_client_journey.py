@@ -12,14 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python"))
 
 from storefront_client import AuthenticatedClient, Client
-from storefront_client.api.default import (
-    get_products_product_id,
-    post_auth_token,
-    post_orders,
-    post_orders_order_id_cancel,
-    post_products,
-    post_users,
-)
+from storefront_client.api.auth import post_auth_token
+from storefront_client.api.orders import post_orders, post_orders_order_id_cancel
+from storefront_client.api.products import get_products_product_id, post_products
+from storefront_client.api.users import post_users
 from storefront_client.models import (
     ErrorBody,
     OrderCreate,

@@ -71,7 +71,7 @@ def test_docs_render_every_operation_and_try_it_out_reaches_the_api(live: str, p
     assert errors == []
 
     # When GET /health is tried out
-    health = page.locator("#operations-default-get_health")
+    health = page.locator("#operations-health-get_health")
     health.locator(".opblock-summary").click()
     health.get_by_role("button", name="Try it out").click()
     health.get_by_role("button", name="Execute").click()

@@ -76,10 +76,5 @@ def _differences(cmp: filecmp.dircmp[str]) -> list[str]:
 def test_the_client_covers_every_route_but_the_browser_documentation() -> None:
     document = openapi_release.current_document()
     covered = set(openapi_release.client_document(document)["paths"])
-    assert set(document["paths"]) - covered == {
-        "/docs",
-        "/docs/swagger-initializer.js",
-        "/docs/swagger-ui-bundle.js",
-        "/docs/swagger-ui.css",
-    }
+    assert set(document["paths"]) - covered == {"/docs"}  # its files are not in the document at all
     assert {"/openapi.json", "/health", "/products/{product_id}"} <= covered

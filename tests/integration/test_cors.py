@@ -7,7 +7,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.api import deps
-from chalicelib.api.cors import ALLOWED_HEADERS
+from chalicelib.api.headers import ALLOWED_HEADERS
 
 ORIGIN = "https://shop.example"
 

@@ -21,6 +21,7 @@ from chalicelib.security.keys import get_keyring
 from chalicelib.security.passwords import TEST_POLICY, PasswordHasher
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
+from chalicelib.services.lockout import LockoutPolicy
 from chalicelib.store.table import Table
 
 PASSWORD = "correct horse battery"
@@ -123,7 +124,7 @@ def test_unknown_and_known_emails_make_the_same_calls_and_verify_with_the_same_p
     hasher = CountingHasher()
     _register(table, hasher)
     issuer = auth_service.TokenIssuer(keyring=get_keyring(), settings=get_settings())
-    roomy = auth_service.LockoutPolicy(max_failures=1000)  # 100 tries each, no lockout
+    roomy = LockoutPolicy(max_failures=1000)  # 100 tries each, no lockout
     operations = _record_operations(table)
     sequences: dict[str, list[str]] = {}
     for email in ("ada@example.com", "nobody@example.com"):

@@ -35,12 +35,48 @@ def test_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     validate(document)
 
 
+def _operations_served() -> set[tuple[str, str]]:
+    """(METHOD, path) of every route the app serves that is an API operation (not a file of
+    Swagger UI's, which its declaration keeps out with `documented=False`)."""
+    return {
+        (method, path)
+        for path, methods in app.routes.items()
+        for method in methods
+        if method != "OPTIONS" and routes.find(method, path).documented  # type: ignore[union-attr]
+    }
+
+
 def test_every_route_is_documented_and_nothing_else(document: dict[str, Any]) -> None:
     documented = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
-    routed = {
-        (method, path) for path, methods in app.routes.items() for method in methods if method != "OPTIONS"
+    assert documented == _operations_served()
+
+
+DOCS_ASSETS = ("/docs/swagger-initializer.js", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css")
+
+
+def test_swagger_ui_files_are_served_but_are_not_operations(client: Client, document: dict[str, Any]) -> None:
+    for path in DOCS_ASSETS:
+        assert path not in document["paths"]
+        assert client.http.get(path).status_code == 200
+    assert "/docs" in document["paths"]  # the page itself stays: a browser's entry point
+
+
+def test_every_operation_is_tagged_by_its_resource(document: dict[str, Any]) -> None:
+    tags = {(m.upper(), p): op.get("tags") for p, ops in document["paths"].items() for m, op in ops.items()}
+    assert all(tag is not None and len(tag) == 1 for tag in tags.values()), tags
+    assert {tag[0] for tag in tags.values() if tag} == {
+        "auth",
+        "users",
+        "products",
+        "orders",
+        "health",
+        "docs",
     }
-    assert documented == routed
+    assert tags[("POST", "/auth/token")] == ["auth"]
+    assert tags[("POST", "/auth/refresh")] == ["auth"]
+    assert tags[("GET", "/users/me")] == ["users"]
+    assert tags[("POST", "/orders")] == ["orders"]
+    assert tags[("GET", "/ready")] == ["health"]
 
 
 def test_protected_routes_declare_bearer_auth(document: dict[str, Any]) -> None:
@@ -111,9 +147,20 @@ def _sessions_taken_out(document: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _without_tags(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without the tags issue 19 added on purpose."""
+    doc = copy.deepcopy(document)
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            op.pop("tags", None)
+    return doc
+
+
 def test_the_document_equals_the_one_generated_before_the_route_table(document: dict[str, Any]) -> None:
-    document = _sessions_taken_out(document)
+    document = _without_tags(_sessions_taken_out(document))
     before = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    for asset in DOCS_ASSETS:  # issue 19: Swagger UI's files are not API operations
+        del before["paths"][asset]
     for path, value in INTENDED.items():
         node = before
         for key in path[:-1]:
@@ -130,7 +177,7 @@ def test_a_route_declared_twice_is_refused() -> None:
 
 def test_the_document_is_complete_without_importing_the_app() -> None:
     # tools/openapi_release builds the document from chalicelib alone: it must still see
-    # every route the app serves (api/routes.ROUTE_MODULES names the modules that declare them).
+    # every operation the app serves (api/routes.all_operations imports every module of api/).
     script = (
         "import json; from chalicelib.api.openapi import document_text; "
         "print(json.dumps(sorted((m.upper(), p) for p, ops in "
@@ -139,10 +186,7 @@ def test_the_document_is_complete_without_importing_the_app() -> None:
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=FIXTURE.parents[2]
     ).stdout
-    routed = sorted(
-        [method, path] for path, methods in app.routes.items() for method in methods if method != "OPTIONS"
-    )
-    assert json.loads(out) == routed
+    assert json.loads(out) == sorted([method, path] for method, path in _operations_served())
 
 
 # --- the document says what the server refuses (field defects round two, item 6) -----------

@@ -29,8 +29,8 @@ from chalicelib.services import products as product_service
 from chalicelib.services import sessions as session_service
 from chalicelib.services.caller import Caller
 from chalicelib.store import keys
-from chalicelib.store import sessions as session_store
 from chalicelib.store.repository import ANY
+from chalicelib.store.sessions import SessionStore
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
 from infra import build, iam
@@ -96,7 +96,7 @@ def test_a_login_whose_user_changed_meanwhile_starts_no_session(table: Table) ->
     # Then the session is refused, and none exists
     with pytest.raises(InvalidCredentialsError):
         session_service.start_session(table, before, get_keyring(), get_settings(), int(time.time()))
-    assert session_store.end_all(table, "ada") == 0
+    assert SessionStore(table).end_all("ada") == 0
 
 
 def test_nothing_is_created_for_a_user_after_its_deletion_was_acknowledged(
@@ -180,7 +180,7 @@ def test_the_authorizer_makes_only_the_calls_its_policy_derives(table: Table) ->
     # When it decides on a live session, an ended one and garbage
     live = token_for("ada")
     ended = token_for("bob")
-    session_store.end_all(table, "bob")
+    SessionStore(table).end_all("bob")
     for token in (live, ended, "garbage"):
         authorize(AuthRequest("TOKEN", f"Bearer {token}", ARN))
     # Then it made one GetItem per decision on a signed token: what its policy grants, and

@@ -18,7 +18,8 @@ from chalicelib.security.tokens import verify_token
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
 from chalicelib.services.caller import Caller, operator
-from chalicelib.store import keys, login_attempts
+from chalicelib.store import keys
+from chalicelib.store.login_attempts import LoginAttemptStore
 from chalicelib.store.repository import ANY
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
@@ -138,8 +139,8 @@ NO_WAIT = Retry(sleep=lambda _: None)
 def test_attempts_in_an_expired_window_start_a_new_count(table: Table) -> None:
     start = 1_800_000_000
     for _ in range(4):
-        assert login_attempts.reserve(table, "x@example.com", start, 900, 5, NO_WAIT).granted
-    fresh = login_attempts.reserve(table, "x@example.com", start + 900, 900, 5, NO_WAIT)
+        assert LoginAttemptStore(table).reserve("x@example.com", start, 900, 5, NO_WAIT).granted
+    fresh = LoginAttemptStore(table).reserve("x@example.com", start + 900, 900, 5, NO_WAIT)
     assert (fresh.granted, fresh.number, fresh.window.start) == (True, 1, start + 900)
     item = table.get(keys.login_attempts_key("x@example.com"))
     assert item is not None
@@ -150,7 +151,7 @@ def test_concurrent_reservations_grant_exactly_the_limit(table: Table) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(
             pool.map(
-                lambda _: login_attempts.reserve(table, "y@example.com", 1_800_000_000, 900, 5, NO_WAIT),
+                lambda _: LoginAttemptStore(table).reserve("y@example.com", 1_800_000_000, 900, 5, NO_WAIT),
                 range(8),
             )
         )
@@ -159,10 +160,10 @@ def test_concurrent_reservations_grant_exactly_the_limit(table: Table) -> None:
 
 
 def test_a_success_clears_the_window_only_if_no_later_attempt_was_reserved(table: Table) -> None:
-    first = login_attempts.reserve(table, "z@example.com", 1_800_000_000, 900, 5, NO_WAIT)
-    login_attempts.reserve(table, "z@example.com", 1_800_000_000, 900, 5, NO_WAIT)
-    assert not login_attempts.clear(table, "z@example.com", first.number)  # #2 is in flight
-    assert login_attempts.clear(table, "z@example.com", 2)
+    first = LoginAttemptStore(table).reserve("z@example.com", 1_800_000_000, 900, 5, NO_WAIT)
+    LoginAttemptStore(table).reserve("z@example.com", 1_800_000_000, 900, 5, NO_WAIT)
+    assert not LoginAttemptStore(table).clear("z@example.com", first.number)  # #2 is in flight
+    assert LoginAttemptStore(table).clear("z@example.com", 2)
     assert table.get(keys.login_attempts_key("z@example.com")) is None
 
 

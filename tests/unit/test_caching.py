@@ -1,16 +1,37 @@
-"""Cache-Control by route: only listed public reads may be stored; everything else no-store."""
+"""Cache-Control by route: only routes whose declaration names a policy may be stored;
+everything else is no-store."""
 
 from __future__ import annotations
 
 import pytest
 
-from chalicelib.api.caching import NO_STORE, REVALIDATE, cache_control
+from chalicelib.api import routes
+from chalicelib.api.caching import DOCS, NO_STORE, REVALIDATE, STATIC_ASSET, cache_control
+
+routes.all_operations()
+
+
+def policy(method: str, route: str, status: int = 200) -> str:
+    return cache_control(method, routes.find(method, route), status)
+
+
+def test_the_declarations_name_exactly_these_stored_routes() -> None:
+    stored = {op.path: op.cache for op in routes.all_operations() if op.cache}
+    assert stored == {
+        "/products": REVALIDATE,
+        "/products/{product_id}": REVALIDATE,
+        "/openapi.json": DOCS,
+        "/docs": DOCS,
+        "/docs/swagger-initializer.js": DOCS,
+        "/docs/swagger-ui.css": STATIC_ASSET,
+        "/docs/swagger-ui-bundle.js": STATIC_ASSET,
+    }
 
 
 @pytest.mark.parametrize("route", ["/products", "/products/{product_id}"])
 def test_product_reads_are_public_and_revalidated(route: str) -> None:
-    assert cache_control("GET", route, 200) == REVALIDATE
-    assert cache_control("GET", route, 304) == REVALIDATE
+    assert policy("GET", route, 200) == REVALIDATE
+    assert policy("GET", route, 304) == REVALIDATE
 
 
 @pytest.mark.parametrize(
@@ -29,10 +50,10 @@ def test_product_reads_are_public_and_revalidated(route: str) -> None:
         ("GET", ""),  # a request chalice answered before routing
     ],
 )
-def test_everything_not_listed_is_no_store(method: str, route: str) -> None:
-    assert cache_control(method, route, 200) == NO_STORE
+def test_everything_not_declared_cacheable_is_no_store(method: str, route: str) -> None:
+    assert policy(method, route, 200) == NO_STORE
 
 
 @pytest.mark.parametrize("status", [400, 404, 500, 503])
 def test_errors_are_never_stored(status: int) -> None:
-    assert cache_control("GET", "/products/{product_id}", status) == NO_STORE
+    assert policy("GET", "/products/{product_id}", status) == NO_STORE

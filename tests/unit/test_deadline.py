@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from chalicelib import deadline
 from chalicelib.config import load_settings
-from chalicelib.store import deadline
 from tests.conftest import ROOT
 
 ATTEMPT_SECONDS = 4.0  # connect 1 s + read 3 s: create_client's defaults

@@ -65,21 +65,3 @@ def test_a_custom_predicate_chooses_what_is_retried() -> None:
 def test_the_pause_is_capped() -> None:
     retry = Retry(base_delay=0.1, max_delay=0.3)
     assert [retry.delay(n) for n in range(4)] == [0.1, 0.2, 0.3, 0.3]
-
-
-def test_a_spent_time_budget_stops_before_sleeping_past_it() -> None:
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    def attempt(_: int) -> None:
-        now[0] += 0.5  # each attempt takes half a second
-        raise TryAgain()
-
-    retry = Retry(attempts=10, base_delay=0.1, budget_seconds=1.2, sleep=sleep, clock=lambda: now[0])
-    with pytest.raises(Boom):
-        retry.run(attempt, Boom)
-    assert slept == [0.1]  # a second pause would end after the budget

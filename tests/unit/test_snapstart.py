@@ -76,7 +76,7 @@ def test_before_snapshot_builds_deferred_models_and_configures_the_table_client(
     assert complete()
     steps = snapstart.before_snapshot()
     assert steps[:2] == ["runtime", "get_table"]
-    assert deps.get_table.cache_info().currsize == 1  # a configured client, no request made
+    assert deps.table_for.cache_info().currsize == 1  # a configured client, no request made
 
 
 def test_after_restore_drops_clients_and_rereads_the_key(

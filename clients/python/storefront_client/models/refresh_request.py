@@ -10,8 +10,9 @@ T = TypeVar("T", bound="RefreshRequest")
 
 @_attrs_define
 class RefreshRequest:
-    """Body of POST /auth/refresh. Any string is accepted here: one that is not a refresh
-    token the service issued is a 401 like any other bad credential, never a 400.
+    """Body of POST /auth/refresh. Any string is accepted here, empty or over-long included:
+    one that is not a refresh token the service issued is a 401 like any other bad
+    credential, never a 400 (only a body that is not this shape is a 400).
 
         Attributes:
             refresh_token (str):

@@ -98,9 +98,10 @@ def sync_detailed(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,9 +130,10 @@ def sync(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,9 +157,10 @@ async def asyncio_detailed(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,9 +187,10 @@ async def asyncio(
     """Spend a refresh token for new tokens in the same session (a spent one ends it)
 
     Args:
-        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here: one that
-            is not a refresh
-            token the service issued is a 401 like any other bad credential, never a 400.
+        body (RefreshRequest): Body of POST /auth/refresh. Any string is accepted here, empty or
+            over-long included:
+            one that is not a refresh token the service issued is a 401 like any other bad
+            credential, never a 400 (only a body that is not this shape is a 400).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
