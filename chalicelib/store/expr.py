@@ -118,7 +118,7 @@ def key_range(
 
     def rendered(p: Placeholders) -> str:
         parts = [f"{p.name(partition_attribute)} = {p.value(partition)}"]
-        sort = p.name(sort_attribute)
+        sort = p.name(sort_attribute) if after is not None or upto is not None else ""
         if after is not None and upto is not None:
             # BETWEEN is inclusive: `after` itself is excluded by the caller's strict check.
             parts.append(f"{sort} BETWEEN {p.value(after)} AND {p.value(upto)}")
