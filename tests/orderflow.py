@@ -61,7 +61,7 @@ def get(client: Client, path: str, user: str = ADMIN, role: str = "admin") -> An
 
 
 def stock_invariant_violations(table: Table, initial: dict[str, int]) -> list[str]:
-    """For each product: stock = initial − units in orders stored as placed/paid/shipped/delivered."""
+    """For each product: stock = initial - units in orders stored as placed/paid/shipped/delivered."""
     held: Counter[str] = Counter()
     stock: dict[str, int] = {}
     for raw in scan_all(table):

@@ -33,7 +33,8 @@ def test_a_placed_order_holds_its_stock_until_its_payment_deadline(client: Clien
     order = place(client, product)
     assert order["status"] == "placed"
     assert statuses(order) == ["placed"]
-    assert order["refund_due"] is False and order["shipment"] is None
+    assert order["refund_due"] is False
+    assert order["shipment"] is None
     window = parse_timestamp(order["payment_due_at"]) - parse_timestamp(order["created_at"])
     assert window == timedelta(seconds=1800)
 
@@ -45,7 +46,8 @@ def test_demo_path_order_pay_ship_deliver(client: Client, table: Table) -> None:
     assert paid.status_code == 200, paid.body
     assert json_body(paid) == {"outcome": "paid"}
     seen = json_body(get(client, f"/orders/{order['id']}"))
-    assert seen["status"] == "paid" and seen["payment_due_at"] is None
+    assert seen["status"] == "paid"
+    assert seen["payment_due_at"] is None
     shipped = post(client, f"/orders/{order['id']}/ship", body={"carrier": "DHL", "tracking_number": "JD01"})
     assert shipped.status_code == 200, shipped.body
     assert json_body(shipped)["shipment"] == {"carrier": "DHL", "tracking_number": "JD01"}
@@ -64,7 +66,8 @@ def test_ship_and_deliver_from_another_status_are_409_naming_it(client: Client, 
     assert json_body(shipped)["code"] == "conflict"
     assert "placed" in json_body(shipped)["error"]
     delivered = post(client, f"/orders/{order['id']}/deliver")
-    assert delivered.status_code == 409 and "placed" in json_body(delivered)["error"]
+    assert delivered.status_code == 409
+    assert "placed" in json_body(delivered)["error"]
 
 
 def test_only_admins_ship_and_unknown_orders_are_404(client: Client, table: Table) -> None:
@@ -92,11 +95,13 @@ def test_cancelling_a_paid_order_gives_stock_back_and_marks_a_refund(client: Cli
     cancelled = post(client, f"/orders/{order['id']}/cancel", BUYER, "user")
     assert cancelled.status_code == 200, cancelled.body
     body = json_body(cancelled)
-    assert body["status"] == "cancelled" and body["refund_due"] is True
+    assert body["status"] == "cancelled"
+    assert body["refund_due"] is True
     assert statuses(body) == ["placed", "paid", "cancelled"]
     assert stock(table, product) == 10
     again = post(client, f"/orders/{order['id']}/cancel", BUYER, "user")
-    assert again.status_code == 200 and statuses(json_body(again)) == ["placed", "paid", "cancelled"]
+    assert again.status_code == 200
+    assert statuses(json_body(again)) == ["placed", "paid", "cancelled"]
     assert stock(table, product) == 10
 
 
@@ -106,7 +111,8 @@ def test_cancelling_a_shipped_order_is_409(client: Client, table: Table) -> None
     deliver(client, payment_event(order["id"], "39.98"))
     post(client, f"/orders/{order['id']}/ship", body={"carrier": "UPS", "tracking_number": "Z"})
     refused = post(client, f"/orders/{order['id']}/cancel", BUYER, "user")
-    assert refused.status_code == 409 and "shipped" in json_body(refused)["error"]
+    assert refused.status_code == 409
+    assert "shipped" in json_body(refused)["error"]
     assert stock(table, product) == 8
 
 
@@ -117,7 +123,8 @@ def test_an_overdue_order_reads_expired_at_once_and_the_sweep_gives_its_stock_ba
     order = place(client, product)
     make_overdue(table, order["id"])
     seen = json_body(get(client, f"/orders/{order['id']}"))
-    assert seen["status"] == "expired" and seen["payment_due_at"] is None
+    assert seen["status"] == "expired"
+    assert seen["payment_due_at"] is None
     assert statuses(seen) == ["placed", "expired"]
     assert stock(table, product) == 8  # not yet swept
     assert post(client, f"/orders/{order['id']}/cancel", BUYER, "user").status_code == 409
@@ -148,7 +155,8 @@ def test_a_payment_of_another_amount_or_currency_is_422_and_changes_nothing(
         assert refused.status_code == 422, refused.body
         assert json_body(refused)["code"] == "payment_mismatch"
     seen = json_body(get(client, f"/orders/{order['id']}"))
-    assert seen["status"] == "placed" and seen["refund_due"] is False
+    assert seen["status"] == "placed"
+    assert seen["refund_due"] is False
 
 
 def test_a_payment_for_an_unknown_order_is_404(client: Client, table: Table) -> None:
@@ -164,12 +172,15 @@ def test_a_payment_for_an_order_no_longer_placed_is_accepted_and_marks_a_refund(
     make_overdue(table, overdue["id"])
     for order, status in ((cancelled, "cancelled"), (overdue, "expired")):
         answer = deliver(client, payment_event(order["id"], "39.98"))
-        assert answer.status_code == 200 and json_body(answer) == {"outcome": "refund_due"}
+        assert answer.status_code == 200
+        assert json_body(answer) == {"outcome": "refund_due"}
         seen = json_body(get(client, f"/orders/{order['id']}"))
-        assert seen["status"] == status and seen["refund_due"] is True
+        assert seen["status"] == status
+        assert seen["refund_due"] is True
     expire_due_orders(table)
     swept = json_body(get(client, f"/orders/{overdue['id']}"))
-    assert swept["status"] == "expired" and swept["refund_due"] is True
+    assert swept["status"] == "expired"
+    assert swept["refund_due"] is True
     assert stock(table, product) == 10
 
 

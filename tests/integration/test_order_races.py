@@ -1,6 +1,6 @@
 """Races on one order against the real engine, each repeated: every race has exactly one
 winner, stock comes back at most once, and the stock invariant holds after each round
-(stock = initial − units in orders stored as placed, paid, shipped or delivered)."""
+(stock = initial - units in orders stored as placed, paid, shipped or delivered)."""
 
 from __future__ import annotations
 
@@ -94,7 +94,8 @@ def test_twenty_deliveries_of_one_webhook_id_pay_once(client: Client, table: Tab
     assert {a.status_code for a in answers} == {200}
     # A delivery that read before the winner committed finds the order paid by this very
     # payment ("already_paid"); one that read after finds the receipt ("duplicate").
-    assert outcomes["paid"] == 1 and outcomes["duplicate"] + outcomes["already_paid"] == 19
+    assert outcomes["paid"] == 1
+    assert outcomes["duplicate"] + outcomes["already_paid"] == 19
     item = stored(table, order["id"])
     assert [e["status"] for e in item["status_history"]] == ["placed", "paid"]
     assert not item.get("refund_due")
@@ -118,7 +119,8 @@ def test_one_payment_under_twenty_webhook_ids_pays_once_without_refund(client: C
     event = payment_event(order["id"], "39.98", payment_id="pay_one")
     answers = together(*[webhook(client, event) for _ in range(20)])
     outcomes = Counter(json_body(a)["outcome"] for a in answers)
-    assert outcomes["paid"] == 1 and outcomes["paid"] + outcomes["already_paid"] == 20
+    assert outcomes["paid"] == 1
+    assert outcomes["paid"] + outcomes["already_paid"] == 20
     assert not stored(table, order["id"]).get("refund_due")
 
 
