@@ -36,7 +36,9 @@ def test_create_table_adds_an_index_a_table_made_before_it_lacks(table: Table) -
     old = Table(table.client, f"t-{uuid.uuid4().hex[:8]}", table.cursors)
     params = create_table_params(old.name)
     params["GlobalSecondaryIndexes"] = [i for i in params["GlobalSecondaryIndexes"] if i["IndexName"] != GSI3]
-    params["AttributeDefinitions"] = [a for a in params["AttributeDefinitions"] if "gsi3" not in a["AttributeName"]]
+    params["AttributeDefinitions"] = [
+        a for a in params["AttributeDefinitions"] if "gsi3" not in a["AttributeName"]
+    ]
     table.client.create_table(**params)
     try:
         # When create-table runs on it, Then it has every index

@@ -73,10 +73,12 @@ def test_payment_cancel_and_expiry_racing_have_one_winner(client: Client, table:
     expire_due_orders(table, utc_now() + timedelta(seconds=1))  # a later sweep changes nothing more
     item = stored(table, order["id"])
     history = [entry["status"] for entry in item["status_history"]]
-    assert history[0] == "placed" and len(history) == 2, history  # exactly one transition
+    assert history[0] == "placed", history
+    assert len(history) == 2, history  # exactly one transition
     winner = history[1]
     assert item["status"] == winner
-    assert pay.status_code == 200 and cancel.status_code in (200, 409), (pay.body, cancel.body)
+    assert pay.status_code == 200, pay.body
+    assert cancel.status_code in (200, 409), cancel.body
     assert (json_body(pay)["outcome"] == "paid") == (winner == "paid")
     assert (cancel.status_code == 200) == (winner == "cancelled")
     assert (sweep == 1) == (winner == "expired") or winner == "expired"  # a later sweep may win it
