@@ -215,12 +215,25 @@ def cancel_order(table: Table, caller: Caller, order_id: str) -> OrderPublic:
             return order.public(now)
         if status not in ("placed", "paid"):
             raise OrderStateError(status, "cancel")
-        if not orders.cancel(order, _restock(products, order), isoformat(now)):
-            raise TryAgain()  # it moved on meanwhile: decide again from a fresh read
-        business_event("order_cancelled")
-        return _reread(orders, order_id, now)
+        if orders.cancel(order, _restock(products, order), isoformat(now)):
+            business_event("order_cancelled")
+            return _reread(orders, order_id, now)
+        return _lost_cancel(orders, order_id, status)
 
     return table.retry.run(attempt, lambda: _too_much_contention("this order"))
+
+
+def _lost_cancel(orders: OrderStore, order_id: str, status: str) -> OrderPublic:
+    """A refused cancel, explained from a fresh read: the race had one winner, and it is
+    not turned into a second transition (a payment that won is not cancelled behind it)."""
+    now = utc_now()
+    fresh = orders.get(order_id)
+    current = fresh.effective_status(now) if fresh is not None else status
+    if fresh is None or current == status:
+        raise TryAgain()  # a product was deleted meanwhile: decide again
+    if current == "cancelled":
+        return fresh.public(now)  # another cancel won: the same answer
+    raise OrderStateError(current, "cancel")
 
 
 def _reread(orders: OrderStore, order_id: str, now: datetime) -> OrderPublic:
