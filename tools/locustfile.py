@@ -164,7 +164,7 @@ class Shopper(HttpUser):
             order = self.orders.pop(rng.randrange(len(self.orders)))
             self.client.post(f"/orders/{order}/cancel", headers=self.headers, name="/orders/{id}/cancel")
 
-    @task(2)
+    @task(4)
     def pay(self) -> None:
         """The payment provider confirms one of one's orders (a signed webhook; sometimes twice)."""
         unpaid = [o for o in self.orders if o in self.totals]
@@ -180,7 +180,7 @@ class Shopper(HttpUser):
             if outcome == "paid":
                 self.paid.append(order)
 
-    @task(1)
+    @task(3)
     def ship(self) -> None:
         """An admin ships a paid order, or delivers a shipped one."""
         if not self._as_admin():
