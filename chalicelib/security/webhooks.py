@@ -10,6 +10,7 @@ which `manage.py pay` signs with too; any other stage refuses to start without o
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chalicelib.config import Settings, SettingsError, get_settings
@@ -22,13 +23,15 @@ if TYPE_CHECKING:
 LOCAL_DEFAULT_PAYMENT_WEBHOOK_SECRET = "whsec_bG9jYWwtb25seS1pbnNlY3VyZS1wYXltZW50LXdlYmhvb2s="  # noqa: S105
 
 
-def secrets_of(settings: Settings) -> tuple[str, ...]:
-    """The accepted secrets, current first."""
+def secrets_of(
+    settings: Settings, fetch_parameter: Callable[[str, str], str] | None = None
+) -> tuple[str, ...]:
+    """The accepted secrets, current first (`fetch_parameter(name, region)` reads SSM)."""
     if settings.payment_webhook_secret_param:
         from chalicelib.security.keys import _fetch_ssm_parameter
 
-        value = _fetch_ssm_parameter(settings.payment_webhook_secret_param, settings.region)
-        found = tuple(value.replace(",", " ").split())
+        fetch = fetch_parameter or _fetch_ssm_parameter
+        found = tuple(fetch(settings.payment_webhook_secret_param, settings.region).replace(",", " ").split())
     elif settings.payment_webhook_secrets:
         found = settings.payment_webhook_secrets
     elif settings.is_local:

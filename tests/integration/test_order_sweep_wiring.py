@@ -1,0 +1,97 @@
+"""The sweep's two entry points (the scheduled function, the chalice-local thread) and where
+the payment webhook's secrets come from."""
+
+from __future__ import annotations
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.api import sweep
+from chalicelib.config import SettingsError, load_settings
+from chalicelib.security.webhooks import (
+    LOCAL_DEFAULT_PAYMENT_WEBHOOK_SECRET,
+    get_payment_webhooks,
+    secrets_of,
+)
+from chalicelib.store import keys
+from chalicelib.store.table import Table
+from tests.conftest import TEST_PAYMENT_WEBHOOK_SECRET
+from tests.orderflow import make_overdue, make_product, place
+
+SECRET_B = "whsec_c2Vjb25kLXNlY3JldC1mb3ItdGhlLXJvdGF0aW9uLTAx"
+
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "e1",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-12-04T04:00:00Z",
+    "region": "us-east-1",
+    "resources": [],
+    "detail": {},
+}
+
+
+def test_the_scheduled_function_expires_what_is_due(client: Client, table: Table) -> None:
+    product = make_product(table)
+    order = place(client, product)
+    assert sweep.expire_orders(SCHEDULED_EVENT, None) == {"expired": 0}
+    make_overdue(table, order["id"])
+    assert sweep.expire_orders(SCHEDULED_EVENT, None) == {"expired": 1}
+    item = table.get(keys.product_key(product))
+    assert item is not None
+    assert item["stock"] == 10
+
+
+def test_the_local_sweeper_stops_when_sweeping_is_off(table: Table) -> None:
+    # The suites run with ORDER_SWEEP_SECONDS=0: the thread starts, reads it and ends.
+    thread = sweep.start_local_sweeper(first_delay=0)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert sweep.start_local_sweeper() is thread  # once per process
+
+
+def test_secrets_come_from_the_environment_current_first() -> None:
+    settings = load_settings(
+        {"STAGE": "test", "PAYMENT_WEBHOOK_SECRET": f"{SECRET_B}, {TEST_PAYMENT_WEBHOOK_SECRET}"}
+    )
+    assert secrets_of(settings) == (SECRET_B, TEST_PAYMENT_WEBHOOK_SECRET)
+
+
+def test_a_local_stage_without_a_secret_uses_the_published_default() -> None:
+    assert secrets_of(load_settings({"STAGE": "local"})) == (LOCAL_DEFAULT_PAYMENT_WEBHOOK_SECRET,)
+
+
+def test_deployed_stages_read_ssm_and_refuse_none_or_the_local_default() -> None:
+    deployed = load_settings(
+        {"STAGE": "dev", "PAYMENT_WEBHOOK_SECRET_PARAM": "/storefront/dev/payment-webhook-secret"}
+    )
+    asked: list[tuple[str, str]] = []
+
+    def fetch(name: str, region: str) -> str:
+        asked.append((name, region))
+        return f"{SECRET_B} {TEST_PAYMENT_WEBHOOK_SECRET}"
+
+    assert secrets_of(deployed, fetch) == (SECRET_B, TEST_PAYMENT_WEBHOOK_SECRET)
+    assert asked == [("/storefront/dev/payment-webhook-secret", "us-east-1")]
+    with pytest.raises(SettingsError):
+        secrets_of(load_settings({"STAGE": "dev"}))
+    with pytest.raises(SettingsError):
+        secrets_of(
+            load_settings({"STAGE": "prod", "PAYMENT_WEBHOOK_SECRET": LOCAL_DEFAULT_PAYMENT_WEBHOOK_SECRET})
+        )
+
+
+def test_a_secret_that_is_not_base64_is_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.api import deps
+
+    monkeypatch.setenv("PAYMENT_WEBHOOK_SECRET", "whsec_not*base64!")
+    deps.reset()
+    try:
+        with pytest.raises(SettingsError):
+            get_payment_webhooks()
+    finally:
+        monkeypatch.undo()
+        deps.reset()
