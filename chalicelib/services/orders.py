@@ -45,7 +45,7 @@ from chalicelib.observability import business_event
 from chalicelib.retry import TryAgain
 from chalicelib.services.caller import Caller
 from chalicelib.store import idempotency
-from chalicelib.store.orders import OrderStore
+from chalicelib.store.orders import SWEEP_PAGE, OrderStore
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
 from chalicelib.store.repository import Written
@@ -272,21 +272,30 @@ def _require_admin(table: Table, caller: Caller, order_id: str) -> None:
         raise ForbiddenError()
 
 
-def expire_due_orders(table: Table, now: datetime | None = None) -> int:
+def expire_due_orders(table: Table, now: datetime | None = None, page_size: int = SWEEP_PAGE) -> int:
     """The sweep: every placed order past its deadline becomes expired, its stock back in the
     same transaction; the number expired. Safe to run anywhere, any number of times at once:
     each expiry is conditional on the order still being placed and overdue."""
     moment = now or utc_now()
     stamp = isoformat(moment)
-    products, orders = ProductStore(table), OrderStore(table)
-    expired = 0
-    for listed in orders.due(stamp):
-        order = orders.get(listed.id)  # the index lags: decide from the item itself
-        if order is None or not order.is_overdue(moment):
-            continue
-        if orders.expire(order, _restock(products, order), stamp):
-            expired += 1
-            business_event("order_expired")
+    orders = OrderStore(table)
+    page = orders.due(stamp, None, page_size)
+    expired = _expire_listed(table, page.items, moment)
+    while page.next_cursor is not None:  # every page of due orders, each once (the cursor is a sort key)
+        page = orders.due(stamp, page.next_cursor, page_size)
+        expired += _expire_listed(table, page.items, moment)
     if expired:
         logger.info("expired orders", extra={"expired": expired})
+    return expired
+
+
+def _expire_listed(table: Table, listed: list[OrderItem], moment: datetime) -> int:
+    products, orders, expired = ProductStore(table), OrderStore(table), 0
+    for candidate in listed:
+        order = orders.get(candidate.id)  # the index lags: decide from the item itself
+        if order is None or not order.is_overdue(moment):
+            continue
+        if orders.expire(order, _restock(products, order), isoformat(moment)):
+            expired += 1
+            business_event("order_expired")
     return expired

@@ -39,7 +39,7 @@ from chalicelib.store.schema import GSI1, GSI3, TTL_ATTRIBUTE
 from chalicelib.store.table import Action, ConditionFailedError, Key, put_action, update_action
 
 RECEIPT_TTL_SECONDS = 7 * 24 * 3600  # providers retry a delivery for up to a few days
-SWEEP_PAGE = 25
+SWEEP_PAGE = 100  # due orders read per page by the sweep (every page is read each run)
 
 
 def _stock_update(delta: int, now: str) -> Update:
@@ -135,18 +135,12 @@ class OrderStore(Repository[OrderItem]):
             self.table, GSI3, _status_shards(status, now), page, f"admin-orders:{status}", self._parse
         )
 
-    def due(self, now: str) -> list[OrderItem]:
-        """Up to SWEEP_PAGE placed orders per shard whose deadline has passed, from the index
-        (eventually consistent: each expiry re-checks the order under its own condition)."""
-        page = merge_shards(
-            self.table,
-            GSI3,
-            _placed_due(now),
-            PageRequest(SWEEP_PAGE * keys.STATUS_SHARDS),
-            "sweep",
-            self._parse,
+    def due(self, now: str, cursor: str | None = None, size: int = SWEEP_PAGE) -> Page[OrderItem]:
+        """One page of the placed orders whose deadline has passed, oldest first, from the
+        index (eventually consistent: each expiry re-checks the order under its own condition)."""
+        return merge_shards(
+            self.table, GSI3, _placed_due(now), PageRequest(size, cursor), "sweep", self._parse
         )
-        return page.items
 
     def place(
         self,

@@ -45,6 +45,19 @@ def test_the_scheduled_function_expires_what_is_due(client: Client, table: Table
     assert item["stock"] == 10
 
 
+def test_the_sweep_reads_every_page_of_due_orders(client: Client, table: Table) -> None:
+    from chalicelib.services.orders import expire_due_orders
+
+    product = make_product(table)
+    orders = [place(client, product, 1)["id"] for _ in range(5)]
+    for order in orders:
+        make_overdue(table, order)
+    assert expire_due_orders(table, page_size=2) == 5
+    item = table.get(keys.product_key(product))
+    assert item is not None
+    assert item["stock"] == 10
+
+
 def test_the_local_sweeper_stops_when_sweeping_is_off(table: Table) -> None:
     # The suites run with ORDER_SWEEP_SECONDS=0: the thread starts, reads it and ends.
     thread = sweep.start_local_sweeper(first_delay=0)
