@@ -6,7 +6,8 @@ the order is put; the idempotency record (if any) is put unless a live one exist
 all in one TransactWriteItems.
 
 Every later transition is ONE conditional write built by one method here (`pay`,
-`flag_refund`, `ship`, `deliver`, `cancel`, `expire`): it sets the status, moves the order
+`flag_refund`, `ship`, `deliver`, `cancel`, `expire`; each takes `also`: more transaction
+actions to commit with it, e.g. an outbox event): it sets the status, moves the order
 to its status's index partition (GSI3) and appends to `status_history`, under a condition
 on the status it leaves. A transition that gives stock back (cancel, expire) is one
 transaction with the restocks. docs/orders.md lists each condition and what races resolve to.
@@ -168,7 +169,9 @@ class OrderStore(Repository[OrderItem]):
             return False
         return True
 
-    def cancel(self, order: OrderItem, restock: Sequence[tuple[str, int]], now: str) -> bool:
+    def cancel(
+        self, order: OrderItem, restock: Sequence[tuple[str, int]], now: str, also: Sequence[Action] = ()
+    ) -> bool:
         """The cancelling transaction from the status read (placed and still payable, or
         paid: then refund_due); False if the order has moved on, or a product to restock
         has disappeared meanwhile."""
@@ -179,18 +182,22 @@ class OrderStore(Repository[OrderItem]):
             condition = _placed_and_due_after(now)
         actions = [update_action(self.key(order.id), flip, condition)]
         actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
-        return self._transact(actions)
+        return self._transact([*actions, *also])
 
-    def expire(self, order: OrderItem, restock: Sequence[tuple[str, int]], now: str) -> bool:
+    def expire(
+        self, order: OrderItem, restock: Sequence[tuple[str, int]], now: str, also: Sequence[Action] = ()
+    ) -> bool:
         """The expiring transaction: placed and past its deadline → expired (recorded at the
         deadline, as reads showed it), stock back; False if it was paid or cancelled first."""
         due = isoformat(order.payment_due_at) if order.payment_due_at else now
         condition = eq("status", "placed") & le("payment_due_at", now)
         actions = [update_action(self.key(order.id), _moved(order.id, "expired", now, due), condition)]
         actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
-        return self._transact(actions)
+        return self._transact([*actions, *also])
 
-    def pay(self, order_id: str, payment: PaymentFacts, receipt: Action) -> Payment:
+    def pay(
+        self, order_id: str, payment: PaymentFacts, receipt: Action, also: Sequence[Action] = ()
+    ) -> Payment:
         """placed (window open, same amount and currency) → paid, and the webhook's receipt,
         in one transaction."""
         condition = (
@@ -199,24 +206,33 @@ class OrderStore(Repository[OrderItem]):
             & eq("currency", payment.currency)
         )
         flip = _moved(order_id, "paid", payment.now).set("payment_id", payment.payment_id)
-        return self._apply_payment([update_action(self.key(order_id), flip, condition), receipt])
+        return self._apply_payment([update_action(self.key(order_id), flip, condition), receipt, *also])
 
-    def flag_refund(self, order_id: str, now: str, receipt: Action) -> Payment:
+    def flag_refund(self, order_id: str, now: str, receipt: Action, also: Sequence[Action] = ()) -> Payment:
         """A payment for an order no longer payable: refund_due, status unchanged, and the
         webhook's receipt, in one transaction."""
         flag = Update().set("refund_due", True).set("updated_at", now)
-        return self._apply_payment([update_action(self.key(order_id), flag, _not_open(now)), receipt])
+        return self._apply_payment([update_action(self.key(order_id), flag, _not_open(now)), receipt, *also])
 
-    def ship(self, order_id: str, shipment: ShipmentCreate, now: str) -> Written[OrderItem]:
+    def ship(
+        self, order_id: str, shipment: ShipmentCreate, now: str, also: Sequence[Action] = ()
+    ) -> Written[OrderItem]:
         """paid → shipped with its carrier and tracking number: one conditional UpdateItem."""
         flip = _moved(order_id, "shipped", now).set("shipment", shipment.model_dump())
-        return self._flip(order_id, flip, eq("status", "paid"))
+        return self._flip(order_id, flip, eq("status", "paid"), also)
 
-    def deliver(self, order_id: str, now: str) -> Written[OrderItem]:
+    def deliver(self, order_id: str, now: str, also: Sequence[Action] = ()) -> Written[OrderItem]:
         """shipped → delivered: one conditional UpdateItem."""
-        return self._flip(order_id, _moved(order_id, "delivered", now), eq("status", "shipped"))
+        return self._flip(order_id, _moved(order_id, "delivered", now), eq("status", "shipped"), also)
 
-    def _flip(self, order_id: str, update: Update, condition: Condition) -> Written[OrderItem]:
+    def _flip(
+        self, order_id: str, update: Update, condition: Condition, also: Sequence[Action]
+    ) -> Written[OrderItem]:
+        """One UpdateItem; with extra actions (`also`, e.g. an outbox event) one transaction."""
+        if also:
+            if not self._transact([update_action(self.key(order_id), update, exists() & condition), *also]):
+                return Written(None, self.get(order_id))
+            return Written(self.get(order_id))
         try:
             raw = self.table.update(self.key(order_id), update, exists() & condition)
         except ConditionFailedError as failure:

@@ -108,3 +108,29 @@ def test_a_secret_that_is_not_base64_is_a_settings_error(monkeypatch: pytest.Mon
     finally:
         monkeypatch.undo()
         deps.reset()
+
+
+def test_a_transition_commits_with_extra_actions_or_not_at_all(client: Client, table: Table) -> None:
+    # The hook for outbox events: `also` actions join the transition's write.
+    from chalicelib.clock import isoformat, utc_now
+    from chalicelib.models.orders import ShipmentCreate
+    from chalicelib.store.expr import eq
+    from chalicelib.store.orders import OrderStore
+    from chalicelib.store.table import condition_check_action
+    from tests.payments import deliver, payment_event
+
+    product = make_product(table)
+    orders = OrderStore(table)
+    first, second = place(client, product), place(client, product)
+    for order in (first, second):
+        deliver(client, payment_event(order["id"], "39.98"))
+    shipment = ShipmentCreate(carrier="DHL", tracking_number="1")
+    holds = condition_check_action(keys.product_key(product), eq("stock", 6))
+    fails = condition_check_action(keys.product_key(product), eq("stock", 99))
+    refused = orders.ship(first["id"], shipment, isoformat(utc_now()), also=[fails])
+    assert refused.item is None
+    assert refused.old is not None
+    assert refused.old.status == "paid"
+    shipped = orders.ship(second["id"], shipment, isoformat(utc_now()), also=[holds])
+    assert shipped.item is not None
+    assert shipped.item.status == "shipped"
