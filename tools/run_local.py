@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nStorefront API on {base}  (try: curl {base}/health)")
         print(f"Admin: {admin['email']} / {admin['password']}")
         print(f"Data: {data} (every acknowledged write is on disk before its answer)")
+        print(f"Pay an order as the payment provider would: python manage.py pay ORDER_ID --api {base}")
         print("The API restarts when app.py, chalicelib/ or .chalice/config.json change. Ctrl-C stops.\n")
         sys.stdout.flush()
         return serve(stack, watch, args.poll_seconds)
