@@ -6,7 +6,7 @@ import functools
 from dataclasses import asdict, dataclass
 
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.security import keys
+from chalicelib.security import keys, webhooks
 from chalicelib.security.passwords import PasswordHasher, hasher_for, policy_for
 from chalicelib.store.cursor import CursorCodec
 from chalicelib.store.table import Table, create_client
@@ -70,4 +70,5 @@ def reset() -> None:
     use_hasher(None)
     table_for.cache_clear()
     keys.get_keyring.cache_clear()
+    webhooks.get_payment_webhooks.cache_clear()
     reset_settings()

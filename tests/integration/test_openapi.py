@@ -71,7 +71,9 @@ def test_every_operation_is_tagged_by_its_resource(document: dict[str, Any]) -> 
         "orders",
         "health",
         "docs",
+        "payments",
     }
+    assert tags[("POST", "/payments/webhook")] == ["payments"]
     assert tags[("POST", "/auth/token")] == ["auth"]
     assert tags[("POST", "/auth/refresh")] == ["auth"]
     assert tags[("GET", "/users/me")] == ["users"]
