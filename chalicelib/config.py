@@ -46,6 +46,9 @@ class Settings:
     # (15 s, .chalice/config.json) so that the API answers its own 503 rather than being killed.
     request_budget_seconds: float = 12.0
     max_body_bytes: int = 64 * 1024
+    # Events: the local bus (one JSON line per event) and the deployed EventBridge bus.
+    events_file: str = ".local/events.jsonl"
+    event_bus_name: str = "storefront-local"
 
     @property
     def is_local(self) -> bool:
@@ -100,6 +103,8 @@ def load_settings(env: dict[str, str]) -> Settings:
         metrics_namespace=env.get("METRICS_NAMESPACE", "Storefront"),
         service_name=env.get("SERVICE_NAME", "storefront"),
         request_budget_seconds=_number(env, "REQUEST_BUDGET_SECONDS", 12.0),
+        events_file=env.get("EVENTS_FILE") or ".local/events.jsonl",
+        event_bus_name=env.get("EVENT_BUS_NAME") or f"storefront-{stage}",
     )
 
 

@@ -115,6 +115,8 @@ def table_resource(stage: Stage) -> dict[str, Any]:
             # key: its use shows up in CloudTrail.
             "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
             "TimeToLiveSpecification": {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True},
+            # CloudFormation spells a stream by its view type only (no StreamEnabled).
+            "StreamSpecification": {"StreamViewType": schema.STREAM_VIEW_TYPE},
             "DeletionProtectionEnabled": stage.protected,
             "Tags": [{"Key": "app", "Value": stage.app_name}, {"Key": "stage", "Value": stage.name}],
         },

@@ -47,6 +47,7 @@ from tools.engine_journal import DataDir, JournalCorrupt, Record
 
 WsgiApp = Callable[..., Iterable[bytes]]
 PREFIX = "DynamoDB_20120810."
+STREAMS_PREFIX = "DynamoDBStreams_20120810."
 TOKEN_WINDOW_SECONDS = 600.0
 # Operations that never change state; anything else (even an operation this list does not
 # know) is journaled, which is always safe: replaying it rebuilds what it did.
@@ -207,7 +208,9 @@ class Engine:
         """Serve one WSGI request under the lock (journaled when it wrote something)."""
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith(PREFIX):
-            if self.data is not None and environ.get("REQUEST_METHOD") not in {"GET", "HEAD"}:
+            # DynamoDB Streams calls only read (the event publisher's GetRecords): served.
+            reads = target.startswith(STREAMS_PREFIX) or environ.get("REQUEST_METHOD") in {"GET", "HEAD"}
+            if self.data is not None and not reads:
                 # moto's reset/seed endpoints would change state behind the journal's back.
                 reply = Reply("405 Method Not Allowed", [("Content-Length", "0")], b"")
             else:

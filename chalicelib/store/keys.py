@@ -10,6 +10,7 @@ Layout (pk / sk, then the GSIs an item sits in):
     idempotency     IDEMPOTENCY#<user_id>#<key> / RECORD   (TTL 24 h)
     session         SESSION#<user_id> / SESSION#<session_id>   (TTL: the refresh lifetime)
     refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
+    outbox event    OUTBOX#<subject> / EVENT      (TTL 7 d; the latest event of one resource)
 
 Sessions sit in a partition of their own per user: one strongly consistent Query lists a
 user's sessions (logout-all, delete, password or role change), and the authorizer's IAM
@@ -111,3 +112,12 @@ def refresh_attempts_subject(user_id: str, session_id: str) -> str:
     so the two can never name the same counter.
     """
     return f"REFRESH#{user_id}#{session_id}"
+
+
+OUTBOX_PREFIX = "OUTBOX#"
+
+
+def outbox_key(subject: str) -> Key:
+    """OUTBOX#<subject> / EVENT: one item per resource, overwritten by each of its events,
+    so the stream (ordered per item) delivers a resource's events in the order they happened."""
+    return {"pk": f"{OUTBOX_PREFIX}{subject}", "sk": "EVENT"}
