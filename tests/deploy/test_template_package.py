@@ -78,7 +78,9 @@ def test_merge_only_touches_resources_chalice_generated_or_fully_defines(
 def test_packaged_table_is_the_create_table_table(packages: dict[str, build.Package], stage: str) -> None:
     table = _resources(packages[stage])[template.TABLE]
     expected = schema.create_table_params(load_stage(stage).table_name)
+    stream = expected.pop("StreamSpecification")
     assert {key: table["Properties"][key] for key in expected} == expected
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": stream["StreamViewType"]}
     assert table["Properties"]["DeletionProtectionEnabled"] is (stage == "prod")
 
 
