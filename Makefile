@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
 .PHONY: install browser run test lint format typecheck unit integration e2e bench load reset package \
-	package-venv clean openapi client swagger-ui
+	package-venv clean openapi client swagger-ui events-doc
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -74,6 +74,9 @@ bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead
 
 load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/
 	$(PY) -m tools.load_test --duration $(or $(DURATION),60) --users $(or $(USERS),10)
+
+events-doc: install ## docs/events.schema.json and the catalogue in docs/events.md, from the models
+	$(PY) -m tools.event_docs
 
 openapi: install ## docs/openapi.json from the app (refuses an unrecorded breaking change)
 	$(PY) -m tools.openapi_release document
