@@ -39,11 +39,23 @@ def ids_in(path: Path) -> set[str]:
     return seen
 
 
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line without its newline (a publisher killed mid-write): its event is still
+    in the stream and is written again, whole."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as out:
+            out.truncate(data.rfind(b"\n") + 1)
+
+
 class LocalBus:
     """EVENTS_FILE: one JSON line per event, each id once, flushed to disk as it is written."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        _drop_torn_tail(path)
         self.seen = ids_in(path)
 
     def append(self, events: list[StreamEvent]) -> int:

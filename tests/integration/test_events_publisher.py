@@ -102,3 +102,19 @@ def test_a_refused_change_publishes_nothing(client: Client, table: Table, tmp_pa
     publisher(table, bus).poll()
     # Then only the first registration is on the bus
     assert [e["data"]["name"] for e in lines(bus)] == ["B"]
+
+
+def test_a_publisher_killed_mid_write_loses_nothing_and_duplicates_nothing(
+    client: Client, table: Table, tmp_path: Path
+) -> None:
+    # Given a bus whose last line was cut short by a publisher killed while writing it
+    a_life(client)
+    bus = tmp_path / "events.jsonl"
+    publisher(table, bus).poll()
+    whole = bus.read_text()
+    bus.write_text(whole[: whole.rstrip("\n").rfind("\n") + 1] + whole.splitlines()[-1][:40])
+    # When a new publisher starts and reads the stream from its start
+    written = publisher(table, bus).poll()
+    # Then the torn event is written again, whole, and every other one is still there once
+    assert written == 1
+    assert bus.read_text() == whole
