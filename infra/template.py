@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.api.middleware import EXPOSED_HEADERS
 from chalicelib.store import schema
-from infra import iam, release
+from infra import events, iam, release
 from infra.stage import Stage
 
 # Logical ids chalice gives its resources (chalice/package.py); a merge that names one it
@@ -92,6 +92,7 @@ def merge_template(stage: Stage) -> dict[str, Any]:
             AUTHORIZER: {"Properties": _function_properties(stage.authorizer_function_name)},
             API_HANDLER_ROLE: {"Properties": _role_properties(stage.api_policy_file, API_HANDLER_ROLE)},
             AUTHORIZER_ROLE: {"Properties": _role_properties(stage.authorizer_policy_file, AUTHORIZER_ROLE)},
+            **events.resources(stage, TABLE),
         },
         "Outputs": {
             "TableName": {"Value": {"Ref": TABLE}},

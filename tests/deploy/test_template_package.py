@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store import schema
-from infra import build, iam, lambda_runtime, release, slim, template
+from infra import build, events, iam, lambda_runtime, release, slim, template
 from infra.stage import DEPLOYED_STAGES, load_stage
 
 pytestmark = pytest.mark.slow
@@ -162,9 +162,10 @@ def test_every_function_publishes_snapstart_versions_behind_the_live_alias_and_d
     packages: dict[str, build.Package], stage: str
 ) -> None:
     resources = _resources(packages[stage])
-    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
     functions = _of_type(resources, "AWS::Serverless::Function")
-    assert set(functions) == set(release.FUNCTIONS)
+    assert set(functions) == {*release.FUNCTIONS, events.PUBLISHER}  # the publisher: no API alias
+    functions = {name: f for name, f in functions.items() if name in release.FUNCTIONS}
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == lambda_runtime.RUNTIME
@@ -191,14 +192,15 @@ def test_api_gateway_invokes_the_aliases_never_latest(packages: dict[str, build.
     assert len(targets) == body.count("/invocations")
     permissions = _of_type(resources, "AWS::Lambda::Permission").values()
     assert sorted(p["Properties"]["FunctionName"]["Ref"] for p in permissions) == sorted(aliases)
-    for function in _of_type(resources, "AWS::Lambda::Function").values():
-        assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    for name, function in _of_type(resources, "AWS::Lambda::Function").items():
+        if name != events.PUBLISHER:
+            assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     # CodeDeploy: one application, a deployment group per function with the alarms and
     # automatic rollback, and the service role SAM creates for it
     assert len(_of_type(resources, "AWS::CodeDeploy::Application")) == 1
     groups = _of_type(resources, "AWS::CodeDeploy::DeploymentGroup").values()
     assert len(groups) == len(release.FUNCTIONS)
-    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
     for group in groups:
         properties = group["Properties"]
         assert properties["AlarmConfiguration"]["Enabled"] is True
@@ -269,7 +271,7 @@ def test_one_dashboard_shows_the_service_and_every_deployment_alarm(
     assert system_errors == iam.required_dynamodb_operations() - {"DescribeTable"}
     assert {m[-1] for m in metrics if m[1] == "ColdStart"} == {"restore", "on-demand"}
     (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
-    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
     assert {
         a.removeprefix("${").removesuffix(".Arn}") for a in alarm_widget["properties"]["alarms"]
     } == alarms
