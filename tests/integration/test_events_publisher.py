@@ -7,10 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from chalice.test import Client
 
-from chalicelib.models.events import event_id
-from chalicelib.store.table import Table
+from chalicelib.clock import utc_now
+from chalicelib.models.events import Deleted, event_id, new_event
+from chalicelib.store.expr import exists
+from chalicelib.store.outbox import OutboxStore, announce
+from chalicelib.store.table import ConditionFailedError, Table, put_action
 from tests.helpers import json_body
 from tools import event_publisher
 from tools.event_publisher import LocalBus, Publisher, StreamReader
@@ -118,3 +122,17 @@ def test_a_publisher_killed_mid_write_loses_nothing_and_duplicates_nothing(
     # Then the torn event is written again, whole, and every other one is still there once
     assert written == 1
     assert bus.read_text() == whole
+
+
+def test_an_aborted_transaction_leaves_no_stream_record_even_after_its_event_was_applied(
+    table: Table, tmp_path: Path
+) -> None:
+    # Given a transaction whose event comes first and whose last item's condition fails
+    event = new_event("product.deleted", "products/p1", Deleted(id="p1"), "deleted", utc_now())
+    refused = put_action({"pk": "X", "sk": "Y", "type": "thing"}, exists())
+    # When the engine applies the event, then meets the failure and rolls back
+    with pytest.raises(ConditionFailedError):
+        table.transact_write([announce(event), refused])
+    # Then neither the item nor a stream record of it is left: no event
+    assert OutboxStore(table).get("products/p1") is None
+    assert publisher(table, tmp_path / "events.jsonl").poll() == 0
