@@ -3,7 +3,19 @@
 from chalice.app import Chalice
 
 from chalicelib import snapstart
-from chalicelib.api import auth, deps, docs, health, openapi, orders, products, sessions, users
+from chalicelib.api import (
+    auth,
+    deps,
+    docs,
+    health,
+    openapi,
+    orders,
+    payments,
+    products,
+    sessions,
+    sweep,
+    users,
+)
 from chalicelib.api.cors import register_preflight
 from chalicelib.api.local_server import fix_chalice_local
 from chalicelib.api.middleware import handle_http
@@ -15,8 +27,10 @@ app.register_blueprint(docs.bp)
 app.register_blueprint(health.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(orders.bp)
+app.register_blueprint(payments.bp)
 app.register_blueprint(products.bp)
 app.register_blueprint(sessions.bp)
+app.register_blueprint(sweep.bp)  # the scheduled expiry sweep (a function of its own)
 app.register_blueprint(users.bp)
 register_preflight(app)
 fix_chalice_local()  # no-op outside `chalice local`

@@ -1,4 +1,4 @@
-"""Operator commands: create-table, create-admin, seed, dump, load.
+"""Operator commands: create-table, create-admin, seed, dump, load, pay.
 
 They act on the endpoint and table the environment names (TABLE_NAME, DYNAMODB_ENDPOINT,
 AWS_DEFAULT_REGION), through the same store code the API uses.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +46,7 @@ class OperatorTable(Table):
                     TableName=self.name,
                     StreamSpecification=create_table_params(self.name)["StreamSpecification"],
                 )
+            self._add_missing_indexes(deadline, sleep)
             ttl = client.describe_time_to_live(TableName=self.name)["TimeToLiveDescription"]
             if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:
                 client.update_time_to_live(
@@ -52,6 +54,31 @@ class OperatorTable(Table):
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
                 )
         return created
+
+    def _add_missing_indexes(self, deadline: float, sleep: Callable[[float], None]) -> None:
+        """A table made before an index existed (e.g. gsi3, orders by status) gains it, one at a time."""
+        params = create_table_params(self.name)
+        while True:
+            table = self.client.describe_table(TableName=self.name)["Table"]
+            present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+            busy = any(
+                index.get("IndexStatus") not in (None, "ACTIVE")
+                for index in table.get("GlobalSecondaryIndexes", [])
+            )
+            missing = [
+                index for index in params["GlobalSecondaryIndexes"] if index["IndexName"] not in present
+            ]
+            if not missing and not busy:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"table {self.name}: indexes did not become ACTIVE")
+            if missing and not busy and table["TableStatus"] == "ACTIVE":
+                self.client.update_table(
+                    TableName=self.name,
+                    AttributeDefinitions=params["AttributeDefinitions"],
+                    GlobalSecondaryIndexUpdates=[{"Create": missing[0]}],
+                )
+            sleep(0.5)
 
     def scan_all(self) -> Iterator[dict[str, Any]]:
         """Every item in wire format. Operator use only: no request path ever scans."""
@@ -208,7 +235,78 @@ def _cmd_seed(table: Table, args: argparse.Namespace) -> int:
     return 0
 
 
+LOCAL_WEBHOOK_SECRET_FILE = Path(__file__).resolve().parent / ".local" / "payment-webhook-secret"
+
+
+def webhook_secret() -> str:
+    """The secret `make run` gave the API: PAYMENT_WEBHOOK_SECRET, else .local/'s, else the
+    local default (what a bare `chalice local` uses)."""
+    from chalicelib.security.webhooks import LOCAL_DEFAULT_PAYMENT_WEBHOOK_SECRET
+
+    configured = os.environ.get("PAYMENT_WEBHOOK_SECRET", "").replace(",", " ").split()
+    if configured:
+        return configured[0]
+    if LOCAL_WEBHOOK_SECRET_FILE.exists():
+        return LOCAL_WEBHOOK_SECRET_FILE.read_text(encoding="utf-8").strip()
+    return LOCAL_DEFAULT_PAYMENT_WEBHOOK_SECRET
+
+
+def signed_payment(
+    order_id: str, amount: Any, currency: str, secret: str, webhook_id: str
+) -> tuple[bytes, dict[str, str]]:
+    """A payment.succeeded delivery for the order, signed as the provider would (Standard Webhooks)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from standardwebhooks.webhooks import Webhook
+
+    from chalicelib.jsonio import dumps
+
+    data = {
+        "order_id": order_id,
+        "payment_id": f"pay_{uuid.uuid4().hex[:16]}",
+        "amount": amount,
+        "currency": currency,
+    }
+    body = dumps({"type": "payment.succeeded", "data": data}).encode()
+    now = datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(webhook_id, now, body),
+    }
+    return body, headers
+
+
+def _cmd_pay(table: Table, args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+    import uuid
+    from decimal import Decimal
+
+    from chalicelib.store.orders import OrderStore
+
+    order = OrderStore(table).get(args.order_id)
+    if order is None:
+        print(f"no order {args.order_id} in table {table.name}", file=sys.stderr)
+        return 1
+    amount = Decimal(args.amount) if args.amount else order.total
+    webhook_id = args.webhook_id or f"msg_{uuid.uuid4().hex}"
+    body, headers = signed_payment(order.id, amount, order.currency, webhook_secret(), webhook_id)
+    url = f"{args.api.rstrip('/')}/payments/webhook"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - operator's URL
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            status, text = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        status, text = refused.code, refused.read().decode()
+    print(f"POST {url} (webhook-id {webhook_id}, {amount} {order.currency}) -> {status} {text}")
+    return 0 if 200 <= status < 300 else 1
+
+
 COMMANDS: dict[str, Callable[[Table, argparse.Namespace], int]] = {
+    "pay": _cmd_pay,
     "create-admin": _cmd_create_admin,
     "seed": _cmd_seed,
     "create-table": _cmd_create_table,
@@ -227,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default="Administrator")
+    pay = sub.add_parser(
+        "pay", help="send a signed payment.succeeded webhook for an order to the running API"
+    )
+    pay.add_argument("order_id")
+    pay.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+    pay.add_argument("--amount", help="pay another amount (the API answers 422)")
+    pay.add_argument("--webhook-id", help="reuse a delivery id (the API applies it once)")
     for name in ("dump", "load"):
         cmd = sub.add_parser(name, help=f"{name} every item as DynamoDB JSON lines")
         cmd.add_argument("--file", default=".local/data.jsonl")

@@ -49,6 +49,14 @@ class Settings:
     # Events: the local bus (one JSON line per event) and the deployed EventBridge bus.
     events_file: str = ".local/events.jsonl"
     event_bus_name: str = "storefront-local"
+    # How long a placed order holds its stock before it expires (docs/orders.md).
+    order_payment_window_seconds: int = 1800
+    # How often `chalice local` sweeps expired orders (deployed: the scheduled function, 1 min).
+    order_sweep_seconds: float = 60.0
+    # The payment provider's Standard Webhooks secrets (`whsec_<base64>`), current first; or
+    # the SSM parameter that holds them (deployed). See services/payments.py.
+    payment_webhook_secrets: tuple[str, ...] = ()
+    payment_webhook_secret_param: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -105,6 +113,11 @@ def load_settings(env: dict[str, str]) -> Settings:
         request_budget_seconds=_number(env, "REQUEST_BUDGET_SECONDS", 12.0),
         events_file=env.get("EVENTS_FILE") or ".local/events.jsonl",
         event_bus_name=env.get("EVENT_BUS_NAME") or f"storefront-{stage}",
+        order_payment_window_seconds=_number(env, "ORDER_PAYMENT_WINDOW_SECONDS", 1800),
+        order_sweep_seconds=_number(env, "ORDER_SWEEP_SECONDS", 60.0),
+        # Several secrets, space- or comma-separated, while the provider's secret is rotated.
+        payment_webhook_secrets=tuple(env.get("PAYMENT_WEBHOOK_SECRET", "").replace(",", " ").split()),
+        payment_webhook_secret_param=env.get("PAYMENT_WEBHOOK_SECRET_PARAM") or None,
     )
 
 

@@ -121,3 +121,23 @@ class SessionEndedError(UnauthorizedError):
     """The caller's session has ended, or its user no longer exists."""
 
     message = "This session has ended or its account no longer exists"
+
+
+class OrderStateError(ConflictError):
+    """A transition asked of an order in a status it cannot leave that way."""
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"Cannot {action} an order that is {status}")
+        self.status = status
+
+
+class InvalidWebhookSignatureError(UnauthorizedError):
+    """A payment webhook without a valid Standard Webhooks signature (or a stale timestamp)."""
+
+    message = "Invalid webhook signature"
+
+
+class PaymentMismatchError(StorefrontError):
+    """A payment whose amount or currency is not the order's."""
+
+    message = "Payment amount or currency does not match the order"

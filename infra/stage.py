@@ -61,6 +61,11 @@ class Stage:
         return f"{self.app_name}-{self.name}"
 
     @property
+    def sweep_function_name(self) -> str:
+        """The deployed name of the scheduled expiry sweep (api/sweep.py; it shares the API's policy)."""
+        return f"{self.app_name}-{self.name}-expire_orders"
+
+    @property
     def authorizer_function_name(self) -> str:
         """The deployed name of the authorizer Lambda."""
         return f"{self.app_name}-{self.name}-{AUTHORIZER}"

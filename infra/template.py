@@ -23,6 +23,8 @@ API_HANDLER = "APIHandler"
 AUTHORIZER = "JwtAuth"
 API_HANDLER_ROLE = "ApiHandlerRole"
 AUTHORIZER_ROLE = "JwtAuthRole"
+SWEEP = "ExpireOrders"  # the scheduled expiry sweep (chalicelib/api/sweep.py)
+SWEEP_ROLE = "ExpireOrdersRole"
 TABLE = "StorefrontTable"
 ACCESS_LOGS = "ApiAccessLogs"
 # chalice names the API handler's log group "/aws/lambda/${ApiHandler}", a resource that
@@ -30,6 +32,7 @@ ACCESS_LOGS = "ApiAccessLogs"
 FUNCTION_LOG_GROUPS = {
     "ApiHandlerLogGroup": "api_function_name",
     "JwtAuthLogGroup": "authorizer_function_name",
+    "ExpireOrdersLogGroup": "sweep_function_name",
 }
 
 # API Gateway's own responses → (status, code, message) of the contract's error body.
@@ -92,6 +95,8 @@ def merge_template(stage: Stage) -> dict[str, Any]:
             AUTHORIZER: {"Properties": _function_properties(stage.authorizer_function_name)},
             API_HANDLER_ROLE: {"Properties": _role_properties(stage.api_policy_file, API_HANDLER_ROLE)},
             AUTHORIZER_ROLE: {"Properties": _role_properties(stage.authorizer_policy_file, AUTHORIZER_ROLE)},
+            SWEEP: {"Properties": _function_properties(stage.sweep_function_name)},
+            SWEEP_ROLE: {"Properties": _role_properties(stage.api_policy_file, SWEEP_ROLE)},
             **events.resources(stage, TABLE),
         },
         "Outputs": {

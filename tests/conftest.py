@@ -24,6 +24,7 @@ settings.register_profile("storefront-ci", parent=settings.get_profile("storefro
 settings.load_profile("storefront-ci" if os.environ.get("CI") else "storefront")
 
 TEST_JWT_SECRET = "test-jwt-secret-for-the-storefront-suite-0123456789"
+TEST_PAYMENT_WEBHOOK_SECRET = "whsec_dGVzdC1wYXltZW50LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODk="
 
 os.environ.update(
     {
@@ -33,11 +34,19 @@ os.environ.update(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "JWT_SECRET": TEST_JWT_SECRET,
+        "PAYMENT_WEBHOOK_SECRET": TEST_PAYMENT_WEBHOOK_SECRET,
+        "ORDER_SWEEP_SECONDS": "0",  # no background sweep: tests run the sweep themselves
         "METRICS_ENABLED": "false",
         "LOG_LEVEL": "INFO",
     }
 )
-for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "JWT_SECRET_PARAM", "JWT_PREVIOUS_SECRETS"):
+for _name in (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "JWT_SECRET_PARAM",
+    "JWT_PREVIOUS_SECRETS",
+    "PAYMENT_WEBHOOK_SECRET_PARAM",
+):
     os.environ.pop(_name, None)
 
 from chalice.test import Client  # noqa: E402

@@ -24,12 +24,17 @@ class World:
     versions: Mapping[str, int]  # patched product id → version now
 
 
+# Orders that hold their units (docs/orders.md); cancelled and expired ones gave them back.
+HOLDING_STOCK = frozenset({"placed", "paid", "shipped", "delivered"})
+
+
 def stock_matches_orders(world: World) -> list[str]:
-    """stock = initial - units of placed orders, per catalogue product (and never below 0)."""
+    """stock = initial - units of orders placed, paid, shipped or delivered, per catalogue
+    product (and never below 0). Read after the expiry sweep has caught up."""
     sold: dict[str, int] = defaultdict(int)
     for orders in world.orders.values():
         for order in orders:
-            if order["status"] == "placed":
+            if order["status"] in HOLDING_STOCK:
                 for line in order["items"]:
                     sold[line["product_id"]] += int(line["quantity"])
     problems = []
@@ -103,10 +108,30 @@ def versions_strictly_increase(world: World, events: Iterable[Mapping[str, Any]]
     return problems
 
 
+def one_transition_at_a_time(world: World) -> list[str]:
+    """Each order's history is a path of the state machine: placed first, then at most one
+    of paid / cancelled / expired, and only the machine's steps after that; its status is
+    the last entry (a placed order past its deadline reads as expired: same rule)."""
+    steps = {
+        "placed": {"paid", "cancelled", "expired"},
+        "paid": {"shipped", "cancelled"},
+        "shipped": {"delivered"},
+    }
+    problems = []
+    for orders in world.orders.values():
+        for order in orders:
+            path = [entry["status"] for entry in order.get("status_history", [])]
+            legal = path[:1] == ["placed"] and all(b in steps.get(a, ()) for a, b in itertools.pairwise(path))
+            if not legal or path[-1] != order["status"]:
+                problems.append(f"order {order['id']}: history {path}, status {order['status']}")
+    return problems
+
+
 def check(world: World, events: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     """Every invariant by name → its violations (all empty: the run is clean)."""
     return {
-        "stock = initial - units of placed orders": stock_matches_orders(world),
+        "stock = initial - units of placed, paid, shipped and delivered orders": stock_matches_orders(world),
+        "every order's history is a path of the state machine": one_transition_at_a_time(world),
         "no order lost, none without its attempt, no duplicate idempotent order": (
             every_order_is_accounted_for(world, events)
         ),

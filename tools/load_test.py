@@ -40,6 +40,9 @@ MERCHANT: dict[str, str] = {
 }
 
 
+PAYMENT_WINDOW = 10  # seconds an order of the run may stay unpaid before it expires
+
+
 class Stack:
     """The supervisor with its own ports and data directory."""
 
@@ -54,9 +57,16 @@ class Stack:
         """Start the supervised stack (engine + API) on its ports."""
         args = [sys.executable, "-m", "tools.run_local", "--port", str(self.port)]
         args += ["--dynamodb-port", str(self.dynamodb_port), "--data-dir", str(self.work / "data")]
+        # A short payment window and a frequent sweep: unpaid orders expire during the run.
+        env = {**os.environ, "ORDER_PAYMENT_WINDOW_SECONDS": str(PAYMENT_WINDOW), "ORDER_SWEEP_SECONDS": "2"}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                args, cwd=processes.ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                args,
+                cwd=processes.ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.wait_for(lambda text: "Storefront API on" in text, timeout=180)
 
@@ -243,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
             "LOAD_CATALOGUE": json.dumps(sorted(initial)),
             "LOAD_REQUESTS": str(work / "requests.jsonl"),
             "LOAD_EVENTS": str(work / "events.jsonl"),
+            "LOAD_WEBHOOK_SECRET": (work / "data" / "payment-webhook-secret")
+            .read_text(encoding="utf-8")
+            .strip(),
+            "LOAD_ADMIN": (work / "data" / "admin.json").read_text(encoding="utf-8"),
         }
         locust = [sys.executable, "-m", "locust", "-f", str(processes.ROOT / "tools" / "locustfile.py")]
         locust += ["--headless", "--users", str(users), "--spawn-rate", str(users), "--host", stack.base]
@@ -254,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make load: {users} users, {args.duration} s against {stack.base}; engine killed at ~45 %")
         subprocess.run(locust, env=env, check=False, stdout=subprocess.DEVNULL)  # noqa: S603
         killer.join()
+        # Every order left unpaid is past its window once the window has passed again, and
+        # the sweep (every 2 s) has given its stock back: then the invariant can be checked.
+        time.sleep(PAYMENT_WINDOW + 5)
         rows, events = _read(work / "requests.jsonl"), _read(work / "events.jsonl")
         summary = summarise(rows, phase, time.time() - t0)
         violations = load_checks.check(read_world(stack.base, events, initial), events)

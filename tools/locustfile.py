@@ -3,7 +3,10 @@
 Each simulated shopper registers, logs in, and then browses, registers other accounts, logs in
 again (and refreshes its token when the API has ``POST /auth/refresh``), creates and PATCHes its
 own products with ``If-Match``, orders from the shared catalogue (some orders with an
-``Idempotency-Key``, sent twice) and cancels some of its orders. Every request is written to
+``Idempotency-Key``, sent twice), pays some of them (a signed payment webhook, as the
+provider would; some deliveries sent twice), has an admin ship and deliver paid ones, cancels
+some, and leaves the rest unpaid to expire (the stack runs with a short payment window).
+Every request is written to
 ``LOAD_REQUESTS`` (time, name, latency, status); every order attempt and PATCH answer to
 ``LOAD_EVENTS``, for the invariant checks (tools/load_checks.py).
 """
@@ -19,6 +22,8 @@ from typing import Any
 from locust import HttpUser, between, events, task
 
 CATALOGUE: list[str] = json.loads(os.environ.get("LOAD_CATALOGUE", "[]"))
+WEBHOOK_SECRET = os.environ.get("LOAD_WEBHOOK_SECRET", "")
+ADMIN: dict[str, str] = json.loads(os.environ.get("LOAD_ADMIN", "{}"))
 rng = random.SystemRandom()  # not for secrets: SystemRandom only keeps the linter's rule simple
 PASSWORD = "load-test-password-123"  # noqa: S105 - throwaway accounts on a throwaway stack
 _requests = open(os.environ.get("LOAD_REQUESTS", os.devnull), "a", encoding="utf-8")  # noqa: SIM115
@@ -59,6 +64,10 @@ class Shopper(HttpUser):
         self.refresh_token: str | None = None
         self.products: list[str] = []
         self.orders: list[str] = []
+        self.totals: dict[str, tuple[Any, str]] = {}  # order id → (total, currency) to pay
+        self.paid: list[str] = []
+        self.shipped: list[str] = []
+        self.admin: dict[str, str] = {}
         while not self._register(self.email):  # the engine may be down: the account must exist
             self.wait()  # type: ignore[no-untyped-call]
         _event(kind="user", user=self.email, password=PASSWORD)
@@ -146,6 +155,7 @@ class Shopper(HttpUser):
             _event(kind="order", user=self.email, key=key, status=response.status_code, id=order_id)
             if order_id and order_id not in self.orders:
                 self.orders.append(order_id)
+                self.totals[order_id] = (response.json()["total"], response.json()["currency"])
 
     @task(1)
     def cancel(self) -> None:
@@ -153,3 +163,70 @@ class Shopper(HttpUser):
         if self.orders:
             order = self.orders.pop(rng.randrange(len(self.orders)))
             self.client.post(f"/orders/{order}/cancel", headers=self.headers, name="/orders/{id}/cancel")
+
+    @task(4)
+    def pay(self) -> None:
+        """The payment provider confirms one of one's orders (a signed webhook; sometimes twice)."""
+        unpaid = [o for o in self.orders if o in self.totals]
+        if not unpaid or not WEBHOOK_SECRET:
+            return
+        order = rng.choice(unpaid)
+        total, currency = self.totals.pop(order)
+        body, headers = _signed_payment(order, total, currency)
+        for _attempt in range(2 if rng.random() < 0.2 else 1):  # a redelivery changes nothing
+            response = self.client.post("/payments/webhook", data=body, headers=headers)
+            outcome = response.json().get("outcome") if response.status_code == 200 else None
+            _event(kind="payment", order=order, status=response.status_code, outcome=outcome)
+            if outcome == "paid":
+                self.paid.append(order)
+
+    @task(3)
+    def ship(self) -> None:
+        """An admin ships a paid order, or delivers a shipped one."""
+        if not self._as_admin():
+            return
+        if self.shipped and rng.random() < 0.5:
+            order = self.shipped.pop()
+            self.client.post(f"/orders/{order}/deliver", headers=self.admin, name="/orders/{id}/deliver")
+        elif self.paid:
+            order = self.paid.pop(rng.randrange(len(self.paid)))
+            body = {"carrier": "Load Post", "tracking_number": uuid.uuid4().hex[:12]}
+            response = self.client.post(
+                f"/orders/{order}/ship", json=body, headers=self.admin, name="/orders/{id}/ship"
+            )
+            if response.status_code == 200:
+                self.shipped.append(order)
+
+    def _as_admin(self) -> bool:
+        if not self.admin and ADMIN:
+            response = self.client.post("/auth/token", json=ADMIN, name="/auth/token (admin)")
+            if response.status_code == 200:
+                self.admin = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return bool(self.admin)
+
+
+def _signed_payment(order: str, total: Any, currency: str) -> tuple[bytes, dict[str, str]]:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from standardwebhooks.webhooks import Webhook
+
+    event = {
+        "type": "payment.succeeded",
+        "data": {
+            "order_id": order,
+            "payment_id": f"pay_{uuid.uuid4().hex[:12]}",
+            "amount": "AMOUNT",
+            "currency": currency,
+        },
+    }
+    # The amount as the exact JSON number the order showed (never through a float).
+    body = json.dumps(event).replace('"AMOUNT"', str(Decimal(str(total)))).encode()
+    webhook_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(WEBHOOK_SECRET).sign(webhook_id, now, body),
+    }
+    return body, headers

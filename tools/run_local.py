@@ -3,7 +3,8 @@
 Local data lives in the data directory (``--data-dir``, default .local/): the engine's
 journal.jsonl + snapshot.jsonl (every acknowledged write, fsynced before its answer),
 engine.log, jwt-secret (a random key made on first run, so tokens survive restarts) and
-admin.json (the demo admin's credentials). `make reset` deletes the folder.
+admin.json (the demo admin's credentials), payment-webhook-secret (the payment provider's
+Standard Webhooks secret, made on first run; `manage.py pay` signs with it). `make reset` deletes the folder.
 
 The supervisor polls once a second, at ≈ 0 CPU (a stat of ~50 source files):
 - a source file of the app changed (app.py, chalicelib/**/*.py, .chalice/config.json) →
@@ -17,6 +18,7 @@ The supervisor polls once a second, at ≈ 0 CPU (a stat of ~50 source files):
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -161,6 +163,15 @@ def _local_secret(data: Path, name: str, size: int) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _webhook_secret(data: Path) -> str:
+    """The payment provider's webhook secret for this machine (`manage.py pay` signs with it)."""
+    path = data / "payment-webhook-secret"
+    if not path.exists():
+        path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
 def _admin_credentials(data: Path) -> dict[str, str]:
     path = data / "admin.json"
     if not path.exists():
@@ -248,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "AWS_XRAY_SDK_ENABLED": "false",
         "JWT_SECRET": os.environ.get("JWT_SECRET") or _local_secret(data, "jwt-secret", 48),
         "EVENTS_FILE": os.environ.get("EVENTS_FILE") or str(data / "events.jsonl"),
+        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET") or _webhook_secret(data),
     }
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _on_signal)
@@ -266,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Admin: {admin['email']} / {admin['password']}")
         print(f"Data: {data} (every acknowledged write is on disk before its answer)")
         print(f"Events: {env['EVENTS_FILE']} (one CloudEvent per line)")
+        print(f"Pay an order as the payment provider would: python manage.py pay ORDER_ID --api {base}")
         print("The API restarts when app.py, chalicelib/ or .chalice/config.json change. Ctrl-C stops.\n")
         sys.stdout.flush()
         return serve(stack, watch, args.poll_seconds)

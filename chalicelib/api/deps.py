@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.security import keys
+from chalicelib.security import keys, webhooks
 from chalicelib.security.passwords import PasswordHasher, hasher_for, policy_for
 from chalicelib.store.cursor import CursorCodec
 from chalicelib.store.table import Table, create_client
@@ -57,4 +57,5 @@ def reset() -> None:
     get_probe_table.cache_clear()
     get_session_table.cache_clear()
     keys.get_keyring.cache_clear()
+    webhooks.get_payment_webhooks.cache_clear()
     reset_settings()

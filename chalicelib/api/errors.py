@@ -26,6 +26,7 @@ _STATUS: dict[type[errors.StorefrontError], tuple[int, str]] = {
     errors.InsufficientStockError: (409, "insufficient_stock"),
     errors.PreconditionFailedError: (412, "precondition_failed"),
     errors.PayloadTooLargeError: (413, "payload_too_large"),
+    errors.PaymentMismatchError: (422, "payment_mismatch"),
     errors.UnsupportedMediaTypeError: (415, "unsupported_media_type"),
     errors.RateLimitedError: (429, "rate_limited"),
     errors.ServiceUnavailableError: (503, "service_unavailable"),

@@ -1,4 +1,5 @@
-"""A fix for `chalice local` (the development server), applied only when it is running.
+"""A fix for `chalice local` (the development server), applied only when it is running;
+it also starts the local expiry sweep (api/sweep.py), which Lambda runs on a schedule.
 
 chalice local sends every response through one writer that adds `Content-Length` and a
 default `Content-Type: application/json`, even to a 204 or a 304. RFC 9110 forbids
@@ -46,6 +47,10 @@ def fix_chalice_local() -> bool:
     handler._send_http_response = send
     handler._storefront_bodiless = True
     _answer_authorizer_failures(local)
+    # Deployed, the scheduled function sweeps expired orders; here a thread does.
+    from chalicelib.api.sweep import start_local_sweeper
+
+    start_local_sweeper()
     return True
 
 

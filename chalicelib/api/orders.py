@@ -1,4 +1,5 @@
-"""Orders: POST /orders, GET /orders, GET /orders/{id}, POST /orders/{id}/cancel."""
+"""Orders: POST /orders, GET /orders, GET /orders/{id}, POST /orders/{id}/cancel|ship|deliver,
+GET /admin/orders."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import ApiBlueprint, created, json_response, parse_body, parse_query, path_id
 from chalicelib.errors import ValidationFailedError
-from chalicelib.models.common import Page, PageQuery
-from chalicelib.models.orders import OrderCreate, OrderPublic
+from chalicelib.models.common import Page
+from chalicelib.models.orders import (
+    AdminOrderQuery,
+    OrderCreate,
+    OrderPublic,
+    OrderStatusQuery,
+    ShipmentCreate,
+)
 from chalicelib.services import orders
 
 bp = ApiBlueprint(__name__)
@@ -56,17 +63,34 @@ def place_order() -> Response:
 @bp.operation(
     "GET",
     "/orders",
-    "The caller's orders, newest first",
-    query=PageQuery,
+    "The caller's orders, newest first (?status= filters)",
+    query=OrderStatusQuery,
     response=Page[OrderPublic],
     auth=jwt_auth,
     errors=(400,),
 )
 def list_orders() -> Response:
-    """The caller's orders, newest first."""
+    """The caller's orders, newest first; `?status=` keeps those in that status."""
     request = bp.current_request
     who = caller(request)
-    return json_response(orders.list_orders(get_table(), who, parse_query(request, PageQuery)))
+    return json_response(orders.list_orders(get_table(), who, parse_query(request, OrderStatusQuery)))
+
+
+@bp.operation(
+    "GET",
+    "/admin/orders",
+    "Every order in one status, oldest first (admin): the fulfilment queue",
+    query=AdminOrderQuery,
+    response=Page[OrderPublic],
+    auth=jwt_auth,
+    errors=(400, 403),
+)
+def list_orders_by_status() -> Response:
+    """Every order in `?status=`, oldest first (admin)."""
+    request = bp.current_request
+    who = caller(request)
+    query = parse_query(request, AdminOrderQuery)
+    return json_response(orders.list_orders_by_status(get_table(), who, query))
 
 
 @bp.operation(
@@ -85,11 +109,42 @@ def get_order(order_id: str) -> Response:
 @bp.operation(
     "POST",
     "/orders/{order_id}/cancel",
-    "Cancel an order (stock comes back)",
+    "Cancel an order (stock comes back; a paid one is marked refund_due)",
     response=OrderPublic,
     auth=jwt_auth,
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 def cancel_order(order_id: str) -> Response:
     """Cancel an order; its stock comes back in the same transaction."""
     return json_response(orders.cancel_order(get_table(), caller(bp.current_request), path_id(order_id)))
+
+
+@bp.operation(
+    "POST",
+    "/orders/{order_id}/ship",
+    "Ship a paid order (admin)",
+    body=ShipmentCreate,
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(400, 403, 404, 409),
+)
+def ship_order(order_id: str) -> Response:
+    """paid → shipped, with the carrier and tracking number."""
+    request = bp.current_request
+    who = caller(request)
+    order = path_id(order_id)
+    body = parse_body(request, ShipmentCreate)
+    return json_response(orders.ship_order(get_table(), who, order, body))
+
+
+@bp.operation(
+    "POST",
+    "/orders/{order_id}/deliver",
+    "Mark a shipped order delivered (admin)",
+    response=OrderPublic,
+    auth=jwt_auth,
+    errors=(403, 404, 409),
+)
+def deliver_order(order_id: str) -> Response:
+    """shipped → delivered."""
+    return json_response(orders.deliver_order(get_table(), caller(bp.current_request), path_id(order_id)))

@@ -60,6 +60,15 @@ Price = Annotated[
     WithJsonSchema(_PRICE_SCHEMA),
 ]
 Money = Annotated[Decimal, WithJsonSchema(_PRICE_SCHEMA)]
+# An amount paid for an order: exact like a price, up to the largest possible order total.
+MAX_AMOUNT = MAX_PRICE * 100 * 25
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Field(ge=0, le=MAX_AMOUNT, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_canonical),
+    WithJsonSchema({**_PRICE_SCHEMA, "maximum": MAX_AMOUNT}),
+]
 Currency = Annotated[
     str,
     Strict(),

@@ -108,6 +108,29 @@ def is_in(attribute: str, values: Iterable[Any]) -> Condition:
     return Condition(lambda p: f"{p.name(attribute)} IN ({', '.join(p.value(v) for v in members)})")
 
 
+def key_range(
+    partition_attribute: str, partition: str, sort_attribute: str, after: str | None, upto: str | None
+) -> Condition:
+    """A key condition: one partition, sort key > `after` and <= `upto` (either may be None).
+
+    Rendered without the parentheses `&` adds, which a KeyConditionExpression does not take.
+    """
+
+    def rendered(p: Placeholders) -> str:
+        parts = [f"{p.name(partition_attribute)} = {p.value(partition)}"]
+        sort = p.name(sort_attribute) if after is not None or upto is not None else ""
+        if after is not None and upto is not None:
+            # BETWEEN is inclusive: `after` itself is excluded by the caller's strict check.
+            parts.append(f"{sort} BETWEEN {p.value(after)} AND {p.value(upto)}")
+        elif after is not None:
+            parts.append(f"{sort} > {p.value(after)}")
+        elif upto is not None:
+            parts.append(f"{sort} <= {p.value(upto)}")
+        return " AND ".join(parts)
+
+    return Condition(rendered)
+
+
 def all_of(conditions: Iterable[Condition]) -> Condition:
     """Every condition holds (at least one condition is required)."""
     items = list(conditions)
@@ -149,6 +172,19 @@ class Update:
         """SET attribute = attribute + by (the attribute must exist)."""
         return Update(
             (*self.sets, lambda p: f"{p.name(attribute)} = {p.name(attribute)} + {p.value(by)}"), self.adds
+        )
+
+    def append(self, attribute: str, values: list[Any]) -> Update:
+        """SET attribute = list_append(attribute or [], values): a list grows in the same write."""
+        return Update(
+            (
+                *self.sets,
+                lambda p: (
+                    f"{p.name(attribute)} = list_append("
+                    f"if_not_exists({p.name(attribute)}, {p.value([])}), {p.value(values)})"
+                ),
+            ),
+            self.adds,
         )
 
     def add(self, attribute: str, value: Any) -> Update:

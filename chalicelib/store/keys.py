@@ -7,10 +7,19 @@ Layout (pk / sk, then the GSIs an item sits in):
     product         PRODUCT#<id>     / PRODUCT     gsi1: PRODUCTS         / <created_at>#<id>
                                                    gsi2: OWNER#<owner_id> / <created_at>#<id>
     order           ORDER#<id>       / ORDER       gsi1: ORDERS#<user_id> / <created_at>#<id>
+                                                   gsi3: ORDERSTATUS#<status>#<shard> / <payment_due_at>#<id>
+    webhook receipt WEBHOOK#<webhook-id> / RECEIPT  (TTL 7 days; a delivery is applied once)
     idempotency     IDEMPOTENCY#<user_id>#<key> / RECORD   (TTL 24 h)
     session         SESSION#<user_id> / SESSION#<session_id>   (TTL: the refresh lifetime)
     refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
     outbox event    OUTBOX#<subject> / EVENT      (TTL 7 d; the latest event of one resource)
+
+Orders by status (GSI3) are write-sharded: an order's shard is a hash of its id, one of
+STATUS_SHARDS, so a burst of orders in one status spreads over that many index partitions
+instead of one hot partition; a listing queries every shard and merges them by sort key
+(store/pagination.merge_shards). The sort key is the order's payment deadline (placing time
++ the window), so each shard is oldest first, and the expiry sweep reads the due placed
+orders as one key range per shard.
 
 Sessions sit in a partition of their own per user: one strongly consistent Query lists a
 user's sessions (logout-all, delete, password or role change), and the authorizer's IAM
@@ -19,6 +28,8 @@ so it can never read a user item (or its password hash).
 """
 
 from __future__ import annotations
+
+import zlib
 
 Key = dict[str, str]
 
@@ -85,6 +96,32 @@ def order_index_keys(order_id: str, user_id: str, created_at: str) -> Key:
 def user_orders_partition(user_id: str) -> str:
     """The GSI1 partition of one user's orders."""
     return f"ORDERS#{user_id}"
+
+
+STATUS_SHARDS = 8
+
+
+def status_shard(order_id: str) -> int:
+    """The GSI3 shard of an order (stable: a hash of its id)."""
+    return zlib.crc32(order_id.encode()) % STATUS_SHARDS
+
+
+def status_partition(status: str, shard: int) -> str:
+    """One GSI3 partition: the orders in `status` whose id hashes to `shard`."""
+    return f"ORDERSTATUS#{status}#{shard}"
+
+
+def order_status_keys(order_id: str, status: str, payment_due_at: str) -> Key:
+    """The GSI3 keys of an order in `status`, ordered by its payment deadline."""
+    return {
+        "gsi3pk": status_partition(status, status_shard(order_id)),
+        "gsi3sk": recency_sort_key(payment_due_at, order_id),
+    }
+
+
+def webhook_receipt_key(webhook_id: str) -> Key:
+    """WEBHOOK#<webhook-id> / RECEIPT: a delivery that was applied (or is being)."""
+    return {"pk": f"WEBHOOK#{webhook_id}", "sk": "RECEIPT"}
 
 
 def idempotency_key(user_id: str, key: str) -> Key:

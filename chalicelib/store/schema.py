@@ -12,12 +12,14 @@ STREAM_VIEW_TYPE = "NEW_IMAGE"
 # GSI1: one "collection" per partition, newest first by sort key
 #   products (all), users (all), orders of one user.
 # GSI2: products of one owner, newest first.
+# GSI3: orders by status, write-sharded (store/keys.py), by payment deadline.
 GSI1 = "gsi1"
 GSI2 = "gsi2"
+GSI3 = "gsi3"
 
 ATTRIBUTE_DEFINITIONS: list[dict[str, str]] = [
     {"AttributeName": name, "AttributeType": "S"}
-    for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+    for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
 ]
 
 KEY_SCHEMA: list[dict[str, str]] = [
@@ -34,7 +36,7 @@ GLOBAL_SECONDARY_INDEXES: list[dict[str, Any]] = [
         ],
         "Projection": {"ProjectionType": "ALL"},
     }
-    for index in (GSI1, GSI2)
+    for index in (GSI1, GSI2, GSI3)
 ]
 
 

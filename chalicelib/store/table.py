@@ -13,7 +13,7 @@ from chalicelib.errors import ServiceUnavailableError
 from chalicelib.retry import DEFAULT_RETRY, Retry, TryAgain
 from chalicelib.store import deadline
 from chalicelib.store.codec import Item, from_attributes, to_attributes
-from chalicelib.store.expr import Condition, Update, eq, ne, not_exists, render
+from chalicelib.store.expr import Condition, Placeholders, Update, eq, ne, not_exists, render
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -262,6 +262,37 @@ class Table:
             response = self.client.query(TableName=self.name, **params)
         items = [from_attributes(raw) for raw in response.get("Items", [])]
         return items, "LastEvaluatedKey" in response
+
+    def query_index(
+        self,
+        index: str,
+        key_condition: Condition,
+        limit: int,
+        *,
+        forward: bool,
+        start: Key | None = None,
+        filter_: Condition | None = None,
+    ) -> tuple[list[Item], Key | None]:
+        """One Query page of an index (a key range, optionally filtered); the items and the
+        key to continue from (None when the range is exhausted)."""
+        p = Placeholders()
+        params: dict[str, Any] = {
+            "IndexName": index,
+            "ScanIndexForward": forward,
+            "Limit": limit,
+            "KeyConditionExpression": key_condition.render(p),
+        }
+        if filter_ is not None:
+            params["FilterExpression"] = filter_.render(p)
+        params["ExpressionAttributeNames"] = p.names
+        params["ExpressionAttributeValues"] = to_attributes(p.values)
+        if start is not None:
+            params["ExclusiveStartKey"] = to_attributes(start)
+        with translate_errors():
+            response = self.client.query(TableName=self.name, **params)
+        items = [from_attributes(raw) for raw in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, ({k: str(v) for k, v in from_attributes(last).items()} if last else None)
 
     def partition_keys(self, partition: str) -> list[Key]:
         """The primary keys of every item in one base-table partition (strongly consistent

@@ -164,16 +164,33 @@ def test_every_function_publishes_snapstart_versions_behind_the_live_alias_and_d
     resources = _resources(packages[stage])
     alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
     functions = _of_type(resources, "AWS::Serverless::Function")
-    assert set(functions) == {*release.FUNCTIONS, events.PUBLISHER}  # the publisher: no API alias
-    functions = {name: f for name, f in functions.items() if name in release.FUNCTIONS}
-    for function in functions.values():
-        properties = function["Properties"]
+    # The scheduled sweep is the one function no client waits for: no alias, canary or SnapStart;
+    # nor has the event publisher (infra/events.py).
+    assert set(functions) == {*release.FUNCTIONS, template.SWEEP, events.PUBLISHER}
+    for name in release.FUNCTIONS:
+        properties = functions[name]["Properties"]
         assert properties["Runtime"] == lambda_runtime.RUNTIME
         assert properties["AutoPublishAlias"] == release.ALIAS
         assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}
         preference = properties["DeploymentPreference"]
         assert preference["Type"] == ("Canary10Percent5Minutes" if stage == "prod" else "AllAtOnce")
         assert {alarm["Ref"] for alarm in preference["Alarms"]} == alarms
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_the_expiry_sweep_runs_every_minute_under_its_pinned_name_with_the_api_policy(
+    packages: dict[str, build.Package], stage: str
+) -> None:
+    resources = _resources(packages[stage])
+    sweep = resources[template.SWEEP]["Properties"]
+    assert sweep["Handler"] == "chalicelib.api.sweep.expire_orders"
+    assert sweep["FunctionName"] == load_stage(stage).sweep_function_name
+    assert [event["Properties"]["Schedule"] for event in sweep["Events"].values()] == ["rate(1 minute)"]
+    role = resources[template.SWEEP_ROLE]["Properties"]["Policies"][0]["PolicyDocument"]
+    api_role = resources[template.API_HANDLER_ROLE]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert role == api_role
+    log_group = resources["ExpireOrdersLogGroup"]["Properties"]["LogGroupName"]
+    assert log_group == f"/aws/lambda/{load_stage(stage).sweep_function_name}"
 
 
 @pytest.mark.parametrize("stage", DEPLOYED_STAGES)
@@ -191,9 +208,12 @@ def test_api_gateway_invokes_the_aliases_never_latest(packages: dict[str, build.
     assert set(targets) == set(aliases)  # every integration and the authorizer's URI
     assert len(targets) == body.count("/invocations")
     permissions = _of_type(resources, "AWS::Lambda::Permission").values()
-    assert sorted(p["Properties"]["FunctionName"]["Ref"] for p in permissions) == sorted(aliases)
+    from_gateway = [p for p in permissions if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+    assert sorted(p["Properties"]["FunctionName"]["Ref"] for p in from_gateway) == sorted(aliases)
+    # The scheduled sweep (EventBridge calls it; no client waits) and the event publisher are
+    # the functions without an alias, a canary or SnapStart.
     for name, function in _of_type(resources, "AWS::Lambda::Function").items():
-        if name != events.PUBLISHER:
+        if name not in {template.SWEEP, events.PUBLISHER}:
             assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     # CodeDeploy: one application, a deployment group per function with the alarms and
     # automatic rollback, and the service role SAM creates for it

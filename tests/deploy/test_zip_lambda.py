@@ -169,10 +169,11 @@ def _put_secret(endpoint: str, value: str) -> None:
 
 
 def _functions(unzipped: Unzipped) -> dict[str, dict[str, Any]]:
+    """The functions behind API Gateway (the scheduled sweep is run by the test below)."""
     return {
         name: resource
         for name, resource in unzipped.template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
+        if resource["Type"] == "AWS::Serverless::Function" and name in release.FUNCTIONS
     }
 
 
@@ -378,3 +379,52 @@ def test_harness_catches_a_wrong_handler_a_missing_module_and_bytecode_for_anoth
     # ...the wrong handler string and the stripped library as failed inits
     assert "AttributeError" in init("pkg.good.handle")["error"]
     assert "No module named 'wrapt'" in init("pkg.stripped.handler")["error"]
+
+
+def test_the_packaged_sweep_expires_an_overdue_order_when_the_schedule_calls_it(
+    python313: str,
+    unzipped: Unzipped,
+    standin_runtime: Path,
+    engine: dict[str, str],
+    spawn: Any,
+    table: Table,
+) -> None:
+    # Given an overdue placed order holding 2 units, in the engine's table
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from chalicelib.clock import utc_now
+    from chalicelib.models.orders import OrderItem, OrderLine, StatusChange
+    from chalicelib.models.products import ProductItem
+    from chalicelib.store import keys
+    from chalicelib.store.orders import OrderStore
+    from chalicelib.store.products import ProductStore
+
+    now = utc_now()
+    product = ProductItem(
+        id="P1", owner_id="u1", name="Mug", description="", price=Decimal("2.50"), currency="USD",
+        stock=8, version=1, created_at=now, updated_at=now,
+    )  # fmt: skip
+    assert ProductStore(table).put_new(product)
+    line = OrderLine(product_id="P1", name="Mug", unit_price=Decimal("2.50"), quantity=2)
+    order = OrderItem(
+        id="O1", user_id="u2", items=[line], total=Decimal("5.00"), currency="USD", status="placed",
+        status_history=[StatusChange(status="placed", at=now - timedelta(hours=1))],
+        payment_due_at=now - timedelta(minutes=30), created_at=now - timedelta(hours=1),
+    )  # fmt: skip
+    assert OrderStore(table).put_new(order)
+    # When EventBridge calls the packaged ExpireOrders function (its handler, its environment)
+    resource = unzipped.template["Resources"]["ExpireOrders"]
+    env = _function_env(
+        resource, unzipped.task_root, standin_runtime, engine["endpoint"], engine["table"], "on-demand"
+    )
+    sweep = spawn(python313, unzipped.task_root, standin_runtime, resource["Properties"]["Handler"], env)
+    _assert_clean(sweep.call("init"))
+    event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "id": "e1",
+             "time": "2026-12-04T04:00:00Z", "region": "us-east-1", "resources": [], "detail": {},
+             "account": "123456789012"}  # fmt: skip
+    answer = sweep.call("invoke", event=event)
+    # Then the order is expired and its units are back, in the one run
+    assert answer["result"] == {"expired": 1}, answer
+    assert table.get(keys.order_key("O1"))["status"] == "expired"  # type: ignore[index]
+    assert table.get(keys.product_key("P1"))["stock"] == 10  # type: ignore[index]

@@ -212,7 +212,7 @@ def test_a_clean_stop_compacts_into_a_snapshot_that_restores_everything(booted: 
     booted.boot()
     assert booted.state() == (970, {f"K#{1000 + n}" for n in range(30)})
     table = booted.ok("DescribeTable", {"TableName": TABLE})["Table"]
-    assert [index["IndexName"] for index in table["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
+    assert [index["IndexName"] for index in table["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3"]
     ttl = booted.ok("DescribeTimeToLive", {"TableName": TABLE})["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
     booted.sell(30)

@@ -26,11 +26,16 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.api import deps
+from chalicelib.errors import ServiceUnavailableError
+from chalicelib.jsonio import dumps
+from chalicelib.services.orders import expire_due_orders
 from manage import scan_all
 from tests import faults
 from tests.conftest import _new_table
 from tests.faults import Fault, Faults
-from tests.helpers import json_body
+from tests.helpers import json_body, token_for
+from tests.orderflow import make_overdue
+from tests.payments import payment_event, signed_headers
 
 JSON = {"Content-Type": "application/json"}
 PASSWORD = "correct-horse-battery"
@@ -41,6 +46,7 @@ _VOLATILE = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"), "<time>"),
     (re.compile(r"\$argon2id\$[^\"]+"), "<hash>"),
     (re.compile(r"\b[0-9a-f]{32,64}\b"), "<hex>"),
+    (re.compile(r"ORDERSTATUS#(\w+)#\d+"), r"ORDERSTATUS#\1#<shard>"),  # the shard hashes the order id
 ]
 _EPOCH_ATTRIBUTES = ("expires_at", "window_start")
 # A session's start (epoch seconds) and its refresh-token digests differ on every run
@@ -135,6 +141,60 @@ def order_body(ctx: Context) -> dict[str, Any]:
     return {"items": [{"product_id": pid, "quantity": 2} for pid in ctx["products"]]}
 
 
+def paid_order(client: Client) -> Context:
+    ctx = with_order(client)
+    assert pay(client, ctx, "msg_setup").status_code == 200
+    ctx["admin"] = token_for("admin-1", "admin")
+    return ctx
+
+
+def shipped_order(client: Client) -> Context:
+    ctx = paid_order(client)
+    shipped = send(client, "POST", f"/orders/{ctx['order']}/ship", SHIPMENT, ctx["admin"])
+    assert shipped.status_code == 200, shipped.body
+    return ctx
+
+
+def cancelled_order(client: Client) -> Context:
+    ctx = with_order(client)
+    assert (
+        send(client, "POST", f"/orders/{ctx['order']}/cancel", token=ctx["buyer"]["token"]).status_code == 200
+    )
+    return ctx
+
+
+def overdue_order(client: Client) -> Context:
+    ctx = with_order(client)
+    make_overdue(deps.get_table(), ctx["order"])
+    return ctx
+
+
+def pay(client: Client, ctx: Context, webhook_id: str = "msg_fault") -> Any:
+    """The provider's signed payment.succeeded for the context's order (2 x 19.99)."""
+    body = dumps(payment_event(ctx["order"], "39.98", payment_id=f"pay_{webhook_id}")).encode()
+    return client.http.post(
+        "/payments/webhook", body=body, headers=signed_headers(body, webhook_id=webhook_id)
+    )
+
+
+@dataclass(frozen=True)
+class Swept:
+    """The sweep's outcome, shaped like a response (it is a scheduled function, not a route)."""
+
+    status_code: int
+
+
+def sweep(client: Client, ctx: Context) -> Swept:
+    try:
+        expire_due_orders(deps.get_table())
+    except ServiceUnavailableError:
+        return Swept(503)
+    return Swept(200)
+
+
+SHIPMENT = {"carrier": "DHL", "tracking_number": "JD014600003"}
+
+
 @dataclass(frozen=True)
 class Scenario:
     setup: Callable[[Client], Context]
@@ -195,6 +255,18 @@ SCENARIOS: dict[str, Scenario] = {
     "cancel order": Scenario(
         with_order, lambda c, x: send(c, "POST", f"/orders/{x['order']}/cancel", token=x["buyer"]["token"])
     ),
+    "pay order (webhook)": Scenario(with_order, pay),
+    "pay a cancelled order (refund_due)": Scenario(cancelled_order, pay),
+    "cancel paid order": Scenario(
+        paid_order, lambda c, x: send(c, "POST", f"/orders/{x['order']}/cancel", token=x["buyer"]["token"])
+    ),
+    "ship order": Scenario(
+        paid_order, lambda c, x: send(c, "POST", f"/orders/{x['order']}/ship", SHIPMENT, x["admin"])
+    ),
+    "deliver order": Scenario(
+        shipped_order, lambda c, x: send(c, "POST", f"/orders/{x['order']}/deliver", token=x["admin"])
+    ),
+    "expire order (sweep)": Scenario(overdue_order, sweep),
 }
 
 

@@ -11,7 +11,10 @@ from tools.load_checks import World, check
 
 
 def _order(order_id: str, product: str, quantity: int, status: str = "placed") -> dict[str, Any]:
-    return {"id": order_id, "status": status, "items": [{"product_id": product, "quantity": quantity}]}
+    path = {"placed": ["placed"], "paid": ["placed", "paid"], "shipped": ["placed", "paid", "shipped"]}
+    history = [{"status": s} for s in path.get(status, ["placed", status])]
+    items = [{"product_id": product, "quantity": quantity}]
+    return {"id": order_id, "status": status, "status_history": history, "items": items}
 
 
 def _world(orders: list[dict[str, Any]], stock: int, versions: int = 3) -> World:
@@ -27,7 +30,11 @@ EVENTS: list[dict[str, Any]] = [
     {"kind": "patch", "product": "q", "status": 412, "version": None},
     {"kind": "patch", "product": "q", "status": 200, "version": 3},
 ]
-GOOD = [_order("o1", "p", 2), _order("o2", "p", 1), _order("o3", "p", 4, status="cancelled")]
+GOOD = [
+    _order("o1", "p", 2, status="shipped"),
+    _order("o2", "p", 1),
+    _order("o3", "p", 4, status="cancelled"),
+]
 
 
 def _violations(world: World, events: list[dict[str, Any]] = EVENTS) -> list[str]:
@@ -66,3 +73,20 @@ def test_versions_that_do_not_increase_are_found() -> None:
     events = [*EVENTS, {"kind": "patch", "product": "q", "status": 200, "version": 3}]
     assert any("not strictly increasing" in v for v in _violations(_world(GOOD, stock=7), events))
     assert any("went back" in v for v in _violations(_world(GOOD, stock=7, versions=2)))
+
+
+def test_units_of_expired_orders_are_back_but_paid_ones_still_held() -> None:
+    orders = [_order("o1", "p", 2, status="paid"), _order("o2", "p", 1, status="expired")]
+    placed = [{"kind": "order", "user": "u", "key": None, "status": 201, "id": o["id"]} for o in orders]
+    assert _violations(_world(orders, stock=8), placed) == []
+    assert _violations(_world(orders, stock=7), placed) != []  # the expired order's unit not back
+
+
+def test_a_history_that_skips_or_repeats_a_transition_is_found() -> None:
+    twice = _order("o1", "p", 1, status="paid")
+    twice["status_history"].append({"status": "paid"})
+    skipped = _order("o2", "p", 1, status="shipped")
+    skipped["status_history"] = [{"status": "placed"}, {"status": "shipped"}]
+    violations = _violations(_world([twice, skipped], stock=8), [])
+    assert any("o1" in v for v in violations)
+    assert any("o2" in v for v in violations)

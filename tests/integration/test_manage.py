@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import manage
-from chalicelib.store.schema import GSI1, GSI2, TTL_ATTRIBUTE
+from chalicelib.store.schema import GSI1, GSI2, GSI3, TTL_ATTRIBUTE, create_table_params
 from chalicelib.store.table import Table
 
 
@@ -17,7 +17,7 @@ def test_create_table_twice_succeeds_twice(table: Table, capsys: pytest.CaptureF
     assert manage.main(["create-table"], table=table) == 0
     assert "already exists" in capsys.readouterr().out
     description = table.client.describe_table(TableName=table.name)["Table"]
-    assert {index["IndexName"] for index in description["GlobalSecondaryIndexes"]} == {GSI1, GSI2}
+    assert {index["IndexName"] for index in description["GlobalSecondaryIndexes"]} == {GSI1, GSI2, GSI3}
     ttl = table.client.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == TTL_ATTRIBUTE
 
@@ -29,6 +29,24 @@ def test_create_table_creates_a_missing_table(table: Table) -> None:
         assert manage.create_table(other) is False
     finally:
         table.client.delete_table(TableName=other.name)
+
+
+def test_create_table_adds_an_index_a_table_made_before_it_lacks(table: Table) -> None:
+    # Given a table made before the orders-by-status index (gsi3) existed
+    old = Table(table.client, f"t-{uuid.uuid4().hex[:8]}", table.cursors)
+    params = create_table_params(old.name)
+    params["GlobalSecondaryIndexes"] = [i for i in params["GlobalSecondaryIndexes"] if i["IndexName"] != GSI3]
+    params["AttributeDefinitions"] = [
+        a for a in params["AttributeDefinitions"] if "gsi3" not in a["AttributeName"]
+    ]
+    table.client.create_table(**params)
+    try:
+        # When create-table runs on it, Then it has every index
+        assert manage.create_table(old) is False
+        description = table.client.describe_table(TableName=old.name)["Table"]
+        assert {index["IndexName"] for index in description["GlobalSecondaryIndexes"]} == {GSI1, GSI2, GSI3}
+    finally:
+        table.client.delete_table(TableName=old.name)
 
 
 def test_seed_creates_demo_data_once(table: Table) -> None:

@@ -146,37 +146,45 @@ def test_closure_follows_relative_deferred_and_from_imports(tmp_path: Path) -> N
     assert iam.reachable_dynamodb_actions("chalicelib.handler", tmp_path) == {"GetItem"}
 
 
+def _with_parameters(stage: Stage) -> list[tuple[dict[str, Any], list[str]]]:
+    """Each function's policy and the SSM parameters it may read: both the JWT key; the API
+    also the payment webhook secret (POST /payments/webhook)."""
+    jwt = f"arn:aws:ssm:*:*:parameter{stage.jwt_secret_param}"
+    webhook = f"arn:aws:ssm:*:*:parameter/storefront/{stage.name}/payment-webhook-secret"
+    return [(_api_policy(stage), [jwt, webhook]), (_authorizer_policy(stage), [jwt])]
+
+
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
-def test_both_functions_read_only_the_stage_jwt_parameter(stage: Stage) -> None:
-    parameter = f"arn:aws:ssm:*:*:parameter{stage.jwt_secret_param}"
+def test_functions_read_only_the_stage_parameters(stage: Stage) -> None:
     assert stage.jwt_secret_param == f"/storefront/{stage.name}/jwt-secret"
-    for policy in _all_policies(stage):
+    for policy, parameters in _with_parameters(stage):
         ssm = [s for s in iam.statements(policy) if any(a.startswith("ssm:") for a in s["Action"])]
-        assert [(s["Action"], s["Resource"]) for s in ssm] == [(["ssm:GetParameter"], [parameter])]
+        assert [(s["Action"], s["Resource"]) for s in ssm] == [(["ssm:GetParameter"], parameters)]
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
-def test_kms_decrypt_only_through_ssm_for_that_parameter(stage: Stage) -> None:
-    parameter = f"arn:aws:ssm:*:*:parameter{stage.jwt_secret_param}"
-    for policy in _all_policies(stage):
+def test_kms_decrypt_only_through_ssm_for_those_parameters(stage: Stage) -> None:
+    for policy, parameters in _with_parameters(stage):
         kms = [s for s in iam.statements(policy) if any(a.startswith("kms:") for a in s["Action"])]
         assert len(kms) == 1
         assert kms[0]["Action"] == ["kms:Decrypt"]
         conditions = kms[0]["Condition"]["StringLike"]
         assert conditions["kms:ViaService"] == "ssm.*.amazonaws.com"
-        assert conditions["kms:EncryptionContext:PARAMETER_ARN"] == parameter
+        expected = parameters[0] if len(parameters) == 1 else parameters
+        assert conditions["kms:EncryptionContext:PARAMETER_ARN"] == expected
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
 def test_logs_go_only_to_each_function_own_log_group(stage: Stage) -> None:
-    for policy, function in (
-        (_api_policy(stage), stage.api_function_name),
-        (_authorizer_policy(stage), stage.authorizer_function_name),
+    # The scheduled sweep runs with the API's policy (infra/template.py), so that one names both.
+    for policy, functions in (
+        (_api_policy(stage), (stage.api_function_name, stage.sweep_function_name)),
+        (_authorizer_policy(stage), (stage.authorizer_function_name,)),
     ):
         logs = [s for s in iam.statements(policy) if any(a.startswith("logs:") for a in s["Action"])]
         assert {a for s in logs for a in s["Action"]} == {"logs:CreateLogStream", "logs:PutLogEvents"}
         assert {r for s in logs for r in s["Resource"]} == {
-            f"arn:aws:logs:*:*:log-group:/aws/lambda/{function}:*"
+            f"arn:aws:logs:*:*:log-group:/aws/lambda/{function}:*" for function in functions
         }
 
 

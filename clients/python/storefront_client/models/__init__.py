@@ -1,18 +1,29 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .admin_order_query import AdminOrderQuery
+from .admin_order_query_status import AdminOrderQueryStatus
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
+from .get_admin_orders_status import GetAdminOrdersStatus
 from .get_openapi_json_response_200 import GetOpenapiJsonResponse200
+from .get_orders_status_type_0 import GetOrdersStatusType0
 from .health_public import HealthPublic
 from .order_create import OrderCreate
 from .order_line import OrderLine
 from .order_line_create import OrderLineCreate
 from .order_public import OrderPublic
 from .order_public_status import OrderPublicStatus
+from .order_status_query import OrderStatusQuery
+from .order_status_query_status_type_0 import OrderStatusQueryStatusType0
 from .page_order_public import PageOrderPublic
 from .page_product_public import PageProductPublic
 from .page_query import PageQuery
 from .page_user_public import PageUserPublic
+from .payment_ack import PaymentAck
+from .payment_ack_outcome import PaymentAckOutcome
+from .payment_data import PaymentData
+from .payment_data_currency import PaymentDataCurrency
+from .payment_event import PaymentEvent
 from .product_create import ProductCreate
 from .product_create_currency import ProductCreateCurrency
 from .product_list_query import ProductListQuery
@@ -22,6 +33,10 @@ from .product_update_currency_type_0 import ProductUpdateCurrencyType0
 from .ready_public import ReadyPublic
 from .ready_public_checks import ReadyPublicChecks
 from .refresh_request import RefreshRequest
+from .shipment import Shipment
+from .shipment_create import ShipmentCreate
+from .status_change import StatusChange
+from .status_change_status import StatusChangeStatus
 from .token_public import TokenPublic
 from .token_request import TokenRequest
 from .user_create import UserCreate
@@ -31,19 +46,30 @@ from .user_update import UserUpdate
 from .user_update_role_type_0 import UserUpdateRoleType0
 
 __all__ = (
+    "AdminOrderQuery",
+    "AdminOrderQueryStatus",
     "ErrorBody",
     "ErrorDetail",
+    "GetAdminOrdersStatus",
     "GetOpenapiJsonResponse200",
+    "GetOrdersStatusType0",
     "HealthPublic",
     "OrderCreate",
     "OrderLine",
     "OrderLineCreate",
     "OrderPublic",
     "OrderPublicStatus",
+    "OrderStatusQuery",
+    "OrderStatusQueryStatusType0",
     "PageOrderPublic",
     "PageProductPublic",
     "PageQuery",
     "PageUserPublic",
+    "PaymentAck",
+    "PaymentAckOutcome",
+    "PaymentData",
+    "PaymentDataCurrency",
+    "PaymentEvent",
     "ProductCreate",
     "ProductCreateCurrency",
     "ProductListQuery",
@@ -53,6 +79,10 @@ __all__ = (
     "ReadyPublic",
     "ReadyPublicChecks",
     "RefreshRequest",
+    "Shipment",
+    "ShipmentCreate",
+    "StatusChange",
+    "StatusChangeStatus",
     "TokenPublic",
     "TokenRequest",
     "UserCreate",

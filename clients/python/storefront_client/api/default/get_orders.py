@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_body import ErrorBody
+from ...models.get_orders_status_type_0 import GetOrdersStatusType0
 from ...models.page_order_public import PageOrderPublic
 from ...types import UNSET, Response, Unset
 
@@ -14,6 +15,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
+    status: GetOrdersStatusType0 | None | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -26,6 +28,15 @@ def _get_kwargs(
     else:
         json_cursor = cursor
     params["cursor"] = json_cursor
+
+    json_status: None | str | Unset
+    if isinstance(status, Unset):
+        json_status = UNSET
+    elif isinstance(status, GetOrdersStatusType0):
+        json_status = status.value
+    else:
+        json_status = status
+    params["status"] = json_status
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -83,12 +94,14 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
+    status: GetOrdersStatusType0 | None | Unset = UNSET,
 ) -> Response[ErrorBody | PageOrderPublic]:
-    """The caller's orders, newest first
+    """The caller's orders, newest first (?status= filters)
 
     Args:
         limit (int | Unset):  Default: 20.
         cursor (None | str | Unset):
+        status (GetOrdersStatusType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,6 +114,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         cursor=cursor,
+        status=status,
     )
 
     response = client.get_httpx_client().request(
@@ -115,12 +129,14 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
+    status: GetOrdersStatusType0 | None | Unset = UNSET,
 ) -> ErrorBody | PageOrderPublic | None:
-    """The caller's orders, newest first
+    """The caller's orders, newest first (?status= filters)
 
     Args:
         limit (int | Unset):  Default: 20.
         cursor (None | str | Unset):
+        status (GetOrdersStatusType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,6 +150,7 @@ def sync(
         client=client,
         limit=limit,
         cursor=cursor,
+        status=status,
     ).parsed
 
 
@@ -142,12 +159,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
+    status: GetOrdersStatusType0 | None | Unset = UNSET,
 ) -> Response[ErrorBody | PageOrderPublic]:
-    """The caller's orders, newest first
+    """The caller's orders, newest first (?status= filters)
 
     Args:
         limit (int | Unset):  Default: 20.
         cursor (None | str | Unset):
+        status (GetOrdersStatusType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -160,6 +179,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         cursor=cursor,
+        status=status,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -172,12 +192,14 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
+    status: GetOrdersStatusType0 | None | Unset = UNSET,
 ) -> ErrorBody | PageOrderPublic | None:
-    """The caller's orders, newest first
+    """The caller's orders, newest first (?status= filters)
 
     Args:
         limit (int | Unset):  Default: 20.
         cursor (None | str | Unset):
+        status (GetOrdersStatusType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -192,5 +214,6 @@ async def asyncio(
             client=client,
             limit=limit,
             cursor=cursor,
+            status=status,
         )
     ).parsed

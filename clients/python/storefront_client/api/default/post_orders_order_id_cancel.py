@@ -53,6 +53,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 500:
         response_500 = ErrorBody.from_dict(response.json())
 
@@ -80,7 +85,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[ErrorBody | OrderPublic]:
-    """Cancel an order (stock comes back)
+    """Cancel an order (stock comes back; a paid one is marked refund_due)
 
     Args:
         order_id (str):
@@ -109,7 +114,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> ErrorBody | OrderPublic | None:
-    """Cancel an order (stock comes back)
+    """Cancel an order (stock comes back; a paid one is marked refund_due)
 
     Args:
         order_id (str):
@@ -133,7 +138,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[ErrorBody | OrderPublic]:
-    """Cancel an order (stock comes back)
+    """Cancel an order (stock comes back; a paid one is marked refund_due)
 
     Args:
         order_id (str):
@@ -160,7 +165,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> ErrorBody | OrderPublic | None:
-    """Cancel an order (stock comes back)
+    """Cancel an order (stock comes back; a paid one is marked refund_due)
 
     Args:
         order_id (str):
