@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib import jsonio
 from chalicelib.models.common import OutputModel, Timestamp
+from chalicelib.models.orders import OrderPublic
 from chalicelib.models.products import ProductPublic
 from chalicelib.models.users import UserPublic
 
@@ -36,6 +37,12 @@ CATALOGUE: dict[str, type[BaseModel]] = {
     "product.created": ProductPublic,
     "product.updated": ProductPublic,
     "product.deleted": Deleted,
+    "order.placed": OrderPublic,
+    "order.paid": OrderPublic,
+    "order.shipped": OrderPublic,
+    "order.delivered": OrderPublic,
+    "order.cancelled": OrderPublic,
+    "order.expired": OrderPublic,
 }
 
 # When each type is emitted (docs/events.md).
@@ -45,6 +52,12 @@ WHEN: dict[str, str] = {
     "product.created": "a product was created (POST /products, manage.py seed)",
     "product.updated": "a product was changed by PATCH /products/{id} (one event per version)",
     "product.deleted": "a product was deleted (DELETE /products/{id})",
+    "order.placed": "an order was placed (POST /orders)",
+    "order.paid": "the payment provider's webhook paid a placed order (POST /payments/webhook)",
+    "order.shipped": "an admin shipped a paid order (POST /orders/{id}/ship)",
+    "order.delivered": "an admin marked a shipped order delivered (POST /orders/{id}/deliver)",
+    "order.cancelled": "an order was cancelled (POST /orders/{id}/cancel; a paid one with refund_due)",
+    "order.expired": "the sweep stored an unpaid order's expiry (reads show it expired from its deadline)",
 }
 
 

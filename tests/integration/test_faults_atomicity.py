@@ -279,6 +279,14 @@ EVENTS = {
     "patch product": "product.updated",
     "patch product with If-Match": "product.updated",
     "delete product": "product.deleted",
+    "place order": "order.placed",
+    "place order with Idempotency-Key": "order.placed",
+    "cancel order": "order.cancelled",
+    "pay order (webhook)": "order.paid",
+    "cancel paid order": "order.cancelled",
+    "ship order": "order.shipped",
+    "deliver order": "order.delivered",
+    "expire order (sweep)": "order.expired",
 }
 
 
