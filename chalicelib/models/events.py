@@ -64,7 +64,7 @@ WHEN: dict[str, str] = {
 class CloudEvent(BaseModel):
     """A CloudEvents 1.0 event in structured JSON mode."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     specversion: Literal["1.0"] = "1.0"
     id: str

@@ -17,8 +17,8 @@ from chalicelib.models.events import Deleted, new_event
 from chalicelib.webhooks import WebhookUrlError, check_url, deliver, new_secret, retry_delay
 from tools.webhook_receiver import Receiver
 
-NOW = datetime.now(UTC)
-EVENT = new_event("product.deleted", "products/p1", Deleted(id="p1"), "deleted", NOW)
+# Signed at delivery time: receivers refuse a timestamp more than 5 minutes off.
+EVENT = new_event("product.deleted", "products/p1", Deleted(id="p1"), "deleted", datetime.now(UTC))
 
 
 def resolves_to(*addresses: str) -> webhooks.Resolver:
@@ -86,7 +86,7 @@ def test_a_failing_receiver_gets_the_same_signed_event_until_it_answers_2xx(
     # Given a receiver that answers 500 twice, then 204
     state, url, secret = receiver
     # When the event is delivered until it succeeds
-    attempts = [deliver(url, secret, EVENT, local=True, now=NOW) for _ in range(3)]
+    attempts = [deliver(url, secret, EVENT, local=True, now=datetime.now(UTC)) for _ in range(3)]
     # Then three deliveries arrived, all verified, one event counted
     assert [a.status for a in attempts] == [500, 500, 204]
     assert [a.ok for a in attempts] == [False, False, True]
@@ -97,7 +97,7 @@ def test_a_failing_receiver_gets_the_same_signed_event_until_it_answers_2xx(
 
 def test_a_delivery_signed_with_another_secret_is_rejected(receiver: tuple[Receiver, str, str]) -> None:
     state, url, _ = receiver
-    attempt = deliver(url, new_secret(), EVENT, local=True, now=NOW)
+    attempt = deliver(url, new_secret(), EVENT, local=True, now=datetime.now(UTC))
     assert (attempt.status, state.rejected, state.events) == (401, 1, {})
 
 
@@ -125,7 +125,7 @@ def test_a_redirect_is_the_answer_never_followed() -> None:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     _Redirect.target, _Redirect.hits = f"{base}/inside", []
     try:
-        attempt = deliver(f"{base}/hook", new_secret(), EVENT, local=True, now=NOW)
+        attempt = deliver(f"{base}/hook", new_secret(), EVENT, local=True, now=datetime.now(UTC))
     finally:
         server.shutdown()
         server.server_close()
@@ -134,13 +134,13 @@ def test_a_redirect_is_the_answer_never_followed() -> None:
 
 
 def test_an_unsafe_or_unreachable_url_is_an_error_attempt_not_an_exception() -> None:
-    refused = deliver("https://10.0.0.1/", new_secret(), EVENT, local=False, now=NOW)
+    refused = deliver("https://10.0.0.1/", new_secret(), EVENT, local=False, now=datetime.now(UTC))
     assert refused.status is None
     assert refused.error is not None
     assert refused.error.startswith("refused")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
     port = server.server_address[1]
     server.server_close()  # nothing listens there now
-    gone = deliver(f"http://127.0.0.1:{port}/", new_secret(), EVENT, local=True, now=NOW)
+    gone = deliver(f"http://127.0.0.1:{port}/", new_secret(), EVENT, local=True, now=datetime.now(UTC))
     assert (gone.status, gone.ok) == (None, False)
     assert gone.error
