@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
 .PHONY: install browser run test check lint format typecheck unit integration e2e bench bench-restart load reset package \
-	package-venv clean openapi client swagger-ui
+	package-venv clean openapi client swagger-ui events-doc
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -87,6 +87,9 @@ bench-restart: install ## engine restart-to-ready after kill -9 for 1k/10k/100k 
 
 load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/
 	$(PY) -m tools.load_test --duration $(or $(DURATION),60) --users $(or $(USERS),10)
+
+events-doc: install ## docs/events.schema.json and the catalogue in docs/events.md, from the models
+	$(PY) -m tools.event_docs
 
 openapi: install ## docs/openapi.json from the app (refuses an unrecorded breaking change)
 	$(PY) -m tools.openapi_release document

@@ -40,6 +40,12 @@ class OperatorTable(Table):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"table {self.name} did not become ACTIVE")
                 sleep(0.5)
+            stream = client.describe_table(TableName=self.name)["Table"].get("StreamSpecification", {})
+            if not stream.get("StreamEnabled"):  # a table made before events existed
+                client.update_table(
+                    TableName=self.name,
+                    StreamSpecification=create_table_params(self.name)["StreamSpecification"],
+                )
             self._add_missing_indexes(deadline, sleep)
             ttl = client.describe_time_to_live(TableName=self.name)["TimeToLiveDescription"]
             if ttl.get("TimeToLiveStatus") not in {"ENABLED", "ENABLING"}:

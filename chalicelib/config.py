@@ -46,6 +46,9 @@ class Settings:
     # (15 s, .chalice/config.json) so that the API answers its own 503 rather than being killed.
     request_budget_seconds: float = 12.0
     max_body_bytes: int = 64 * 1024
+    # Events: the local bus (one JSON line per event) and the deployed EventBridge bus.
+    events_file: str = ".local/events.jsonl"
+    event_bus_name: str = "storefront-local"
     # How long a placed order holds its stock before it expires (docs/orders.md).
     order_payment_window_seconds: int = 1800
     # How often `chalice local` sweeps expired orders (deployed: the scheduled function, 1 min).
@@ -108,6 +111,8 @@ def load_settings(env: dict[str, str]) -> Settings:
         metrics_namespace=env.get("METRICS_NAMESPACE", "Storefront"),
         service_name=env.get("SERVICE_NAME", "storefront"),
         request_budget_seconds=_number(env, "REQUEST_BUDGET_SECONDS", 12.0),
+        events_file=env.get("EVENTS_FILE") or ".local/events.jsonl",
+        event_bus_name=env.get("EVENT_BUS_NAME") or f"storefront-{stage}",
         order_payment_window_seconds=_number(env, "ORDER_PAYMENT_WINDOW_SECONDS", 1800),
         order_sweep_seconds=_number(env, "ORDER_SWEEP_SECONDS", 60.0),
         # Several secrets, space- or comma-separated, while the provider's secret is rotated.

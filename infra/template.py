@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.api.headers import EXPOSED_HEADERS
 from chalicelib.store import schema
-from infra import iam, release
+from infra import events, iam, release
 from infra.stage import Stage
 
 # Logical ids chalice gives its resources (chalice/package.py); a merge that names one it
@@ -97,6 +97,7 @@ def merge_template(stage: Stage) -> dict[str, Any]:
             AUTHORIZER_ROLE: {"Properties": _role_properties(stage.authorizer_policy_file, AUTHORIZER_ROLE)},
             SWEEP: {"Properties": _function_properties(stage.sweep_function_name)},
             SWEEP_ROLE: {"Properties": _role_properties(stage.api_policy_file, SWEEP_ROLE)},
+            **events.resources(stage, TABLE),
         },
         "Outputs": {
             "TableName": {"Value": {"Ref": TABLE}},
@@ -120,6 +121,8 @@ def table_resource(stage: Stage) -> dict[str, Any]:
             # key: its use shows up in CloudTrail.
             "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
             "TimeToLiveSpecification": {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True},
+            # CloudFormation spells a stream by its view type only (no StreamEnabled).
+            "StreamSpecification": {"StreamViewType": schema.STREAM_VIEW_TYPE},
             "DeletionProtectionEnabled": stage.protected,
             "Tags": [{"Key": "app", "Value": stage.app_name}, {"Key": "stage", "Value": stage.name}],
         },

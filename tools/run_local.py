@@ -25,6 +25,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -197,6 +198,16 @@ def _prepare_data(data: Path) -> dict[str, str]:
     return admin
 
 
+def _start_publisher(stop: threading.Event) -> None:
+    """The event publisher (tools/event_publisher.py) on a thread: the stream → EVENTS_FILE."""
+    from chalicelib.config import get_settings, reset_settings
+    from tools.event_publisher import publisher_for
+
+    reset_settings()  # EVENTS_FILE and the endpoint are in the environment now
+    publisher = publisher_for(get_settings())
+    threading.Thread(target=publisher.run, args=(stop,), name="event-publisher", daemon=True).start()
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -244,15 +255,18 @@ def main(argv: list[str] | None = None) -> int:
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         "AWS_XRAY_SDK_ENABLED": "false",
         "JWT_SECRET": os.environ.get("JWT_SECRET") or _local_secret(data, "jwt-secret", 48),
+        "EVENTS_FILE": os.environ.get("EVENTS_FILE") or str(data / "events.jsonl"),
         "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET") or _webhook_secret(data),
     }
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     stack = Stack(args, env, _say)
+    publishing = threading.Event()
     try:
         stack.start_engine()
         admin = _prepare_data(data)
+        _start_publisher(publishing)
         watch = SourceWatch(processes.ROOT)
         if not stack.start_api():
             return 1
@@ -260,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nStorefront API on {base}  (try: curl {base}/health)")
         print(f"Admin: {admin['email']} / {admin['password']}")
         print(f"Data: {data} (every acknowledged write is on disk before its answer)")
+        print(f"Events: {env['EVENTS_FILE']} (one CloudEvent per line)")
         print(f"Pay an order as the payment provider would: python manage.py pay ORDER_ID --api {base}")
         print("The API restarts when app.py, chalicelib/ or .chalice/config.json change. Ctrl-C stops.\n")
         sys.stdout.flush()
@@ -267,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     except Stop:
         return 0
     finally:
+        publishing.set()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()

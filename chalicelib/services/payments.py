@@ -25,7 +25,7 @@ from chalicelib.models.payments import PaymentAck, PaymentEvent, PaymentOutcome
 from chalicelib.observability import business_event
 from chalicelib.retry import TryAgain
 from chalicelib.store import keys
-from chalicelib.store.orders import OrderStore, Payment, PaymentFacts, receipt_action
+from chalicelib.store.orders import OrderStore, Payment, PaymentFacts, after, announced, receipt_action
 from chalicelib.store.table import Table
 
 if TYPE_CHECKING:
@@ -77,7 +77,8 @@ def apply_payment(table: Table, webhook_id: str, event: PaymentEvent) -> Payment
         outcome: PaymentOutcome
         if order.effective_status(now) == "placed":
             facts = PaymentFacts(data.payment_id, data.amount, data.currency, isoformat(now))
-            result, outcome = orders.pay(order.id, facts, receipt), "paid"
+            paid = after(order, "paid", facts.now, changes={"payment_id": data.payment_id})
+            result, outcome = orders.pay(order.id, facts, receipt, [announced("order.paid", paid)]), "paid"
         elif order.payment_id == data.payment_id:
             return PaymentAck(outcome="already_paid")  # the same payment, told under another webhook-id
         else:

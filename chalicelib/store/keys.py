@@ -12,6 +12,7 @@ Layout (pk / sk, then the GSIs an item sits in):
     idempotency     IDEMPOTENCY#<user_id>#<key> / RECORD   (TTL 24 h)
     session         SESSION#<user_id> / SESSION#<session_id>   (TTL: the refresh lifetime)
     refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
+    outbox event    OUTBOX#<subject> / EVENT      (TTL 7 d; the latest event of one resource)
 
 Orders by status (GSI3) are write-sharded: an order's shard is a hash of its id, one of
 STATUS_SHARDS, so a burst of orders in one status spreads over that many index partitions
@@ -148,3 +149,12 @@ def refresh_attempts_subject(user_id: str, session_id: str) -> str:
     so the two can never name the same counter.
     """
     return f"REFRESH#{user_id}#{session_id}"
+
+
+OUTBOX_PREFIX = "OUTBOX#"
+
+
+def outbox_key(subject: str) -> Key:
+    """OUTBOX#<subject> / EVENT: one item per resource, overwritten by each of its events,
+    so the stream (ordered per item) delivers a resource's events in the order they happened."""
+    return {"pk": f"{OUTBOX_PREFIX}{subject}", "sk": "EVENT"}

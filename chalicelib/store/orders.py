@@ -15,18 +15,21 @@ transaction with the restocks. docs/orders.md lists each condition and what race
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 from chalicelib.clock import isoformat
 from chalicelib.errors import SessionEndedError
 from chalicelib.models.common import Page
+from chalicelib.models.events import new_event
 from chalicelib.models.orders import OrderItem, OrderStatus, ShipmentCreate
 from chalicelib.models.products import ProductItem
 from chalicelib.store import keys
 from chalicelib.store.expr import Condition, Update, eq, exists, ge, gt, le, ne, not_exists
+from chalicelib.store.outbox import announce
 from chalicelib.store.pagination import (
     Listing,
     PageRequest,
@@ -70,6 +73,34 @@ def _moved(order_id: str, status: OrderStatus, at: str, when: str | None = None)
         .set("updated_at", at)
         .append("status_history", [entry])
     )
+
+
+# A transition pinned to the order it read is tried this often while other writes change it.
+PINNED_ATTEMPTS = 3
+Moved = Callable[[OrderItem], OrderItem]
+EMPTY: Mapping[str, Any] = {}
+
+
+def after(
+    order: OrderItem,
+    status: OrderStatus,
+    at: str,
+    when: str | None = None,
+    changes: Mapping[str, Any] = EMPTY,
+) -> OrderItem:
+    """The order as a transition leaves it (what _moved and its extra sets write): its event's data."""
+    history = [*order.model_dump()["status_history"], {"status": status, "at": when or at}]
+    return OrderItem.model_validate(
+        {**order.model_dump(), **changes, "status": status, "status_history": history}
+    )
+
+
+def announced(event_type: str, order: OrderItem) -> Action:
+    """The transaction item of an order's event (each status is reached at most once: the
+    status names the transition, so it makes the id stable)."""
+    moment = order.status_history[-1].at if order.status_history else order.created_at
+    event = new_event(event_type, f"orders/{order.id}", order.public(), order.status, moment)
+    return announce(event)
 
 
 def _placed_and_due_after(now: str) -> Condition:
@@ -157,6 +188,7 @@ class OrderStore(Repository[OrderItem]):
         now = isoformat(order.created_at)
         actions = [reserve_action(product, quantity, now) for product, quantity in lines]
         actions.append(self.put_action(order))
+        actions.append(announced("order.placed", order))
         if idempotency is not None:
             actions.append(idempotency)  # IdempotencyStore.put_action
         try:
@@ -182,7 +214,9 @@ class OrderStore(Repository[OrderItem]):
             condition = _placed_and_due_after(now)
         actions = [update_action(self.key(order.id), flip, condition)]
         actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
-        return self._transact([*actions, *also])
+        refund = {"refund_due": True} if order.status == "paid" else {}
+        event = announced("order.cancelled", after(order, "cancelled", now, changes=refund))
+        return self._transact([*actions, *also, event])
 
     def expire(
         self, order: OrderItem, restock: Sequence[tuple[str, int]], now: str, also: Sequence[Action] = ()
@@ -193,7 +227,8 @@ class OrderStore(Repository[OrderItem]):
         condition = eq("status", "placed") & le("payment_due_at", now)
         actions = [update_action(self.key(order.id), _moved(order.id, "expired", now, due), condition)]
         actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
-        return self._transact([*actions, *also])
+        event = announced("order.expired", after(order, "expired", now, due))
+        return self._transact([*actions, *also, event])
 
     def pay(
         self, order_id: str, payment: PaymentFacts, receipt: Action, also: Sequence[Action] = ()
@@ -219,11 +254,33 @@ class OrderStore(Repository[OrderItem]):
     ) -> Written[OrderItem]:
         """paid → shipped with its carrier and tracking number: one conditional UpdateItem."""
         flip = _moved(order_id, "shipped", now).set("shipment", shipment.model_dump())
-        return self._flip(order_id, flip, eq("status", "paid"), also)
+        changes = {"shipment": shipment.model_dump()}
+        return self._announced_flip(
+            order_id, flip, "paid", lambda o: after(o, "shipped", now, changes=changes), also
+        )
 
     def deliver(self, order_id: str, now: str, also: Sequence[Action] = ()) -> Written[OrderItem]:
         """shipped → delivered: one conditional UpdateItem."""
-        return self._flip(order_id, _moved(order_id, "delivered", now), eq("status", "shipped"), also)
+        flip = _moved(order_id, "delivered", now)
+        return self._announced_flip(order_id, flip, "shipped", lambda o: after(o, "delivered", now), also)
+
+    def _announced_flip(
+        self, order_id: str, flip: Update, source: OrderStatus, moved: Moved, also: Sequence[Action]
+    ) -> Written[OrderItem]:
+        """`source` → the next status, with the event of the order as it is after: pinned to the
+        order read (the only other change a paid or shipped order sees is refund_due), read again
+        if something else changed it meanwhile."""
+        written: Written[OrderItem] = Written(None)
+        for _ in range(PINNED_ATTEMPTS):
+            order = self.get(order_id)
+            if order is None:
+                return Written(None)
+            new = moved(order)
+            pinned = eq("status", source) & eq("refund_due", order.refund_due)
+            written = self._flip(order_id, flip, pinned, [*also, announced(f"order.{new.status}", new)])
+            if written.item is not None or written.old is None or written.old.status != source:
+                return written
+        return written
 
     def _flip(
         self, order_id: str, update: Update, condition: Condition, also: Sequence[Action]

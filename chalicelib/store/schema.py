@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 TTL_ATTRIBUTE = "expires_at"
+# The stream the event publisher reads (outbox items carry the whole event: NEW_IMAGE).
+STREAM_VIEW_TYPE = "NEW_IMAGE"
 
 # GSI1: one "collection" per partition, newest first by sort key
 #   products (all), users (all), orders of one user.
@@ -46,4 +48,5 @@ def create_table_params(table_name: str) -> dict[str, Any]:
         "KeySchema": KEY_SCHEMA,
         "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
     }

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalicelib.clock import isoformat
+from chalicelib.clock import isoformat, utc_now
 from chalicelib.models.common import Page
+from chalicelib.models.events import Deleted, new_event
 from chalicelib.models.users import UserItem
 from chalicelib.store import keys
 from chalicelib.store.expr import Update, eq, not_exists
+from chalicelib.store.outbox import announce
 from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Guard, Repository, Written
 from chalicelib.store.schema import GSI1
@@ -31,6 +33,16 @@ SCOPE = "users"
 # Looked up when an e-mail address has no claim, so that a login does the same reads
 # whether or not the address is registered (no ULID this service issues is all zeros).
 ABSENT_USER_ID = "0" * 26
+
+
+def subject(user_id: str) -> str:
+    """The CloudEvents subject of a user."""
+    return f"users/{user_id}"
+
+
+def registered(user: UserItem) -> Action:
+    """The `user.registered` event's transaction item."""
+    return announce(new_event("user.registered", subject(user.id), user.public(), "1", user.created_at))
 
 
 class UserStore(Repository[UserItem]):
@@ -51,7 +63,7 @@ class UserStore(Repository[UserItem]):
     def put_new(self, item: UserItem, guards: Sequence[Action] = ()) -> bool:
         """Write a new user and claim its e-mail; False if the address is claimed."""
         claim = {**keys.email_claim_key(item.email), "type": "email_claim", "user_id": item.id}
-        actions = [self.put_action(item), put_action(claim, not_exists()), *guards]
+        actions = [self.put_action(item), put_action(claim, not_exists()), *guards, registered(item)]
         return self.table.try_write(lambda: self.table.transact_write(actions))
 
     def get_by_email(self, email: str) -> UserItem | None:
@@ -93,6 +105,7 @@ class UserStore(Repository[UserItem]):
             delete_action(self.key(user.id), guard.condition(self.owner_attribute)),
             delete_action(keys.email_claim_key(user.email), eq("user_id", user.id)),
             *(delete_action(key) for key in also),
+            announce(new_event("user.deleted", subject(user.id), Deleted(id=user.id), "deleted", utc_now())),
         ]
         try:
             self.table.transact_write(actions)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store import schema
-from infra import build, iam, lambda_runtime, release, slim, template
+from infra import build, events, iam, lambda_runtime, release, slim, template
 from infra.stage import DEPLOYED_STAGES, load_stage
 
 # One worker packages once: the deployment tests share the session-scoped packages (make test runs xdist).
@@ -79,7 +79,9 @@ def test_merge_only_touches_resources_chalice_generated_or_fully_defines(
 def test_packaged_table_is_the_create_table_table(packages: dict[str, build.Package], stage: str) -> None:
     table = _resources(packages[stage])[template.TABLE]
     expected = schema.create_table_params(load_stage(stage).table_name)
+    stream = expected.pop("StreamSpecification")
     assert {key: table["Properties"][key] for key in expected} == expected
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": stream["StreamViewType"]}
     assert table["Properties"]["DeletionProtectionEnabled"] is (stage == "prod")
 
 
@@ -161,10 +163,11 @@ def test_every_function_publishes_snapstart_versions_behind_the_live_alias_and_d
     packages: dict[str, build.Package], stage: str
 ) -> None:
     resources = _resources(packages[stage])
-    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
     functions = _of_type(resources, "AWS::Serverless::Function")
-    # The scheduled sweep is the one function no client waits for: no alias, canary or SnapStart.
-    assert set(functions) == {*release.FUNCTIONS, template.SWEEP}
+    # The scheduled sweep is the one function no client waits for: no alias, canary or SnapStart;
+    # nor has the event publisher (infra/events.py).
+    assert set(functions) == {*release.FUNCTIONS, template.SWEEP, events.PUBLISHER}
     for name in release.FUNCTIONS:
         properties = functions[name]["Properties"]
         assert properties["Runtime"] == lambda_runtime.RUNTIME
@@ -208,17 +211,17 @@ def test_api_gateway_invokes_the_aliases_never_latest(packages: dict[str, build.
     permissions = _of_type(resources, "AWS::Lambda::Permission").values()
     from_gateway = [p for p in permissions if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
     assert sorted(p["Properties"]["FunctionName"]["Ref"] for p in from_gateway) == sorted(aliases)
-    # The scheduled sweep (EventBridge calls it; no client waits) is the one function without
-    # an alias, a canary or SnapStart.
+    # The scheduled sweep (EventBridge calls it; no client waits) and the event publisher are
+    # the functions without an alias, a canary or SnapStart.
     for name, function in _of_type(resources, "AWS::Lambda::Function").items():
-        if name != template.SWEEP:
+        if name not in {template.SWEEP, events.PUBLISHER}:
             assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     # CodeDeploy: one application, a deployment group per function with the alarms and
     # automatic rollback, and the service role SAM creates for it
     assert len(_of_type(resources, "AWS::CodeDeploy::Application")) == 1
     groups = _of_type(resources, "AWS::CodeDeploy::DeploymentGroup").values()
     assert len(groups) == len(release.FUNCTIONS)
-    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
     for group in groups:
         properties = group["Properties"]
         assert properties["AlarmConfiguration"]["Enabled"] is True
@@ -289,7 +292,7 @@ def test_one_dashboard_shows_the_service_and_every_deployment_alarm(
     assert system_errors == iam.required_dynamodb_operations() - {"DescribeTable"}
     assert {m[-1] for m in metrics if m[1] == "ColdStart"} == {"restore", "on-demand"}
     (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
-    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm"))
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
     assert {
         a.removeprefix("${").removesuffix(".Arn}") for a in alarm_widget["properties"]["alarms"]
     } == alarms

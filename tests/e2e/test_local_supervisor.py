@@ -7,6 +7,7 @@ tree), so editing a source file never touches the working tree and no developer 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -224,6 +225,30 @@ def test_steady_traffic_never_restarts_the_api_nor_refuses_a_connection(stack: S
     events = [line for line in stack.lines(since) if "restart" in line.lower() or "exited" in line]
     assert events == []
     assert not any(line.startswith(("API pid", "engine pid")) for line in stack.lines(since))
+
+
+def _events(stack: Supervisor) -> list[dict[str, Any]]:
+    path = stack.data / "events.jsonl"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_make_run_publishes_each_committed_change_once_to_the_events_file(stack: Supervisor) -> None:
+    # Given the running stack (its seed registered the demo users)
+    auth = _login(stack.base)
+    # When products are created
+    created = _products(stack.base, auth, 3)
+    # Then each one's product.created event reaches .local/events.jsonl, once, by the stream
+    wanted = {f"products/{product_id}" for product_id in created}
+    deadline = time.monotonic() + 30
+    while not wanted <= {e["subject"] for e in _events(stack) if e["type"] == "product.created"}:
+        assert time.monotonic() < deadline, f"events missing: {wanted}"
+        time.sleep(0.2)
+    events = _events(stack)
+    assert any(e["type"] == "user.registered" and e["data"]["email"] == DEMO["email"] for e in events)
+    ids = [e["id"] for e in events]
+    assert len(ids) == len(set(ids))
+    assert "Events: " in stack.text()
 
 
 def test_editing_a_source_file_restarts_the_api_exactly_once(stack: Supervisor) -> None:

@@ -291,6 +291,40 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+# The event each scenario's change announces (an outbox item in the same transaction);
+# the others announce none.
+EVENTS = {
+    "register": "user.registered",
+    "register with Idempotency-Key": "user.registered",
+    "delete user": "user.deleted",
+    "create product": "product.created",
+    "create product with Idempotency-Key": "product.created",
+    "patch product": "product.updated",
+    "patch product with If-Match": "product.updated",
+    "delete product": "product.deleted",
+    "place order": "order.placed",
+    "place order with Idempotency-Key": "order.placed",
+    "cancel order": "order.cancelled",
+    "pay order (webhook)": "order.paid",
+    "cancel paid order": "order.cancelled",
+    "ship order": "order.shipped",
+    "deliver order": "order.delivered",
+    "expire order (sweep)": "order.expired",
+}
+
+
+def events(change: tuple[State, State]) -> list[str]:
+    """The types of the events a change wrote (outbox items that appeared)."""
+    appeared = [json.loads(item) for item in change[0].elements()]
+    return [item["event_type"]["S"] for item in appeared if item.get("type") == {"S": "event"}]
+
+
+def expected_events(name: str, change: tuple[State, State]) -> list[str]:
+    """An applied change: its one event; nothing applied: none."""
+    applied = change != (Counter(), Counter())
+    return [EVENTS[name]] if applied and name in EVENTS else []
+
+
 @dataclass
 class Run:
     status: int
@@ -332,14 +366,17 @@ def test_a_fault_at_any_call_leaves_the_whole_change_or_none(name: str, fresh: C
     scenario = SCENARIOS[name]
     baseline = run(scenario, fresh)
     assert baseline.status < 500
+    assert events(baseline.change) == ([EVENTS[name]] if name in EVENTS else [])
     nothing: tuple[State, State] = (Counter(), Counter())
     for index, operation in enumerate(baseline.calls):
         failed = run(scenario, fresh, faults.throttled(), index)
         where = f"{name}: call {index} ({operation}) failing"
         assert failed.status == 503, where
         assert failed.change in (nothing, baseline.change), where
+        assert events(failed.change) == expected_events(name, failed.change), where
         if operation in WRITES:
             lost = run(scenario, fresh, Fault("lost", attempts=1), index)
             where = f"{name}: call {index} ({operation}) applied, answer lost"
             assert lost.change == baseline.change, where
+            assert events(lost.change) == expected_events(name, lost.change), where
             assert lost.status == baseline.status or (name == "delete product" and lost.status == 404), where

@@ -39,8 +39,12 @@ def test_table_key_schema_and_indexes_are_exactly_create_table_params(stage: Sta
     # When the template's table is built
     properties = template.table_resource(stage)["Properties"]
     # Then every CreateTable parameter is identical (names, types, keys, projections, billing)
+    stream = expected.pop("StreamSpecification")
     assert {key: properties[key] for key in expected} == expected
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    # and the stream too, in CloudFormation's spelling (a view type means enabled)
+    assert properties["StreamSpecification"] == {"StreamViewType": stream["StreamViewType"]}
+    assert stream == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
