@@ -3,13 +3,14 @@
 from chalice.app import Chalice
 
 from chalicelib import snapstart
-from chalicelib.api import auth, deps, docs, health, openapi, orders, products, sessions, users
+from chalicelib.api import accounts, auth, deps, docs, health, openapi, orders, products, sessions, users
 from chalicelib.api.cors import register_preflight
 from chalicelib.api.local_server import fix_chalice_local
 from chalicelib.api.middleware import handle_http
 
 app = Chalice(app_name="storefront")
 app.register_middleware(handle_http, "http")
+app.register_blueprint(accounts.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(health.bp)

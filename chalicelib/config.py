@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from chalicelib import __version__
@@ -19,6 +19,19 @@ LOCAL_DYNAMODB_ENDPOINT = "http://127.0.0.1:8001"
 
 class SettingsError(RuntimeError):
     """The environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How account mails go out: SES when deployed, `.eml` files locally (docs/accounts.md)."""
+
+    backend: str = "file"  # "ses" | "file"
+    sender: str = "Storefront <no-reply@storefront.invalid>"
+    configuration_set: str | None = None
+    ses_endpoint: str | None = None  # an SES emulator; None: the region's endpoint
+    directory: str = ".local/mail"
+    echo: bool = False  # print each mail's link on the console (`make run` only)
+    link_base: str = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,9 @@ class Settings:
     # (15 s, .chalice/config.json) so that the API answers its own 503 rather than being killed.
     request_budget_seconds: float = 12.0
     max_body_bytes: int = 64 * 1024
+    mail: MailSettings = field(default_factory=lambda: MailSettings())
+    # POST /orders refuses callers whose e-mail address is not verified (deployed stages).
+    require_verified_email: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -100,6 +116,21 @@ def load_settings(env: dict[str, str]) -> Settings:
         metrics_namespace=env.get("METRICS_NAMESPACE", "Storefront"),
         service_name=env.get("SERVICE_NAME", "storefront"),
         request_budget_seconds=_number(env, "REQUEST_BUDGET_SECONDS", 12.0),
+        mail=_mail(env, stage),
+        require_verified_email=_flag(env, "REQUIRE_VERIFIED_EMAIL", False),
+    )
+
+
+def _mail(env: dict[str, str], stage: str) -> MailSettings:
+    defaults = MailSettings()
+    return MailSettings(
+        backend=env.get("MAIL_BACKEND", "").strip().lower() or ("file" if stage in LOCAL_STAGES else "ses"),
+        sender=env.get("MAIL_SENDER") or defaults.sender,
+        configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
+        ses_endpoint=env.get("MAIL_SES_ENDPOINT") or None,
+        directory=env.get("MAIL_DIR") or defaults.directory,
+        echo=_flag(env, "MAIL_ECHO", False),
+        link_base=(env.get("MAIL_LINK_BASE") or defaults.link_base).rstrip("/"),
     )
 
 

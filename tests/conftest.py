@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ os.environ.update(
         "JWT_SECRET": TEST_JWT_SECRET,
         "METRICS_ENABLED": "false",
         "LOG_LEVEL": "INFO",
+        # Account mails (.eml files) of this run, out of the working tree (tests/mailbox.py).
+        "MAIL_DIR": tempfile.mkdtemp(prefix="storefront-mail-"),
     }
 )
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "JWT_SECRET_PARAM", "JWT_PREVIOUS_SECRETS"):

@@ -10,10 +10,11 @@ from chalice.app import Response
 from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import ApiBlueprint, created, json_response, parse_body, parse_query, path_id
+from chalicelib.config import get_settings
 from chalicelib.errors import ValidationFailedError
 from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.orders import OrderCreate, OrderPublic
-from chalicelib.services import orders
+from chalicelib.services import accounts, orders
 
 bp = ApiBlueprint(__name__)
 
@@ -40,7 +41,7 @@ def _idempotency_key(headers: Mapping[str, str]) -> str | None:
     body=OrderCreate,
     response=OrderPublic,
     auth=jwt_auth,
-    errors=(400, 409),
+    errors=(400, 403, 409),
     headers={"Idempotency-Key": "Retry safely: same key and body within 24 h returns the first order"},
 )
 def place_order() -> Response:
@@ -48,6 +49,7 @@ def place_order() -> Response:
     request = bp.current_request
     who = caller(request)
     body = parse_body(request, OrderCreate)
+    accounts.require_verified_email(get_table(), who, get_settings().require_verified_email)
     placed = orders.place_order(get_table(), who, body, _idempotency_key(request.headers))
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else {}
     return created(placed.order, f"/orders/{placed.order.id}", headers)

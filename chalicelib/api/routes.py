@@ -41,7 +41,7 @@ class Operation:
 OPERATIONS: list[Operation] = []
 # The modules that declare routes (app.py registers their blueprints). The OpenAPI document
 # imports them all, so it is complete even where app.py is not imported (tools/openapi_release).
-ROUTE_MODULES = ("docs", "health", "openapi", "orders", "products", "sessions", "users")
+ROUTE_MODULES = ("accounts", "docs", "health", "openapi", "orders", "products", "sessions", "users")
 
 
 def declare(operation: Operation) -> Operation:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from chalicelib.api.accounts import mail_context
 from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_hasher, get_table
 from chalicelib.api.http import (
@@ -20,6 +21,7 @@ from chalicelib.errors import UnauthorizedError, UserNotFoundError
 from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.users import TokenPublic, TokenRequest, UserCreate, UserPublic, UserUpdate
 from chalicelib.security.keys import get_keyring
+from chalicelib.services import accounts
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
 
@@ -31,6 +33,7 @@ def register() -> Response:
     """Register a user (public)."""
     body = parse_body(bp.current_request, UserCreate)
     user = user_service.register_user(get_table(), body, get_hasher())
+    accounts.send_verification(get_table(), user, mail_context())  # best effort: resend exists
     return created(user, f"/users/{user.id}")
 
 

@@ -10,6 +10,7 @@ Layout (pk / sk, then the GSIs an item sits in):
     idempotency     IDEMPOTENCY#<user_id>#<key> / RECORD   (TTL 24 h)
     session         SESSION#<user_id> / SESSION#<session_id>   (TTL: the refresh lifetime)
     refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
+    account token   ACCOUNT#<user_id> / TOKEN#RESET | TOKEN#VERIFY   (TTL; digest + mail budget)
 
 Sessions sit in a partition of their own per user: one strongly consistent Query lists a
 user's sessions (logout-all, delete, password or role change), and the authorizer's IAM
@@ -111,3 +112,10 @@ def refresh_attempts_subject(user_id: str, session_id: str) -> str:
     so the two can never name the same counter.
     """
     return f"REFRESH#{user_id}#{session_id}"
+
+
+def account_token_key(purpose: str, subject: str) -> Key:
+    """ACCOUNT#<user_id> / TOKEN#<PURPOSE>: a user's current reset or verification token
+    (its digest) and that purpose's mail budget. `subject` is a user id, or the stand-in
+    of an unregistered address (docs/accounts.md)."""
+    return {"pk": f"ACCOUNT#{subject}", "sk": f"TOKEN#{purpose.upper()}"}
