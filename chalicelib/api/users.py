@@ -32,8 +32,7 @@ bp = ApiBlueprint(__name__)
 def register() -> Response:
     """Register a user (public)."""
     body = parse_body(bp.current_request, UserCreate)
-    user = user_service.register_user(get_table(), body, get_hasher())
-    accounts.send_verification(get_table(), user, mail_context())  # best effort: resend exists
+    user = accounts.register(get_table(), body, get_hasher(), mail_context())  # + verification mail
     return created(user, f"/users/{user.id}")
 
 

@@ -52,6 +52,7 @@ class AccountTokenItem(StoredModel):
     token_expires_at: int
     window_start: int
     sent: int
+    expires_at: int  # the table's TTL: after both the token and the budget's window
 
     def accepts(self, digest: str, now: int) -> bool:
         """True while this token is current, unused and unexpired (checked on read: the

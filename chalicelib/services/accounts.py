@@ -25,17 +25,18 @@ from chalicelib.errors import (
 )
 from chalicelib.mail import Mailer, MailError, render
 from chalicelib.models.accounts import PasswordResetConfirm, PasswordResetRequest, VerifyEmailRequest
-from chalicelib.models.users import UserBase, UserItem
+from chalicelib.models.users import UserBase, UserCreate, UserItem, UserPublic
 from chalicelib.observability import business_event
 from chalicelib.security.account_tokens import RESET, VERIFY, Purpose, new_account_token, parse_account_token
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import sessions
+from chalicelib.services import users as user_service
 from chalicelib.services.caller import Caller
 from chalicelib.store import keys
 from chalicelib.store import sessions as session_store
 from chalicelib.store.account_tokens import AccountTokenStore, MailBudget
 from chalicelib.store.repository import ANY
-from chalicelib.store.table import Table
+from chalicelib.store.table import Action, Table
 from chalicelib.store.users import UserStore
 
 logger = logging.getLogger("storefront")
@@ -140,18 +141,26 @@ def confirm_password_reset(
     business_event("password_reset")
 
 
-def send_verification(table: Table, user: UserBase, ctx: MailContext, now: int | None = None) -> bool:
-    """Mail a verification token (at registration); False when none went out (budget spent,
-    or the mail failed: logged, and the user can ask again)."""
-    token = _issue(table, VERIFY, user.id, ctx.budget, _now(now))
-    if token is None:
-        return False
+def register(
+    table: Table, body: UserCreate, hasher: PasswordHasher, ctx: MailContext, now: int | None = None
+) -> UserPublic:
+    """Register a user with a first verification token (in the user's own transaction), then
+    mail it; a failed mail is logged, not raised (the user can ask again: resend)."""
+    moment = _now(now)
+    token: list[str] = []
+
+    def first_token(user: UserItem) -> list[Action]:
+        raw, digest = new_account_token(VERIFY, user.id)
+        token.append(raw)
+        store = AccountTokenStore(table, VERIFY)
+        return [store.put_action(store.first(user.id, digest, moment, ctx.budget))]
+
+    user = user_service.register_user(table, body, hasher, also=first_token)
     try:
-        _mail(ctx, VERIFY, user, token)
+        _mail(ctx, VERIFY, user, token[0])
     except MailError as exc:
         _mail_failed(VERIFY, exc)
-        return False
-    return True
+    return user
 
 
 def resend_verification(table: Table, caller: Caller, ctx: MailContext, now: int | None = None) -> None:

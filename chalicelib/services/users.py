@@ -7,7 +7,7 @@ for changing a role.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
@@ -20,7 +20,7 @@ from chalicelib.services.caller import Caller
 from chalicelib.store import sessions as session_store
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import ANY
-from chalicelib.store.table import Table
+from chalicelib.store.table import Action, Table
 from chalicelib.store.users import UserStore
 
 
@@ -34,8 +34,15 @@ def _require_admin(caller: Caller) -> None:
         raise ForbiddenError()
 
 
-def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: Role = "user") -> UserPublic:
-    """Create a user (anyone may register); EmailTakenError if the address (in any case) is taken."""
+def register_user(
+    table: Table,
+    body: UserCreate,
+    hasher: PasswordHasher,
+    role: Role = "user",
+    also: Callable[[UserItem], Sequence[Action]] = lambda _: (),
+) -> UserPublic:
+    """Create a user (anyone may register); EmailTakenError if the address (in any case) is taken.
+    `also`: items written in the same transaction (e.g. the first verification token)."""
     now = utc_now()
     user = UserItem(
         id=new_id(now),
@@ -46,7 +53,7 @@ def register_user(table: Table, body: UserCreate, hasher: PasswordHasher, role: 
         created_at=now,
         updated_at=now,
     )
-    if not UserStore(table).put_new(user):
+    if not UserStore(table).put_new(user, also(user)):
         raise EmailTakenError()
     business_event("user_registered")
     return user.public()

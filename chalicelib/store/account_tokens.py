@@ -33,6 +33,11 @@ class MailBudget:
     window_seconds: int = 3600
     valid_seconds: int = 30 * 60
 
+    def item_expiry(self, now: int) -> int:
+        """When the table may delete the item: after both the token and the budget's window
+        (TTL deletes eventually, so both are checked on read anyway)."""
+        return now + max(self.window_seconds, self.valid_seconds)
+
 
 class AccountTokenStore(Repository[AccountTokenItem]):
     """`ACCOUNT#<user_id>` / `TOKEN#<PURPOSE>` items of one purpose."""
@@ -56,8 +61,7 @@ class AccountTokenStore(Repository[AccountTokenItem]):
             .set("purpose", self.purpose)
             .set("digest", digest)
             .set("token_expires_at", now + budget.valid_seconds)
-            # The item outlives both the token and the budget's window (TTL is eventual anyway).
-            .set(TTL_ATTRIBUTE, now + max(budget.window_seconds, budget.valid_seconds))
+            .set(TTL_ATTRIBUTE, budget.item_expiry(now))
         )
 
     def _issue_once(self, subject: str, digest: str, now: int, budget: MailBudget) -> bool:
@@ -85,6 +89,19 @@ class AccountTokenStore(Repository[AccountTokenItem]):
         """Make `digest` the current token (replacing any previous one) and count its mail;
         False, writing nothing, when the budget is spent."""
         return self.table.retry.run(lambda _: self._issue_once(subject, digest, now, budget), _contention)
+
+    def first(self, subject: str, digest: str, now: int, budget: MailBudget) -> AccountTokenItem:
+        """The first token of a user that is being created (its budget's first mail): written
+        by `put_action` in the transaction that creates the user."""
+        return AccountTokenItem(
+            id=subject,
+            purpose=self.purpose,
+            digest=digest,
+            token_expires_at=now + budget.valid_seconds,
+            window_start=now,
+            sent=1,
+            expires_at=budget.item_expiry(now),
+        )
 
     def redeem_action(self, subject: str, digest: str, now: int) -> Action:
         """The transaction action that spends the token: it holds only while `digest` is the
