@@ -111,8 +111,29 @@ def _sessions_taken_out(document: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+ACCOUNT_PATHS = (
+    "/auth/password-reset",
+    "/auth/password-reset/confirm",
+    "/auth/verify-email",
+    "/auth/verify-email/resend",
+)
+ACCOUNT_SCHEMAS = ("AcceptedPublic", "PasswordResetConfirm", "PasswordResetRequest", "VerifyEmailRequest")
+
+
+def _accounts_taken_out(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without what the account recovery work (issue 24) added on purpose."""
+    doc = copy.deepcopy(document)
+    for path in ACCOUNT_PATHS:
+        del doc["paths"][path]
+    for name in ACCOUNT_SCHEMAS:
+        del doc["components"]["schemas"][name]
+    del doc["components"]["schemas"]["UserPublic"]["properties"]["email_verified"]
+    del doc["paths"]["/orders"]["post"]["responses"]["403"]  # email_unverified
+    return doc
+
+
 def test_the_document_equals_the_one_generated_before_the_route_table(document: dict[str, Any]) -> None:
-    document = _sessions_taken_out(document)
+    document = _sessions_taken_out(_accounts_taken_out(document))
     before = json.loads(FIXTURE.read_text(encoding="utf-8"))
     for path, value in INTENDED.items():
         node = before

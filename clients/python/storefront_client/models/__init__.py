@@ -1,5 +1,6 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .accepted_public import AcceptedPublic
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
 from .get_openapi_json_response_200 import GetOpenapiJsonResponse200
@@ -13,6 +14,8 @@ from .page_order_public import PageOrderPublic
 from .page_product_public import PageProductPublic
 from .page_query import PageQuery
 from .page_user_public import PageUserPublic
+from .password_reset_confirm import PasswordResetConfirm
+from .password_reset_request import PasswordResetRequest
 from .product_create import ProductCreate
 from .product_create_currency import ProductCreateCurrency
 from .product_list_query import ProductListQuery
@@ -29,8 +32,10 @@ from .user_public import UserPublic
 from .user_public_role import UserPublicRole
 from .user_update import UserUpdate
 from .user_update_role_type_0 import UserUpdateRoleType0
+from .verify_email_request import VerifyEmailRequest
 
 __all__ = (
+    "AcceptedPublic",
     "ErrorBody",
     "ErrorDetail",
     "GetOpenapiJsonResponse200",
@@ -44,6 +49,8 @@ __all__ = (
     "PageProductPublic",
     "PageQuery",
     "PageUserPublic",
+    "PasswordResetConfirm",
+    "PasswordResetRequest",
     "ProductCreate",
     "ProductCreateCurrency",
     "ProductListQuery",
@@ -60,4 +67,5 @@ __all__ = (
     "UserPublicRole",
     "UserUpdate",
     "UserUpdateRoleType0",
+    "VerifyEmailRequest",
 )
