@@ -32,6 +32,9 @@ class MailSettings:
     directory: str = ".local/mail"
     echo: bool = False  # print each mail's link on the console (`make run` only)
     link_base: str = "http://127.0.0.1:8000"
+    # A reset request answers no sooner than this (seconds), mail or no mail: SES's latency
+    # would otherwise tell a registered address from an unregistered one (docs/accounts.md).
+    reset_floor_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def _mail(env: dict[str, str], stage: str) -> MailSettings:
         directory=env.get("MAIL_DIR") or defaults.directory,
         echo=_flag(env, "MAIL_ECHO", False),
         link_base=(env.get("MAIL_LINK_BASE") or defaults.link_base).rstrip("/"),
+        reset_floor_seconds=_number(env, "MAIL_RESET_FLOOR_SECONDS", 0.0 if stage in LOCAL_STAGES else 0.5),
     )
 
 

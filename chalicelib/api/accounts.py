@@ -30,7 +30,9 @@ RESEND_ACCEPTED = AcceptedPublic(message="If your address is not verified yet, a
 
 def mail_context() -> accounts.MailContext:
     """The stage's mailer and settings, for the use cases that send mail."""
-    return accounts.MailContext(mailer=get_mailer(), settings=get_settings())
+    settings = get_settings()
+    pace = accounts.Pace(floor_seconds=settings.mail.reset_floor_seconds)
+    return accounts.MailContext(mailer=get_mailer(), settings=settings, pace=pace)
 
 
 @bp.operation(

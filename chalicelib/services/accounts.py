@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from chalicelib.clock import isoformat, utc_now
 from chalicelib.config import Settings
@@ -50,12 +51,33 @@ _SESSIONS_IN_ONE_WRITE = session_store.MAX_ENDED_IN_ONE_WRITE - 1
 
 
 @dataclass(frozen=True)
+class Pace:
+    """Makes a use case last at least `floor_seconds` (its clock and sleep passed in)."""
+
+    floor_seconds: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def start(self) -> float:
+        """The moment the paced work begins."""
+        return self.clock()
+
+    def finish(self, started: float) -> None:
+        """Wait out what is left of the floor (nothing if the work took longer)."""
+        left = self.floor_seconds - (self.clock() - started)
+        if left > 0:
+            self.sleep(left)
+
+
+@dataclass(frozen=True)
 class MailContext:
-    """What sending an account mail needs: the mailer, the stage's settings, the budget."""
+    """What sending an account mail needs: the mailer, the stage's settings, the budget,
+    and the pace of a reset request (the same duration, mail or no mail)."""
 
     mailer: Mailer
     settings: Settings
     budget: MailBudget = DEFAULT_BUDGET
+    pace: Pace = field(default_factory=Pace)
 
 
 def _now(now: int | None) -> int:
@@ -95,15 +117,16 @@ def request_password_reset(
 ) -> None:
     """Mail a reset token if the address is registered (and its budget allows); the same
     calls and the same outcome for the caller either way. A mail failure is logged, not raised."""
+    started = ctx.pace.start()
     moment = _now(now)
     user = UserStore(table).get_by_email(body.email)  # two GetItems either way
     token = _issue(table, RESET, user.id if user else absent_subject(body.email), ctx.budget, moment)
-    if user is None or token is None:
-        return
-    try:
-        _mail(ctx, RESET, user, token)
-    except MailError as exc:
-        _mail_failed(RESET, exc)
+    if user is not None and token is not None:
+        try:
+            _mail(ctx, RESET, user, token)
+        except MailError as exc:
+            _mail_failed(RESET, exc)
+    ctx.pace.finish(started)
 
 
 def _redeemable(table: Table, purpose: Purpose, raw: str, now: int) -> tuple[UserItem, str]:
