@@ -236,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         "AWS_XRAY_SDK_ENABLED": "false",
         "JWT_SECRET": os.environ.get("JWT_SECRET") or _local_secret(data, "jwt-secret", 48),
+        # Account mails: one .eml file each, and its link printed here (docs/accounts.md)
+        "MAIL_DIR": os.environ.get("MAIL_DIR") or str(data / "mail"),
+        "MAIL_ECHO": "true",
+        "MAIL_LINK_BASE": os.environ.get("MAIL_LINK_BASE") or f"http://127.0.0.1:{args.port}",
     }
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _on_signal)
@@ -251,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nStorefront API on {base}  (try: curl {base}/health)")
         print(f"Admin: {admin['email']} / {admin['password']}")
         print(f"Data: {data} (every acknowledged write is on disk before its answer)")
+        print(f"Mail: {env['MAIL_DIR']} (one .eml per mail; each mail's link is printed here)")
         print("The API restarts when app.py, chalicelib/ or .chalice/config.json change. Ctrl-C stops.\n")
         sys.stdout.flush()
         return serve(stack, watch, args.poll_seconds)
