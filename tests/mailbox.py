@@ -70,3 +70,18 @@ class RecordingMailer:
     def tokens(self, to: str, purpose_word: str) -> list[str]:
         """The tokens mailed to `to` whose subject has `purpose_word`, oldest first."""
         return [token_in(m.text) for m in self.sent if m.to == to and purpose_word in m.subject]
+
+
+class FakeClock:
+    """A clock for Pace: read by calling it, advanced by its own sleep."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

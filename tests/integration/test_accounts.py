@@ -22,7 +22,7 @@ from chalicelib.store import keys
 from chalicelib.store.account_tokens import AccountTokenStore, MailBudget
 from chalicelib.store.table import Table
 from tests.helpers import json_body
-from tests.mailbox import RecordingMailer
+from tests.mailbox import FakeClock, RecordingMailer
 
 JSON = {"Content-Type": "application/json"}
 EMAIL = "ada@example.com"
@@ -314,3 +314,29 @@ def _stored_user(table: Table) -> Any:
     from tests.helpers import ensure_user
 
     return ensure_user("01ARZ3NDEKTSV4RRFFQ69G5FAV", table=table)
+
+
+class SlowMailer(RecordingMailer):
+    """A mailer that takes 0.2 s of a fake clock per mail (SES's latency)."""
+
+    def __init__(self, clock: Any) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def send(self, message: Any) -> None:
+        self.clock.now += 0.2
+        super().send(message)
+
+
+def test_a_reset_request_lasts_the_floor_whether_a_mail_goes_out_or_not(table: Table) -> None:
+    user = _stored_user(table)
+    clock = FakeClock()
+    mailer = SlowMailer(clock)
+    ctx = accounts.MailContext(mailer, _settings(), pace=accounts.Pace(0.5, clock, clock.sleep))
+    durations = {}
+    for email in (user.email, "nobody@example.com"):
+        started = clock.now
+        accounts.request_password_reset(table, _reset_body(email), ctx, now=1_800_000_000)
+        durations[email] = clock.now - started
+    assert len(mailer.sent) == 1  # only the registered address got a mail...
+    assert durations[user.email] == pytest.approx(durations["nobody@example.com"]) == pytest.approx(0.5)

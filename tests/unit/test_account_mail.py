@@ -13,6 +13,7 @@ from chalicelib.mail import MailError, Message, render
 from chalicelib.mail.files import FileMailer
 from chalicelib.security.account_tokens import RESET, VERIFY, new_account_token, parse_account_token
 from chalicelib.services.accounts import Pace, absent_subject
+from tests.mailbox import FakeClock
 
 
 def test_a_token_names_its_user_and_has_256_random_bits() -> None:
@@ -87,19 +88,6 @@ def test_an_unwritable_mail_directory_is_a_mail_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(MailError):
         FileMailer(blocker / "mail", "s@s.test").send(_message())
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.mark.parametrize(("work", "slept"), [(0.1, [0.4]), (0.5, []), (0.7, [])])
