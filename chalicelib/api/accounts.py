@@ -22,10 +22,9 @@ from chalicelib.services import accounts
 
 bp = ApiBlueprint(__name__)
 
-RESET_ACCEPTED = AcceptedPublic(
-    message="If this address is registered, a mail with a reset token is on its way"
-)
-RESEND_ACCEPTED = AcceptedPublic(message="If your address is not verified yet, a new mail is on its way")
+# The 202 bodies' messages (models are built on first use, never at import)
+RESET_ACCEPTED = "If this address is registered, a mail with a reset token is on its way"
+RESEND_ACCEPTED = "If your address is not verified yet, a new mail is on its way"
 
 
 def mail_context() -> accounts.MailContext:
@@ -48,7 +47,7 @@ def request_password_reset() -> Response:
     """Mail a reset token to a registered address (public; 202 whatever the address)."""
     body = parse_body(bp.current_request, PasswordResetRequest)
     accounts.request_password_reset(get_table(), body, mail_context())
-    return json_response(RESET_ACCEPTED, 202)
+    return json_response(AcceptedPublic(message=RESET_ACCEPTED), 202)
 
 
 @bp.operation(
@@ -93,4 +92,4 @@ def verify_email() -> Response:
 def resend_verification() -> Response:
     """Mail a new verification token to the caller (at most 3 an hour)."""
     accounts.resend_verification(get_table(), caller(bp.current_request), mail_context())
-    return json_response(RESEND_ACCEPTED, 202)
+    return json_response(AcceptedPublic(message=RESEND_ACCEPTED), 202)
