@@ -4,6 +4,7 @@ from chalice.app import Chalice
 
 from chalicelib import snapstart
 from chalicelib.api import (
+    accounts,
     auth,
     deps,
     docs,
@@ -22,6 +23,7 @@ from chalicelib.api.middleware import handle_http
 
 app = Chalice(app_name="storefront")
 app.register_middleware(handle_http, "http")
+app.register_blueprint(accounts.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(docs.bp)
 app.register_blueprint(health.bp)

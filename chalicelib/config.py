@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from chalicelib import __version__
@@ -19,6 +19,22 @@ LOCAL_DYNAMODB_ENDPOINT = "http://127.0.0.1:8001"
 
 class SettingsError(RuntimeError):
     """The environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How account mails go out: SES when deployed, `.eml` files locally (docs/accounts.md)."""
+
+    backend: str = "file"  # "ses" | "file"
+    sender: str = "Storefront <no-reply@storefront.invalid>"
+    configuration_set: str | None = None
+    ses_endpoint: str | None = None  # an SES emulator; None: the region's endpoint
+    directory: str = ".local/mail"
+    echo: bool = False  # print each mail's link on the console (`make run` only)
+    link_base: str = "http://127.0.0.1:8000"
+    # A reset request answers no sooner than this (seconds), mail or no mail: SES's latency
+    # would otherwise tell a registered address from an unregistered one (docs/accounts.md).
+    reset_floor_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,9 @@ class Settings:
     # the SSM parameter that holds them (deployed). See services/payments.py.
     payment_webhook_secrets: tuple[str, ...] = ()
     payment_webhook_secret_param: str | None = None
+    mail: MailSettings = field(default_factory=lambda: MailSettings())
+    # POST /orders refuses callers whose e-mail address is not verified (deployed stages).
+    require_verified_email: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -118,6 +137,24 @@ def load_settings(env: dict[str, str]) -> Settings:
         # Several secrets, space- or comma-separated, while the provider's secret is rotated.
         payment_webhook_secrets=tuple(env.get("PAYMENT_WEBHOOK_SECRET", "").replace(",", " ").split()),
         payment_webhook_secret_param=env.get("PAYMENT_WEBHOOK_SECRET_PARAM") or None,
+        mail=_mail(env, stage),
+        require_verified_email=_flag(env, "REQUIRE_VERIFIED_EMAIL", False),
+    )
+
+
+def _mail(env: dict[str, str], stage: str) -> MailSettings:
+    defaults = MailSettings()
+    return MailSettings(
+        backend=env.get("MAIL_BACKEND", "").strip().lower() or ("file" if stage in LOCAL_STAGES else "ses"),
+        sender=env.get("MAIL_SENDER") or defaults.sender,
+        configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
+        ses_endpoint=env.get("MAIL_SES_ENDPOINT") or None,
+        directory=env.get("MAIL_DIR") or defaults.directory,
+        echo=_flag(env, "MAIL_ECHO", False),
+        link_base=(env.get("MAIL_LINK_BASE") or defaults.link_base).rstrip("/"),
+        # Off for the test suite only (its pacing is tested with a fake clock): `make run`
+        # writes an .eml in ~10 ms, enough to tell a registered address from another.
+        reset_floor_seconds=_number(env, "MAIL_RESET_FLOOR_SECONDS", 0.0 if stage == "test" else 0.5),
     )
 
 

@@ -137,3 +137,21 @@ class PaymentMismatchError(StorefrontError):
     """A payment whose amount or currency is not the order's."""
 
     message = "Payment amount or currency does not match the order"
+
+
+class InvalidAccountTokenError(UnauthorizedError):
+    """Unknown, used, expired or malformed password-reset or verification token (one answer)."""
+
+    message = "Invalid or expired token"
+
+
+class EmailUnverifiedError(ForbiddenError):
+    """The caller's e-mail address must be verified first (REQUIRE_VERIFIED_EMAIL)."""
+
+    message = "Verify your e-mail address first"
+
+
+class MailUnavailableError(ServiceUnavailableError):
+    """The mail could not be sent (the mail service throttled or failed); retry later."""
+
+    message = "The mail could not be sent, try again later"

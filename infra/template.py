@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.api.headers import EXPOSED_HEADERS
 from chalicelib.store import schema
-from infra import events, iam, release
+from infra import events, iam, mail, release
 from infra.stage import Stage
 
 # Logical ids chalice gives its resources (chalice/package.py); a merge that names one it
@@ -73,7 +73,7 @@ ACCESS_LOG_FORMAT = {
 
 def merge_template(stage: Stage) -> dict[str, Any]:
     """The document for `chalice package --merge-template` for one stage."""
-    return {
+    document = {
         "Description": f"Storefront API ({stage.name}): chalice-generated functions and API, plus infra/",
         "Resources": {
             TABLE: table_resource(stage),
@@ -104,6 +104,7 @@ def merge_template(stage: Stage) -> dict[str, Any]:
             "AccessLogGroup": {"Value": {"Ref": ACCESS_LOGS}},
         },
     }
+    return mail.with_mail(document, stage, API_HANDLER, API_HANDLER_ROLE)
 
 
 def table_resource(stage: Stage) -> dict[str, Any]:

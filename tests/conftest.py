@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,8 @@ os.environ.update(
         "ORDER_SWEEP_SECONDS": "0",  # no background sweep: tests run the sweep themselves
         "METRICS_ENABLED": "false",
         "LOG_LEVEL": "INFO",
+        # Account mails (.eml files) of this run, out of the working tree (tests/mailbox.py).
+        "MAIL_DIR": tempfile.mkdtemp(prefix="storefront-mail-"),
     }
 )
 for _name in (

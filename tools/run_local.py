@@ -257,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         "JWT_SECRET": os.environ.get("JWT_SECRET") or _local_secret(data, "jwt-secret", 48),
         "EVENTS_FILE": os.environ.get("EVENTS_FILE") or str(data / "events.jsonl"),
         "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET") or _webhook_secret(data),
+        # Account mails: one .eml file each, and its link printed here (docs/accounts.md)
+        "MAIL_DIR": os.environ.get("MAIL_DIR") or str(data / "mail"),
+        "MAIL_ECHO": "true",
+        "MAIL_LINK_BASE": os.environ.get("MAIL_LINK_BASE") or f"http://127.0.0.1:{args.port}",
     }
     os.environ.update(env)
     signal.signal(signal.SIGTERM, _on_signal)
@@ -276,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Data: {data} (every acknowledged write is on disk before its answer)")
         print(f"Events: {env['EVENTS_FILE']} (one CloudEvent per line)")
         print(f"Pay an order as the payment provider would: python manage.py pay ORDER_ID --api {base}")
+        print(f"Mail: {env['MAIL_DIR']} (one .eml per mail; each mail's link is printed here)")
         print("The API restarts when app.py, chalicelib/ or .chalice/config.json change. Ctrl-C stops.\n")
         sys.stdout.flush()
         return serve(stack, watch, args.poll_seconds)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from chalicelib.config import get_settings, reset_settings
+from chalicelib.config import MailSettings, get_settings, reset_settings
+from chalicelib.mail import Mailer
 from chalicelib.security import keys, webhooks
 from chalicelib.security.passwords import PasswordHasher, hasher_for, policy_for
 from chalicelib.store.cursor import CursorCodec
@@ -65,9 +67,48 @@ def use_hasher(hasher: PasswordHasher | None) -> None:
     _hasher_override[:] = [hasher] if hasher is not None else []
 
 
+_mailer_override: list[Mailer] = []
+
+
+@functools.cache
+def _stage_mailer(settings: MailSettings) -> Mailer:
+    if settings.backend == "ses":
+        from chalicelib.mail.ses import SesMailer
+
+        return SesMailer(
+            functools.cache(lambda: _ses_client(settings)), settings.sender, settings.configuration_set
+        )
+    from pathlib import Path
+
+    from chalicelib.mail.files import FileMailer
+
+    return FileMailer(Path(settings.directory), settings.sender, settings.echo)
+
+
+def _ses_client(settings: MailSettings) -> Any:
+    import boto3  # deferred: only a mail pays for it
+
+    region = get_settings().region
+    return boto3.session.Session().client("sesv2", region_name=region, endpoint_url=settings.ses_endpoint)
+
+
+def get_mailer() -> Mailer:
+    """The stage's mailer (SES deployed, `.eml` files locally), or the one `use_mailer` set."""
+    if _mailer_override:
+        return _mailer_override[0]
+    return _stage_mailer(get_settings().mail)
+
+
+def use_mailer(mailer: Mailer | None) -> None:
+    """Put another mailer in place (e.g. one that fails); None restores the stage's."""
+    _mailer_override[:] = [mailer] if mailer is not None else []
+
+
 def reset() -> None:
     """Forget every cached collaborator (tests and manage.py change the environment)."""
     use_hasher(None)
+    use_mailer(None)
+    _stage_mailer.cache_clear()
     table_for.cache_clear()
     keys.get_keyring.cache_clear()
     webhooks.get_payment_webhooks.cache_clear()

@@ -20,6 +20,7 @@ _STATUS: dict[type[errors.StorefrontError], tuple[int, str]] = {
     errors.InvalidCursorError: (400, "invalid_cursor"),
     errors.UnauthorizedError: (401, "unauthorized"),
     errors.ForbiddenError: (403, "forbidden"),
+    errors.EmailUnverifiedError: (403, "email_unverified"),
     errors.NotFoundError: (404, "not_found"),
     errors.ConflictError: (409, "conflict"),
     errors.InsufficientStockError: (409, "insufficient_stock"),

@@ -16,6 +16,7 @@ from chalicelib.api.http import (
     parse_query,
     path_id,
 )
+from chalicelib.config import get_settings
 from chalicelib.models.common import Page
 from chalicelib.models.orders import (
     AdminOrderQuery,
@@ -24,7 +25,7 @@ from chalicelib.models.orders import (
     OrderStatusQuery,
     ShipmentCreate,
 )
-from chalicelib.services import orders
+from chalicelib.services import accounts, orders
 
 bp = ApiBlueprint(__name__, tag="orders")
 
@@ -37,7 +38,7 @@ bp = ApiBlueprint(__name__, tag="orders")
     body=OrderCreate,
     response=OrderPublic,
     auth=jwt_auth,
-    errors=(400, 409),
+    errors=(400, 403, 409),
     headers={"Idempotency-Key": "Retry safely: same key and body within 24 h returns the first order"},
 )
 def place_order() -> Response:
@@ -45,6 +46,7 @@ def place_order() -> Response:
     request = bp.current_request
     who = caller(request)
     body = parse_body(request, OrderCreate)
+    accounts.require_verified_email(get_table(), who, get_settings().require_verified_email)
     placed = orders.place_order(get_table(), who, body, idempotency_key(request.headers))
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else {}
     return created(placed.order, f"/orders/{placed.order.id}", headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from chalicelib.api.accounts import mail_context
 from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_hasher, get_table
 from chalicelib.api.http import (
@@ -23,6 +24,7 @@ from chalicelib.errors import UnauthorizedError, UserNotFoundError
 from chalicelib.models.common import Page, PageQuery
 from chalicelib.models.users import TokenPublic, TokenRequest, UserCreate, UserPublic, UserUpdate
 from chalicelib.security.keys import get_keyring
+from chalicelib.services import accounts
 from chalicelib.services import auth as auth_service
 from chalicelib.services import users as user_service
 
@@ -40,10 +42,11 @@ bp = ApiBlueprint(__name__, tag="users")
     headers=IDEMPOTENCY_KEY_HEADER,
 )
 def register() -> Response:
-    """Register a user (public; at most once per Idempotency-Key)."""
+    """Register a user (public; at most once per Idempotency-Key); a verification mail goes out."""
     request = bp.current_request
     body = parse_body(request, UserCreate)
-    made = user_service.register_user_once(get_table(), body, get_hasher(), idempotency_key(request.headers))
+    key = idempotency_key(request.headers)
+    made = accounts.register(get_table(), body, get_hasher(), mail_context(), key=key)
     return created(made.value, f"/users/{made.value.id}", replay_headers(made.replayed))
 
 

@@ -58,6 +58,7 @@ class UserBase(OutputModel):
     email: str
     name: str
     role: Role
+    email_verified: bool = False  # a verification token came back (POST /auth/verify-email)
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -7,7 +7,7 @@ for changing a role.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
@@ -21,7 +21,7 @@ from chalicelib.services.idempotent import Seal
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import ANY
 from chalicelib.store.sessions import MAX_ENDED_IN_ONE_WRITE, SessionStore
-from chalicelib.store.table import Table
+from chalicelib.store.table import Action, Table
 from chalicelib.store.users import UserStore
 
 
@@ -42,11 +42,17 @@ def _require_admin(caller: Caller) -> None:
 
 
 def register_user(
-    table: Table, body: UserCreate, hasher: PasswordHasher, role: Role = "user", seal: Seal | None = None
+    table: Table,
+    body: UserCreate,
+    hasher: PasswordHasher,
+    role: Role = "user",
+    seal: Seal | None = None,
+    also: Callable[[UserItem], Sequence[Action]] = lambda _: (),
 ) -> UserPublic:
     """Create a user (anyone may register); EmailTakenError if the address (in any case) is taken.
 
-    `seal` adds an Idempotency-Key's record to the same transaction.
+    `seal` adds an Idempotency-Key's record to the same transaction; `also` adds items made
+    from the new user (e.g. the first verification token).
     """
     now = utc_now()
     user = UserItem(
@@ -58,21 +64,27 @@ def register_user(
         created_at=now,
         updated_at=now,
     )
-    if not UserStore(table).put_new(user, seal(user.public()) if seal is not None else ()):
+    sealed = seal(user.public()) if seal is not None else ()
+    if not UserStore(table).put_new(user, [*also(user), *sealed]):
         raise EmailTakenError()
     business_event("user_registered")
     return user.public()
 
 
 def register_user_once(
-    table: Table, body: UserCreate, hasher: PasswordHasher, key: str | None
+    table: Table,
+    body: UserCreate,
+    hasher: PasswordHasher,
+    key: str | None,
+    also: Callable[[UserItem], Sequence[Action]] = lambda _: (),
 ) -> idempotent.Created[UserPublic]:
     """register_user, at most once per Idempotency-Key (registration is public: the keys share
     one anonymous scope). The password is no part of the fingerprint: it is never stored, not
-    even as a fast digest, so a retry with the same key, e-mail and name is "the same body"."""
+    even as a fast digest, so a retry with the same key, e-mail and name is "the same body".
+    A replay writes nothing, so `also` is not called for it."""
     request = idempotent.keyed(idempotent.ANONYMOUS, key, body, exclude=frozenset({"password"}))
     return idempotent.create_once(
-        table, request, UserPublic, lambda seal: register_user(table, body, hasher, seal=seal)
+        table, request, UserPublic, lambda seal: register_user(table, body, hasher, seal=seal, also=also)
     )
 
 

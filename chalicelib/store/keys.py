@@ -13,6 +13,7 @@ Layout (pk / sk, then the GSIs an item sits in):
     session         SESSION#<user_id> / SESSION#<session_id>   (TTL: the refresh lifetime)
     refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
     outbox event    OUTBOX#<subject> / EVENT      (TTL 7 d; the latest event of one resource)
+    account token   ACCOUNT#<user_id> / TOKEN#RESET | TOKEN#VERIFY   (TTL; digest + mail budget)
 
 Orders by status (GSI3) are write-sharded: an order's shard is a hash of its id, one of
 STATUS_SHARDS, so a burst of orders in one status spreads over that many index partitions
@@ -158,3 +159,10 @@ def outbox_key(subject: str) -> Key:
     """OUTBOX#<subject> / EVENT: one item per resource, overwritten by each of its events,
     so the stream (ordered per item) delivers a resource's events in the order they happened."""
     return {"pk": f"{OUTBOX_PREFIX}{subject}", "sk": "EVENT"}
+
+
+def account_token_key(purpose: str, subject: str) -> Key:
+    """ACCOUNT#<user_id> / TOKEN#<PURPOSE>: a user's current reset or verification token
+    (its digest) and that purpose's mail budget. `subject` is a user id, or the stand-in
+    of an unregistered address (docs/accounts.md)."""
+    return {"pk": f"ACCOUNT#{subject}", "sk": f"TOKEN#{purpose.upper()}"}

@@ -86,13 +86,21 @@ class UserStore(Repository[UserItem]):
         )
 
     def update_and_delete(
-        self, item_id: str, changes: Mapping[str, Any], guard: Guard, now: str, also: Sequence[Key]
+        self,
+        item_id: str,
+        changes: Mapping[str, Any],
+        guard: Guard,
+        now: str,
+        also: Sequence[Key],
+        guards: Sequence[Action] = (),
     ) -> bool:
         """`update_if` and the deletion of the items `also` names, in ONE transaction (e.g. a
-        new password and the end of the user's sessions); False if the guard refused it."""
+        new password and the end of the user's sessions); False if the guard (or one of the
+        extra `guards` actions, e.g. spending a reset token) refused it."""
         update = Update().set_all({**changes, "updated_at": now})
         actions = [update_action(self.key(item_id), update, guard.condition(self.owner_attribute))]
         actions.extend(delete_action(key) for key in also)
+        actions.extend(guards)
         return self.table.try_write(lambda: self.table.transact_write(actions))
 
     def delete_if(self, item_id: str, guard: Guard, also: Sequence[Key] = ()) -> Written[UserItem]:

@@ -14,23 +14,26 @@ package still in use fails here; test_harness_catches_* shows the checks are not
 
 from __future__ import annotations
 
+import contextlib
 import json
 import py_compile
 import re
 import secrets
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import boto3
 import jwt
 import pytest
+from botocore.exceptions import ClientError
 
 from bench.lambda_sim import proxy_event
 from chalicelib.config import load_settings
 from chalicelib.security.keys import KeyRing, make_key
 from chalicelib.security.tokens import issue_token
 from chalicelib.store.table import Table
-from infra import iam, lambda_runtime, release, slim
+from infra import iam, lambda_runtime, mail, release, slim
 from infra.stage import load_stage
 from tests.deploy.conftest import Unzipped
 from tools import processes
@@ -43,6 +46,14 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/users/me
 # Imports a first request must not pay for once the snapshot has been warmed.
 HEAVY = ("boto3", "botocore", "pydantic", "pydantic_core", "jwt", "argon2", "aws_lambda_powertools")
 PASSWORD = "correct horse battery staple"
+# The stack's mail parameters (infra/mail.py) as a deployment would set them; the engine
+# serves SES too, with the sender verified there (the `engine` fixture).
+SENDER = "no-reply@storefront.test"
+MAIL_PARAMETERS = {
+    mail.FROM_ADDRESS: SENDER,
+    mail.CONFIGURATION_SET: f"storefront-{STAGE.name}",
+    mail.LINK_BASE: "https://shop.test",
+}
 
 
 def _function_env(
@@ -50,8 +61,9 @@ def _function_env(
 ) -> dict[str, str]:
     """The template's environment for the function plus what Lambda itself sets."""
     properties = resource["Properties"]
+    refs = {"StorefrontTable": table, **MAIL_PARAMETERS}
     env = {
-        key: (table if value == {"Ref": "StorefrontTable"} else value)
+        key: (refs[value["Ref"]] if isinstance(value, dict) and "Ref" in value else value)
         for key, value in properties["Environment"]["Variables"].items()
     }
     assert all(isinstance(v, str) for v in env.values()), env
@@ -148,7 +160,32 @@ def engine(table: Table, engine_endpoint: str) -> dict[str, str]:
     """The engine with this test's table and the stage's JWT key in SSM (SecureString)."""
     secret = secrets.token_urlsafe(48)
     _put_secret(engine_endpoint, secret)
+    _set_up_ses(engine_endpoint)
     return {"endpoint": engine_endpoint, "table": table.name, "secret": secret}
+
+
+def _set_up_ses(endpoint: str) -> None:
+    """What an operator does once per account: verify the identity, make the configuration set."""
+    kwargs: Any = {
+        "region_name": "us-east-1",
+        "endpoint_url": endpoint,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    boto3.client("ses", **kwargs).verify_email_identity(EmailAddress=SENDER)
+    with contextlib.suppress(ClientError):  # made by an earlier test on this engine
+        boto3.client("sesv2", **kwargs).create_configuration_set(
+            ConfigurationSetName=MAIL_PARAMETERS[mail.CONFIGURATION_SET]
+        )
+
+
+def _mailed_token(endpoint: str, user_id: str) -> str:
+    """The verification token SES (the engine) was asked to send to this user."""
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as answer:  # noqa: S310
+        sent = answer.read().decode()
+    tokens = re.findall(rf"token=({re.escape(user_id)}\.[A-Za-z0-9_-]{{43}})", sent)
+    assert tokens, "no verification mail went out through SES"
+    return str(tokens[-1])
 
 
 def _put_secret(endpoint: str, value: str) -> None:
@@ -207,15 +244,20 @@ def _iam_actions(calls: list[dict[str, Any]]) -> set[str]:
         if call["operation"] == "TransactWriteItems":
             actions |= {f"dynamodb:{iam.TRANSACT_ITEM_ACTIONS[k]}" for k in call["item_kinds"]}
         else:
-            actions.add(f"{call['service']}:{call['operation']}")
+            service = "ses" if call["service"] == "sesv2" else call["service"]  # IAM's prefix
+            actions.add(f"{service}:{call['operation']}")
     return actions
 
 
-def _shop(gateway: Gateway) -> dict[str, Any]:
-    """register → token → create product → order → cancel, through the gateway."""
+def _shop(gateway: Gateway, engine: dict[str, str]) -> dict[str, Any]:
+    """register → verify the address (prod requires it to order) → token → create product →
+    order → cancel, through the gateway."""
     email = f"zip-{secrets.token_hex(4)}@example.com"
     status, user = gateway.request("POST", "/users", {"email": email, "password": PASSWORD, "name": "Zip"})
     assert status == 201, user
+    mailed = {"token": _mailed_token(engine["endpoint"], user["id"])}
+    verified = gateway.request("POST", "/auth/verify-email", mailed)
+    assert verified[0] == 204, verified
     status, tokens = gateway.request("POST", "/auth/token", {"email": email, "password": PASSWORD})
     assert status == 200, tokens
     token = tokens["access_token"]
@@ -248,7 +290,7 @@ def test_the_zip_serves_the_shop_flow_through_the_authorizer_against_the_engine(
         _assert_clean(function.call("init"))
     gateway = Gateway(unzipped.template, functions["JwtAuth"], functions["APIHandler"])
     # When a customer registers, logs in, lists a product, orders it and cancels the order
-    session = _shop(gateway)
+    session = _shop(gateway, engine)
     # Then the authorizer allowed the real token and denies anything else (TOKEN events)
     allowed = gateway.authorize(f"Bearer {session['token']}")
     assert allowed["principalId"] == session["user"]["id"]
@@ -275,6 +317,10 @@ def test_the_zip_serves_the_shop_flow_through_the_authorizer_against_the_engine(
         made = _iam_actions([call for a in functions[name].answers for call in a["calls"]])
         policy = iam.load_policy(policy_file)
         granted = {f"{service}:{a}" for service in ("dynamodb", "ssm") for a in iam.actions(policy, service)}
+        if name == "APIHandler":  # the template's own mail policy (infra/mail.py)
+            mail_policy = unzipped.template["Resources"][mail.MAIL_POLICY]["Properties"]["PolicyDocument"]
+            granted |= {f"ses:{a}" for a in iam.actions(mail_policy, "ses")}
+            assert "ses:SendEmail" in made  # registration mailed through SES
         assert "ssm:GetParameter" in made  # the JWT key, read from SSM as deployed
         assert made <= granted, f"{policy_file.name} lacks {sorted(made - granted)}"
 
@@ -313,7 +359,7 @@ def test_snapstart_hooks_warm_before_the_snapshot_and_renew_after_a_restore(
         assert restore["hooks"] == ["after_restore"]
     # When the restored environments serve the shop flow
     gateway = Gateway(unzipped.template, authorizer, api)
-    session = _shop(gateway)
+    session = _shop(gateway, engine)
     # Then their first requests imported none of what the snapshot had warmed
     for function in functions.values():
         first = _first_invoke(function)

@@ -46,7 +46,9 @@ class Supervisor:
 
     def start(self) -> None:
         env = {
-            k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "JWT_SECRET", "DYNAMODB_ENDPOINT"}
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"TABLE_NAME", "JWT_SECRET", "DYNAMODB_ENDPOINT", "MAIL_DIR"}
         }
         args = [sys.executable, "-m", "tools.run_local", "--port", str(self.port)]
         args += ["--dynamodb-port", str(self.dynamodb_port), "--data-dir", str(self.data)]
@@ -316,3 +318,24 @@ def test_an_engine_that_cannot_come_back_stops_everything_with_one_line(tmp_path
     assert stopping[0].startswith("engine could not start again")
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{supervisor.base}/health", timeout=5)
+
+
+def test_the_readme_demo_forget_mail_confirm_log_in(stack: Supervisor) -> None:
+    """Issue 24 under `make run`: the mail lands in .local/mail/, its link on the console."""
+    from tests.mailbox import latest_token
+
+    account = {"email": "forgetful@example.com", "password": "first-password-1"}
+    registered = requests.post(f"{stack.base}/users", json={**account, "name": "F"}, timeout=30)
+    assert registered.status_code == 201, registered.text
+    offset = len(stack.text())
+    forgot = requests.post(f"{stack.base}/auth/password-reset", json={"email": account["email"]}, timeout=30)
+    assert forgot.status_code == 202
+    stack.wait_for(f"mail to {account['email']}", since=offset, timeout=30)
+    (link,) = [line for line in stack.lines(offset) if f"mail to {account['email']}" in line]
+    assert f"{stack.base}/reset-password?token=" in link
+    token = latest_token(account["email"], "password", stack.data / "mail")
+    assert link.endswith(token)
+    new = {"token": token, "new_password": "second-password-2"}
+    assert requests.post(f"{stack.base}/auth/password-reset/confirm", json=new, timeout=30).status_code == 204
+    relogin = {"email": account["email"], "password": new["new_password"]}
+    assert requests.post(f"{stack.base}/auth/token", json=relogin, timeout=30).status_code == 200

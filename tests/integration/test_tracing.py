@@ -89,6 +89,23 @@ def trace_table(engine_endpoint: str) -> Iterator[Table]:
     table.client.delete_table(TableName=table.name)
 
 
+# A well-formed reset token (not one the service issued): its secret must reach no trace.
+ACCOUNT_TOKEN_SECRET = "S3cretPart0fAResetT0ken-never-in-any-trace1"
+
+
+def _confirm_step() -> dict[str, Any]:
+    return {
+        "op": "http",
+        "method": "POST",
+        "path": "/auth/password-reset/confirm",
+        "headers": {"Content-Type": "application/json"},
+        "body": {
+            "token": f"01ARZ3NDEKTSV4RRFFQ69G5FAV.{ACCOUNT_TOKEN_SECRET}",
+            "new_password": "a-long-password",
+        },
+    }
+
+
 @pytest.fixture(scope="module")
 def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """Run a fixed set of invocations once; (results, subsegments by trace id)."""
@@ -106,6 +123,10 @@ def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dic
         },
         {"op": "env", "set": {"TABLE_NAME": "no-such-table"}},
         {"op": "http", "path": "/ready", "request_id": "req-ready-2"},
+        # Account tokens (issue 24): once failing on the table (a 503 traces its exception)...
+        _confirm_step(),
+        {"op": "env", "set": {"TABLE_NAME": trace_table.name}},
+        _confirm_step(),  # ...and once refused (401)
     ]
     with _daemon() as daemon:
         results = _run_in_lambda(steps, daemon, trace_table.name)
@@ -193,3 +214,10 @@ def test_the_authorizer_is_traced_without_the_token(traces: Any) -> None:
     everything = json.dumps(by_trace)
     assert "not-a-token" not in everything
     assert "eyJ" not in everything
+
+
+def test_an_account_token_reaches_no_trace(traces: Any) -> None:
+    results, by_trace = traces
+    assert len(ACCOUNT_TOKEN_SECRET) == 43
+    assert [r.get("status") for r in results[-3:]] == [503, None, 401]
+    assert ACCOUNT_TOKEN_SECRET not in json.dumps(by_trace)

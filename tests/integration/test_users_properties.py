@@ -104,3 +104,56 @@ def test_no_users_route_response_or_log_line_contains_a_password_or_its_hash(
         assert secret not in logged.out + logged.err
         assert json.dumps(secret)[1:-1] not in logged.out + logged.err  # as a JSON log line escapes it
     assert [r.status_code for r in responses] == [201, 200, 200, 200, 200, 401, 409, 400, 400]
+
+
+def test_no_account_route_response_or_log_line_contains_a_mailed_token(
+    client: Client, table: Table, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 24: reset and verification tokens reach only the mailbox (and their digests only
+    the table): no response or log line carries one."""
+    from chalicelib.api import deps
+    from tests.mailbox import RecordingMailer
+
+    mailer = RecordingMailer()
+    deps.use_mailer(mailer)
+    email = f"t{uuid.uuid4().hex[:12]}@example.com"
+    password = "pw~a-long-password"
+    responses = [
+        client.http.post(
+            "/users", headers=JSON, body=json.dumps({"email": email, "password": password, "name": "T"})
+        ),
+        client.http.post("/auth/password-reset", headers=JSON, body=json.dumps({"email": email})),
+        client.http.post("/auth/password-reset", headers=JSON, body=json.dumps({"email": email})),
+    ]
+    (verification,) = mailer.tokens(email, "Confirm")
+    first, second = mailer.tokens(email, "password")
+    attempts = [
+        ("/auth/verify-email", {"token": verification}),
+        ("/auth/verify-email", {"token": verification}),  # spent: 401
+        ("/auth/password-reset/confirm", {"token": first, "new_password": "pw~another-one"}),  # replaced
+        ("/auth/password-reset/confirm", {"token": second, "new_password": "short"}),  # 400
+        ("/auth/password-reset/confirm", {"token": second, "new_password": "pw~another-one"}),
+    ]
+    responses += [client.http.post(path, headers=JSON, body=json.dumps(body)) for path, body in attempts]
+    deps.use_mailer(RecordingMailer(fail=True))
+    token = json.loads(
+        client.http.post(
+            "/auth/token", headers=JSON, body=json.dumps({"email": email, "password": "pw~another-one"})
+        ).body
+    )
+    me = {"Authorization": f"Bearer {token['access_token']}", **JSON}
+    responses.append(client.http.post("/auth/verify-email/resend", headers=me))  # verified: no mail
+    # The budget's third mail fails: logged (its cause only), still 202
+    responses.append(
+        client.http.post("/auth/password-reset", headers=JSON, body=json.dumps({"email": email}))
+    )
+    deps.use_mailer(None)
+    assert [r.status_code for r in responses] == [201, 202, 202, 204, 401, 401, 400, 204, 202, 202]
+    secrets = [verification, first, second, *(t.split(".", 1)[1] for t in (verification, first, second))]
+    for response in responses:
+        assert_clean(response, secrets)
+    logged = capsys.readouterr()
+    assert "account mail not sent" in logged.out + logged.err
+    for secret in secrets:
+        assert secret not in logged.out + logged.err
+        assert json.dumps(secret)[1:-1] not in logged.out + logged.err

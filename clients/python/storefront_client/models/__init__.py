@@ -1,5 +1,6 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .accepted_public import AcceptedPublic
 from .admin_order_query import AdminOrderQuery
 from .admin_order_query_status import AdminOrderQueryStatus
 from .error_body import ErrorBody
@@ -19,6 +20,8 @@ from .page_order_public import PageOrderPublic
 from .page_product_public import PageProductPublic
 from .page_query import PageQuery
 from .page_user_public import PageUserPublic
+from .password_reset_confirm import PasswordResetConfirm
+from .password_reset_request import PasswordResetRequest
 from .payment_ack import PaymentAck
 from .payment_ack_outcome import PaymentAckOutcome
 from .payment_data import PaymentData
@@ -44,8 +47,10 @@ from .user_public import UserPublic
 from .user_public_role import UserPublicRole
 from .user_update import UserUpdate
 from .user_update_role import UserUpdateRole
+from .verify_email_request import VerifyEmailRequest
 
 __all__ = (
+    "AcceptedPublic",
     "AdminOrderQuery",
     "AdminOrderQueryStatus",
     "ErrorBody",
@@ -65,6 +70,8 @@ __all__ = (
     "PageProductPublic",
     "PageQuery",
     "PageUserPublic",
+    "PasswordResetConfirm",
+    "PasswordResetRequest",
     "PaymentAck",
     "PaymentAckOutcome",
     "PaymentData",
@@ -90,4 +97,5 @@ __all__ = (
     "UserPublicRole",
     "UserUpdate",
     "UserUpdateRole",
+    "VerifyEmailRequest",
 )

@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.user_public_role import UserPublicRole
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UserPublic")
 
@@ -23,6 +24,7 @@ class UserPublic:
         name (str):
         role (UserPublicRole):
         updated_at (datetime.datetime):  Example: 2026-11-22T02:14:32.123Z.
+        email_verified (bool | Unset):  Default: False.
     """
 
     created_at: datetime.datetime
@@ -31,6 +33,7 @@ class UserPublic:
     name: str
     role: UserPublicRole
     updated_at: datetime.datetime
+    email_verified: bool | Unset = False
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,6 +49,8 @@ class UserPublic:
 
         updated_at = self.updated_at.isoformat()
 
+        email_verified = self.email_verified
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -58,6 +63,8 @@ class UserPublic:
                 "updated_at": updated_at,
             }
         )
+        if email_verified is not UNSET:
+            field_dict["email_verified"] = email_verified
 
         return field_dict
 
@@ -76,6 +83,8 @@ class UserPublic:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
+        email_verified = d.pop("email_verified", UNSET)
+
         user_public = cls(
             created_at=created_at,
             email=email,
@@ -83,6 +92,7 @@ class UserPublic:
             name=name,
             role=role,
             updated_at=updated_at,
+            email_verified=email_verified,
         )
 
         user_public.additional_properties = d

@@ -1,0 +1,232 @@
+"""Account recovery use cases: password reset (request, confirm) and e-mail verification
+(send at registration, resend, verify), and the verified-address rule for orders.
+
+A reset request answers the same whatever the address: it makes the same DynamoDB calls
+for a registered and an unregistered address (the two GetItems of a login, then the
+token's conditional UpdateItem, under a stand-in id for an unregistered address), and
+only a registered one gets a mail. Tokens are single use: the transaction that applies
+one (a new password, a verified address) spends it under a condition (docs/accounts.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from chalicelib.clock import isoformat, utc_now
+from chalicelib.config import Settings
+from chalicelib.errors import (
+    EmailUnverifiedError,
+    InvalidAccountTokenError,
+    MailUnavailableError,
+    SessionEndedError,
+)
+from chalicelib.mail import Mailer, MailError, render
+from chalicelib.models.accounts import PasswordResetConfirm, PasswordResetRequest, VerifyEmailRequest
+from chalicelib.models.users import UserBase, UserCreate, UserItem, UserPublic
+from chalicelib.observability import business_event
+from chalicelib.security.account_tokens import RESET, VERIFY, Purpose, new_account_token, parse_account_token
+from chalicelib.security.passwords import PasswordHasher
+from chalicelib.services import sessions
+from chalicelib.services import users as user_service
+from chalicelib.services.caller import Caller
+from chalicelib.services.idempotent import Created
+from chalicelib.store import keys
+from chalicelib.store.account_tokens import AccountTokenStore, MailBudget
+from chalicelib.store.repository import ANY
+from chalicelib.store.sessions import MAX_ENDED_IN_ONE_WRITE, SessionStore
+from chalicelib.store.table import Action, Table
+from chalicelib.store.users import UserStore
+
+logger = logging.getLogger("storefront")
+DEFAULT_BUDGET = MailBudget()
+
+_SUBJECTS = {RESET: "Reset your Storefront password", VERIFY: "Confirm your e-mail address"}
+_TEMPLATES = {RESET: "password_reset", VERIFY: "verify_email"}
+_PAGES = {RESET: "reset-password", VERIFY: "verify-email"}
+# The transaction that applies a token: the user, the token, the login counter, sessions.
+_SESSIONS_IN_ONE_WRITE = MAX_ENDED_IN_ONE_WRITE - 1
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Makes a use case last at least `floor_seconds` (its clock and sleep passed in)."""
+
+    floor_seconds: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def start(self) -> float:
+        """The moment the paced work begins."""
+        return self.clock()
+
+    def finish(self, started: float) -> None:
+        """Wait out what is left of the floor (nothing if the work took longer)."""
+        left = self.floor_seconds - (self.clock() - started)
+        if left > 0:
+            self.sleep(left)
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """What sending an account mail needs: the mailer, the stage's settings, the budget,
+    and the pace of a reset request (the same duration, mail or no mail)."""
+
+    mailer: Mailer
+    settings: Settings
+    budget: MailBudget = DEFAULT_BUDGET
+    pace: Pace = field(default_factory=Pace)
+
+
+def _now(now: int | None) -> int:
+    return int(time.time()) if now is None else now
+
+
+def absent_subject(email: str) -> str:
+    """The stand-in id of an unregistered address: its own token item, as a user would have
+    (no user id has a `-`, so no user can ever be it)."""
+    return "absent-" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def _mail(ctx: MailContext, purpose: Purpose, user: UserBase, token: str) -> None:
+    link = f"{ctx.settings.mail.link_base}/{_PAGES[purpose]}?token={token}"
+    values = {"name": user.name, "email": user.email, "link": link, "token": token}
+    ctx.mailer.send(render(_TEMPLATES[purpose], user.email, _SUBJECTS[purpose], values))
+    business_event(f"{purpose}_mail_sent")
+
+
+def _mail_failed(purpose: Purpose, exc: MailError) -> None:
+    # Logged without the message's content (it holds the token) and counted as a metric.
+    logger.warning("account mail not sent", extra={"purpose": purpose, "cause": str(exc)})
+    business_event("mail_failed")
+
+
+def _issue(table: Table, purpose: Purpose, subject: str, budget: MailBudget, now: int) -> str | None:
+    """A new token for `subject` (replacing the previous one), or None: budget spent."""
+    token, digest = new_account_token(purpose, subject)
+    if not AccountTokenStore(table, purpose).issue(subject, digest, now, budget):
+        business_event(f"{purpose}_mail_limited")
+        return None
+    return token
+
+
+def request_password_reset(
+    table: Table, body: PasswordResetRequest, ctx: MailContext, now: int | None = None
+) -> None:
+    """Mail a reset token if the address is registered (and its budget allows); the same
+    calls and the same outcome for the caller either way. A mail failure is logged, not raised."""
+    started = ctx.pace.start()
+    moment = _now(now)
+    user = UserStore(table).get_by_email(body.email)  # two GetItems either way
+    token = _issue(table, RESET, user.id if user else absent_subject(body.email), ctx.budget, moment)
+    if user is not None and token is not None:
+        try:
+            _mail(ctx, RESET, user, token)
+        except MailError as exc:
+            _mail_failed(RESET, exc)
+    ctx.pace.finish(started)
+
+
+def _redeemable(table: Table, purpose: Purpose, raw: str, now: int) -> tuple[UserItem, str]:
+    """The user a token is for and its digest, if it is current; InvalidAccountTokenError if not."""
+    presented = parse_account_token(purpose, raw)
+    if presented is None:
+        raise InvalidAccountTokenError()
+    held = AccountTokenStore(table, purpose).get(presented.user_id)
+    if held is None or not held.accepts(presented.digest, now):
+        raise InvalidAccountTokenError()
+    user = UserStore(table).get(presented.user_id)
+    if user is None:
+        raise InvalidAccountTokenError()
+    return user, presented.digest
+
+
+def confirm_password_reset(
+    table: Table, body: PasswordResetConfirm, hasher: PasswordHasher, now: int | None = None
+) -> None:
+    """Set the new password, spend the token, end every session and clear the failed-login
+    lockout, in ONE transaction; InvalidAccountTokenError for a token that is not current."""
+    moment = _now(now)
+    user, digest = _redeemable(table, RESET, body.token, moment)
+    new_hash = hasher.hash(body.new_password)  # only for a token that was current a moment ago
+    ending = [
+        *SessionStore(table).keys_of(user.id)[:_SESSIONS_IN_ONE_WRITE],
+        keys.login_attempts_key(user.email),
+    ]
+    spend = AccountTokenStore(table, RESET).redeem_action(user.id, digest, moment)
+    changes = {"password_hash": new_hash}
+    if not UserStore(table).update_and_delete(user.id, changes, ANY, isoformat(utc_now()), ending, [spend]):
+        raise InvalidAccountTokenError()  # spent by a concurrent confirmation, or the user is gone
+    # The sweep, as after any password change: a session a racing login wrote after the listing.
+    sessions.end_all_sessions(table, user.id)
+    business_event("password_reset")
+
+
+def register(
+    table: Table,
+    body: UserCreate,
+    hasher: PasswordHasher,
+    ctx: MailContext,
+    now: int | None = None,
+    key: str | None = None,
+) -> Created[UserPublic]:
+    """Register a user (at most once per Idempotency-Key) with a first verification token in
+    the user's own transaction, then mail it; a failed mail is logged, not raised (the user can
+    ask again: resend). A replayed registration sends no second mail."""
+    moment = _now(now)
+    token: list[str] = []
+
+    def first_token(user: UserItem) -> list[Action]:
+        raw, digest = new_account_token(VERIFY, user.id)
+        token.append(raw)
+        store = AccountTokenStore(table, VERIFY)
+        return [store.put_action(store.first(user.id, digest, moment, ctx.budget))]
+
+    made = user_service.register_user_once(table, body, hasher, key, also=first_token)
+    if not made.replayed and token:
+        try:
+            _mail(ctx, VERIFY, made.value, token[-1])
+        except MailError as exc:
+            _mail_failed(VERIFY, exc)
+    return made
+
+
+def resend_verification(table: Table, caller: Caller, ctx: MailContext, now: int | None = None) -> None:
+    """Mail the caller a new verification token (nothing if already verified, or the budget
+    is spent); MailUnavailableError when the mail fails, so that the client retries."""
+    user = UserStore(table).get(caller.user_id)
+    if user is None:
+        raise SessionEndedError()
+    if user.email_verified:
+        return
+    token = _issue(table, VERIFY, user.id, ctx.budget, _now(now))
+    if token is None:
+        return
+    try:
+        _mail(ctx, VERIFY, user, token)
+    except MailError as exc:
+        _mail_failed(VERIFY, exc)
+        raise MailUnavailableError(retry_after=30) from exc
+
+
+def verify_email(table: Table, body: VerifyEmailRequest, now: int | None = None) -> None:
+    """Mark the token's user verified and spend the token, in one transaction."""
+    moment = _now(now)
+    user, digest = _redeemable(table, VERIFY, body.token, moment)
+    spend = AccountTokenStore(table, VERIFY).redeem_action(user.id, digest, moment)
+    changes = {"email_verified": True}
+    if not UserStore(table).update_and_delete(user.id, changes, ANY, isoformat(utc_now()), (), [spend]):
+        raise InvalidAccountTokenError()
+    business_event("email_verified")
+
+
+def require_verified_email(table: Table, caller: Caller, required: bool) -> None:
+    """EmailUnverifiedError when the stage requires a verified address and the caller's is not."""
+    if not required:
+        return
+    user = UserStore(table).get(caller.user_id)
+    if user is not None and not user.email_verified:
+        raise EmailUnverifiedError()
