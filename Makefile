@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
 .PHONY: install browser run test lint format typecheck unit integration e2e bench load reset package \
-	package-venv clean openapi client swagger-ui
+	package-venv clean openapi client swagger-ui ministack-venv deploy-local deploy-local-stop
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -37,7 +37,7 @@ browser:
 run: install ## serve the API (127.0.0.1:$(PORT)) on the embedded engine (127.0.0.1:$(DYNAMODB_PORT))
 	$(PY) -m tools.run_local --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
 
-test: install browser lint typecheck ## everything CI runs
+test: install browser ministack-venv lint typecheck ## everything CI runs
 	$(PY) -m pytest --cov --cov-report=term -p no:cacheprovider
 
 lint: install
@@ -69,6 +69,26 @@ package-venv: install ## .venv-package313: Python 3.13 + chalice + the runtime r
 package: package-venv ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
 	$(PY) -m infra.build --stage $(STAGE)
 
+# MiniStack, the AWS emulator (docs/deployment.md, "Deploy it locally"), in its own python3.13
+# venv: it runs the functions with its own interpreter. Remade when its requirements change.
+MINISTACK_VENV := .venv-ministack
+MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
+$(MINISTACK_STAMP): requirements-ministack.txt $(STAMP)
+	@# The same 3.13 interpreter the packaging venv uses (pyenv's or any python3.13; $$PYTHON313).
+	test -x $(MINISTACK_VENV)/bin/python || \
+	  "$$($(PY) -c 'from infra.lambda_runtime import find_python; print(find_python())')" -m venv $(MINISTACK_VENV)
+	$(MINISTACK_VENV)/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 13), "python3.13 is required"'
+	$(MINISTACK_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-ministack.txt
+	touch $(MINISTACK_STAMP)
+
+ministack-venv: $(MINISTACK_STAMP)
+
+deploy-local: ministack-venv package ## the dev stack on MiniStack (127.0.0.1, $$MINISTACK_PORT or a free port): URL + admin
+	$(PY) -m infra.deploy_local up $(if $(MINISTACK_PORT),--port $(MINISTACK_PORT))
+
+deploy-local-stop: install ## delete the local stack and stop MiniStack
+	$(PY) -m infra.deploy_local down
+
 bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md)
 	$(PY) -m bench.run
 
@@ -88,4 +108,4 @@ reset: ## delete local data (.local/)
 	rm -rf .local
 
 clean: reset
-	rm -rf $(VENV) .venv-package313 .cache out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) .venv-package313 $(MINISTACK_VENV) .cache out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
