@@ -53,7 +53,12 @@ class Deployed:
 
 def client(endpoint: str, service: str) -> Any:
     """A boto3 client for the emulator (any credentials; one region)."""
-    return boto3.client(service, endpoint_url=endpoint, region_name=emulator.REGION, **emulator.CREDENTIALS)
+    session = boto3.session.Session(
+        aws_access_key_id=emulator.ACCESS_KEY,
+        aws_secret_access_key=emulator.SECRET_KEY,
+        region_name=emulator.REGION,
+    )
+    return session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
 
 def stack_name(stage: Stage) -> str:
@@ -124,8 +129,8 @@ def create_admin(endpoint: str, stage: Stage, email: str, password: str) -> None
         "TABLE_NAME": stage.table_name,
         "DYNAMODB_ENDPOINT": endpoint,
         "AWS_DEFAULT_REGION": emulator.REGION,
-        "AWS_ACCESS_KEY_ID": emulator.CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": emulator.CREDENTIALS["aws_secret_access_key"],
+        "AWS_ACCESS_KEY_ID": emulator.ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": emulator.SECRET_KEY,
         "AWS_XRAY_SDK_ENABLED": "false",
     }
     command = [sys.executable, "manage.py", "create-admin", "--email", email, "--password", password]
@@ -168,6 +173,31 @@ def delete(endpoint: str, stage: Stage, timeout: float = 120) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ParameterNotFound":
             raise
+
+
+def leftovers(endpoint: str) -> dict[str, list[str]]:
+    """Whatever the emulator still holds of the kinds the stack and the deploy create."""
+    found = {
+        "stacks": [
+            s["StackName"]
+            for s in client(endpoint, "cloudformation").describe_stacks()["Stacks"]
+            if s["StackStatus"] != "DELETE_COMPLETE"
+        ],
+        "functions": [f["FunctionName"] for f in client(endpoint, "lambda").list_functions()["Functions"]],
+        "tables": client(endpoint, "dynamodb").list_tables()["TableNames"],
+        "rest_apis": [a["name"] for a in client(endpoint, "apigateway").get_rest_apis()["items"]],
+        "roles": [r["RoleName"] for r in client(endpoint, "iam").list_roles()["Roles"]],
+        "log_groups": [
+            g["logGroupName"] for g in client(endpoint, "logs").describe_log_groups()["logGroups"]
+        ],
+        "alarms": [a["AlarmName"] for a in client(endpoint, "cloudwatch").describe_alarms()["MetricAlarms"]],
+        "dashboards": [
+            d["DashboardName"] for d in client(endpoint, "cloudwatch").list_dashboards()["DashboardEntries"]
+        ],
+        "buckets": [b["Name"] for b in client(endpoint, "s3").list_buckets()["Buckets"]],
+        "parameters": [p["Name"] for p in client(endpoint, "ssm").describe_parameters()["Parameters"]],
+    }
+    return {kind: names for kind, names in found.items() if names}
 
 
 def _stack_status(cfn: Any, name: str) -> str | None:
@@ -217,6 +247,8 @@ def _up(args: argparse.Namespace, stage: Stage) -> int:
     deployed = deploy(running.endpoint, stage, args.package)
     print(f"stack {deployed.stack} deployed in {deployed.seconds:.0f} s")
     print(f"API:   {deployed.base_url}")
+    host = f"{deployed.rest_api_id}.execute-api.localhost"
+    print(f"       or {running.endpoint}/api with 'Host: {host}' (Location headers are relative to it)")
     print(f"admin: {deployed.admin_email} / {deployed.admin_password}")
     print("stop:  make deploy-local-stop")
     return 0
@@ -228,9 +260,12 @@ def _down(stage: Stage) -> int:
         print("MiniStack is not running")
         return 0
     delete(running.endpoint, stage)
+    left = leftovers(running.endpoint)
     emulator.stop(running)
     print(f"stack {stack_name(stage)} deleted; MiniStack (pid {running.pid}) stopped")
-    return 0
+    if left:
+        print(f"error: left behind in the emulator: {left}", file=sys.stderr)
+    return 1 if left else 0
 
 
 def main(argv: list[str] | None = None) -> int:

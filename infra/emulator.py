@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,11 @@ STAMP = VENV / ".installed"
 STATE_DIR = ROOT / ".local" / "ministack"
 REGION = "us-east-1"
 # Any key works (MiniStack enforces no IAM); fixed ones keep every client in one account.
-CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+ACCESS_KEY = SECRET_KEY = "test"  # noqa: S105 - not a secret: the emulator takes any
+
+
+# The emulators this process started, so `stop` can reap them (no zombie left behind).
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class EmulatorError(RuntimeError):
@@ -72,6 +77,7 @@ def start(port: int | None = None, state_dir: Path = STATE_DIR, timeout: float =
     }
     proc = processes.spawn([str(python()), "-m", "ministack"], env=env, log=state_dir / "ministack.log")
     emulator = Emulator(proc.pid, port, state_dir)
+    _STARTED[proc.pid] = proc
     try:
         processes.wait_for_http(f"{emulator.endpoint}/_ministack/health", timeout=timeout, proc=proc)
     except (RuntimeError, TimeoutError) as exc:
@@ -99,8 +105,13 @@ def stop(emulator: Emulator, timeout: float = 20) -> None:
             os.killpg(emulator.pid, sig)
         except ProcessLookupError:
             break
-        if _wait(lambda: not _group_alive(emulator.pid), timeout):
+        if _wait(lambda: not group_running(emulator.pid), timeout):
             break
+    if group_running(emulator.pid):
+        raise EmulatorError(f"process group {emulator.pid} still running after SIGKILL")
+    started = _STARTED.pop(emulator.pid, None)
+    if started is not None:
+        started.wait(timeout)
     if not _wait(lambda: not _listening(emulator.port), timeout):
         raise EmulatorError(f"127.0.0.1:{emulator.port} still listening after stopping {emulator.pid}")
     (emulator.state_dir / "emulator.json").unlink(missing_ok=True)
@@ -124,7 +135,8 @@ def _alive(pid: int) -> bool:
     return not _zombie(pid)
 
 
-def _group_alive(pgid: int) -> bool:
+def group_running(pgid: int) -> bool:
+    """Whether any process of the group still runs (zombies, waiting to be reaped, do not)."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
