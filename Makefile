@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
 .PHONY: install browser run test lint format typecheck unit integration e2e bench load reset package \
-	package-venv clean openapi client swagger-ui ministack-venv deploy-local deploy-local-stop
+	package-venv clean openapi client swagger-ui ministack-venv deploy-local deploy-local-stop \
+	scanners-venv scan
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -37,7 +38,7 @@ browser:
 run: install ## serve the API (127.0.0.1:$(PORT)) on the embedded engine (127.0.0.1:$(DYNAMODB_PORT))
 	$(PY) -m tools.run_local --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
 
-test: install browser ministack-venv lint typecheck ## everything CI runs
+test: install browser ministack-venv scanners-venv lint typecheck ## everything CI runs
 	$(PY) -m pytest --cov --cov-report=term -p no:cacheprovider
 
 lint: install
@@ -83,6 +84,24 @@ $(MINISTACK_STAMP): requirements-ministack.txt $(STAMP)
 
 ministack-venv: $(MINISTACK_STAMP)
 
+# The infrastructure scanners (infra/scanners.py) in their own venv: checkov pins a boto3 the
+# dev venv cannot share. cfn-guard ships inside the cdklabs wheel, installed without its CDK
+# dependencies (never imported: only the binary and the Control Tower rules are used).
+SCANNERS_VENV := .venv-scanners
+SCANNERS_STAMP := $(SCANNERS_VENV)/.installed
+$(SCANNERS_STAMP): requirements-scanners.txt
+	test -x $(SCANNERS_VENV)/bin/python || $(PYTHON) -m venv $(SCANNERS_VENV)
+	$(SCANNERS_VENV)/bin/python -m pip install -q --disable-pip-version-check 'pip<26.3'
+	$(SCANNERS_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-scanners.txt
+	$(SCANNERS_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+	  cdklabs-cdk-validator-cfnguard==0.0.62
+	touch $(SCANNERS_STAMP)
+
+scanners-venv: $(SCANNERS_STAMP)
+
+scan: scanners-venv package ## cfn-lint (+ serverless rules), checkov, cfn-guard (Control Tower) on out/$(STAGE)
+	$(PY) -m infra.scanners out/$(STAGE)
+
 deploy-local: ministack-venv package ## the dev stack on MiniStack (127.0.0.1, $$MINISTACK_PORT or a free port): URL + admin
 	$(PY) -m infra.deploy_local up $(if $(MINISTACK_PORT),--port $(MINISTACK_PORT))
 
@@ -108,4 +127,4 @@ reset: ## delete local data (.local/)
 	rm -rf .local
 
 clean: reset
-	rm -rf $(VENV) .venv-package313 $(MINISTACK_VENV) .cache out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) .venv-package313 $(MINISTACK_VENV) $(SCANNERS_VENV) .cache out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
