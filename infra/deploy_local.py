@@ -139,14 +139,15 @@ def create_admin(endpoint: str, stage: Stage, email: str, password: str) -> None
         raise DeployError(f"create-admin failed:\n{result.stdout}{result.stderr}")
 
 
-def deploy(endpoint: str, stage: Stage, package_dir: Path) -> Deployed:
-    """Upload, key, stack, admin: the whole deploy against a running emulator."""
+def deploy(endpoint: str, stage: Stage, package_dir: Path, admin_password: str) -> Deployed:
+    """Upload, key, stack, admin: the whole deploy against a running emulator. The admin
+    keeps the password it was created with (a re-deploy promotes, never resets)."""
     started = time.monotonic()
     template_url = upload(endpoint, stage, package_dir)
     put_signing_key(endpoint, stage)
     apply_stack(endpoint, stage, template_url)
     api_id, url = base_url(endpoint, stage)
-    password = secrets.token_urlsafe(18)
+    password = admin_password
     create_admin(endpoint, stage, ADMIN_EMAIL, password)
     return Deployed(stack_name(stage), api_id, url, ADMIN_EMAIL, password, time.monotonic() - started)
 
@@ -244,7 +245,7 @@ def _up(args: argparse.Namespace, stage: Stage) -> int:
     if running is None:
         running = emulator.start(args.port)
         print(f"MiniStack {running.endpoint} (pid {running.pid}; log {running.state_dir / 'ministack.log'})")
-    deployed = deploy(running.endpoint, stage, args.package)
+    deployed = deploy(running.endpoint, stage, args.package, _admin_password(running.state_dir))
     print(f"stack {deployed.stack} deployed in {deployed.seconds:.0f} s")
     print(f"API:   {deployed.base_url}")
     host = f"{deployed.rest_api_id}.execute-api.localhost"
@@ -252,6 +253,15 @@ def _up(args: argparse.Namespace, stage: Stage) -> int:
     print(f"admin: {deployed.admin_email} / {deployed.admin_password}")
     print("stop:  make deploy-local-stop")
     return 0
+
+
+def _admin_password(state_dir: Path) -> str:
+    # Made once per emulator run and kept beside it, so every re-deploy prints the right one.
+    record = state_dir / "admin-password"
+    if not record.exists():
+        record.touch(mode=0o600)
+        record.write_text(secrets.token_urlsafe(18), encoding="utf-8")
+    return record.read_text(encoding="utf-8").strip()
 
 
 def _down(stage: Stage) -> int:
@@ -262,6 +272,7 @@ def _down(stage: Stage) -> int:
     delete(running.endpoint, stage)
     left = leftovers(running.endpoint)
     emulator.stop(running)
+    (running.state_dir / "admin-password").unlink(missing_ok=True)
     print(f"stack {stack_name(stage)} deleted; MiniStack (pid {running.pid}) stopped")
     if left:
         print(f"error: left behind in the emulator: {left}", file=sys.stderr)

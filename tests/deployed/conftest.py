@@ -8,6 +8,7 @@ Needs Python 3.13 and `make ministack-venv` (`make test` makes it); skipped othe
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,8 @@ def stack(packages: dict[str, Package], tmp_path_factory: pytest.TempPathFactory
     stage = load_stage("dev")
     running = emulator.start(state_dir=tmp_path_factory.mktemp("ministack"))
     try:
-        deployed = deploy_local.deploy(running.endpoint, stage, packages["dev"].directory)
+        password = secrets.token_urlsafe(18)
+        deployed = deploy_local.deploy(running.endpoint, stage, packages["dev"].directory, password)
         yield Stack(running.endpoint, deployed.base_url, stage, deployed)
         deploy_local.delete(running.endpoint, stage)
         left = deploy_local.leftovers(running.endpoint)
