@@ -125,6 +125,8 @@ def create_admin(endpoint: str, stage: Stage, email: str, password: str) -> None
     """`manage.py create-admin` against the stack's table in the emulator."""
     env = {
         "PATH": "/usr/bin:/bin",
+        # No 3.11 bytecode in chalicelib/: `chalice package` would ship it in the zip.
+        "PYTHONDONTWRITEBYTECODE": "1",
         "STAGE": stage.name,
         "TABLE_NAME": stage.table_name,
         "DYNAMODB_ENDPOINT": endpoint,
