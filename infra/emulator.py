@@ -31,6 +31,7 @@ REGION = "us-east-1"
 ACCESS_KEY = SECRET_KEY = "test"  # noqa: S105 - not a secret: the emulator takes any
 
 
+_PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
 # The emulators this process started, so `stop` can reap them (no zombie left behind).
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -67,7 +68,12 @@ def start(port: int | None = None, state_dir: Path = STATE_DIR, timeout: float =
         raise EmulatorError(f"127.0.0.1:{port} is already in use")
     tmp = state_dir / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
+    # Only these variables: MiniStack hands its whole environment to the function workers,
+    # so a caller's DYNAMODB_ENDPOINT, TABLE_NAME, JWT_SECRET or AWS_* would reach the
+    # functions and override what the stack configured (as they never could on Lambda).
     env = {
+        **{name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ},
+        "PYTHONDONTWRITEBYTECODE": "1",
         "BIND_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(port),
         "MINISTACK_REGION": REGION,
@@ -75,7 +81,11 @@ def start(port: int | None = None, state_dir: Path = STATE_DIR, timeout: float =
         "LOG_LEVEL": "WARNING",
         "PERSIST_STATE": "0",
     }
-    proc = processes.spawn([str(python()), "-m", "ministack"], env=env, log=state_dir / "ministack.log")
+    with (state_dir / "ministack.log").open("ab") as log:
+        command = [str(python()), "-m", "ministack"]
+        proc = subprocess.Popen(  # noqa: S603 - the venv's own interpreter and module
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     emulator = Emulator(proc.pid, port, state_dir)
     _STARTED[proc.pid] = proc
     try:

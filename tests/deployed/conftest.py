@@ -1,4 +1,4 @@
-"""The deployed tier: the packaged dev stack on MiniStack, deployed once per session as
+"""The deployed tier: the packaged dev stack on MiniStack, deployed once for this directory as
 `make deploy-local` does, and driven through the emulated API Gateway.
 
 At the end the stack is deleted, nothing of it may remain in the emulator, and the emulator
@@ -42,9 +42,11 @@ class Stack:
         return deploy_local.client(self.endpoint, service)
 
 
-@pytest.fixture(scope="session")
+# Package scope: torn down (stack deleted, emulator stopped) as soon as this directory's
+# tests are done, not at the end of the whole `make test` session.
+@pytest.fixture(scope="package")
 def stack(packages: dict[str, Package]) -> Iterator[Stack]:
-    """The dev stack, deployed once; deleted, checked gone, emulator stopped at the end."""
+    """The dev stack for tests/deployed/; deleted, checked gone, emulator stopped at the end."""
     try:
         emulator.python()
     except emulator.EmulatorError as exc:
