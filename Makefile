@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
 .PHONY: install browser run test check lint format typecheck unit integration e2e bench bench-restart load reset package \
-	package-venv clean openapi client swagger-ui events-doc
+	package-venv clean openapi client swagger-ui events-doc ministack-venv deploy-local deploy-local-stop \
+	scanners-venv scan
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -41,7 +42,7 @@ run: install ## serve the API (127.0.0.1:$(PORT)) on the embedded engine (127.0.
 # for e2e, its own chalice local) on free ports; the deployment tests share one worker
 # (xdist_group "package"), so both stages are packaged once.
 JOBS ?= auto
-test: install browser lint typecheck ## everything CI runs
+test: install browser ministack-venv scanners-venv lint typecheck ## everything CI runs
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup --cov --cov-report=term -p no:cacheprovider
 
 check: install ## the edit loop, under a minute: ruff (lint + format) and the unit tests
@@ -78,6 +79,44 @@ package-venv: install ## .venv-package313: Python 3.13 + chalice + the runtime r
 package: package-venv ## out/$(STAGE)/: SAM template + deployment.zip for STAGE=dev|prod, checked by cfn-lint
 	$(PY) -m infra.build --stage $(STAGE)
 
+# MiniStack, the AWS emulator (docs/deployment.md, "Deploy it locally"), in its own python3.13
+# venv: it runs the functions with its own interpreter. Remade when its requirements change.
+MINISTACK_VENV := .venv-ministack
+MINISTACK_STAMP := $(MINISTACK_VENV)/.installed
+$(MINISTACK_STAMP): requirements-ministack.txt $(STAMP)
+	@# The same 3.13 interpreter the packaging venv uses (pyenv's or any python3.13; $$PYTHON313).
+	test -x $(MINISTACK_VENV)/bin/python || \
+	  "$$($(PY) -c 'from infra.lambda_runtime import find_python; print(find_python())')" -m venv $(MINISTACK_VENV)
+	$(MINISTACK_VENV)/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 13), "python3.13 is required"'
+	$(MINISTACK_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-ministack.txt
+	touch $(MINISTACK_STAMP)
+
+ministack-venv: $(MINISTACK_STAMP)
+
+# The infrastructure scanners (infra/scanners.py) in their own venv: checkov pins a boto3 the
+# dev venv cannot share. cfn-guard ships inside the cdklabs wheel, installed without its CDK
+# dependencies (never imported: only the binary and the Control Tower rules are used).
+SCANNERS_VENV := .venv-scanners
+SCANNERS_STAMP := $(SCANNERS_VENV)/.installed
+$(SCANNERS_STAMP): requirements-scanners.txt
+	test -x $(SCANNERS_VENV)/bin/python || $(PYTHON) -m venv $(SCANNERS_VENV)
+	$(SCANNERS_VENV)/bin/python -m pip install -q --disable-pip-version-check 'pip<26.3'
+	$(SCANNERS_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-scanners.txt
+	$(SCANNERS_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+	  cdklabs-cdk-validator-cfnguard==0.0.62
+	touch $(SCANNERS_STAMP)
+
+scanners-venv: $(SCANNERS_STAMP)
+
+scan: scanners-venv package ## cfn-lint (+ serverless rules), checkov, cfn-guard (Control Tower) on out/$(STAGE)
+	$(PY) -m infra.scanners out/$(STAGE)
+
+deploy-local: ministack-venv package ## the dev stack on MiniStack (127.0.0.1, $$MINISTACK_PORT or a free port): URL + admin
+	$(PY) -m infra.deploy_local up $(if $(MINISTACK_PORT),--port $(MINISTACK_PORT))
+
+deploy-local-stop: install ## delete the local stack and stop MiniStack
+	$(PY) -m infra.deploy_local down
+
 bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md); engine restart
 	$(PY) -m bench.run
 	$(PY) -m bench.engine_restart --sizes $(or $(SIZES),1000,10000)
@@ -104,4 +143,4 @@ reset: ## delete local data (.local/)
 	rm -rf .local
 
 clean: reset
-	rm -rf $(VENV) .venv-package313 .cache out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) .venv-package313 $(MINISTACK_VENV) $(SCANNERS_VENV) .cache out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

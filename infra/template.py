@@ -54,6 +54,9 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
 # (messageString is already a quoted JSON string).
 DEFAULT_RESPONSES: dict[str, str] = {"DEFAULT_4XX": "bad_request", "DEFAULT_5XX": "internal_error"}
 THROTTLED_RETRY_AFTER_SECONDS = 1
+# On every gateway response, as the app sets them on its own errors: an error body is never
+# cached (a 401 must not be replayed by a proxy) nor sniffed into another content type.
+GATEWAY_RESPONSE_SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -183,6 +186,7 @@ def _gateway_response(stage: Stage, code: str, message_json: str, status: int | 
             "gatewayresponse.header.Access-Control-Allow-Origin": f"'{stage.cors_allow_origin}'",
             "gatewayresponse.header.Access-Control-Expose-Headers": f"'{EXPOSED_HEADERS}'",
             "gatewayresponse.header.X-Request-Id": "context.requestId",
+            **{f"gatewayresponse.header.{k}": f"'{v}'" for k, v in GATEWAY_RESPONSE_SECURITY_HEADERS.items()},
         },
         "responseTemplates": {"application/json": body},
     }

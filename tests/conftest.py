@@ -57,6 +57,7 @@ from chalice.test import Client  # noqa: E402
 from app import app  # noqa: E402
 from chalicelib.api import deps  # noqa: E402
 from chalicelib.store.table import Table  # noqa: E402
+from infra.build import Package  # noqa: E402
 from manage import create_table, scan_all  # noqa: E402
 from tools import processes  # noqa: E402
 
@@ -142,3 +143,26 @@ def live(live_server: str, live_table: str) -> str:
         key = {"pk": item["pk"], "sk": item["sk"]}
         table.client.delete_item(TableName=live_table, Key=key)
     return live_server
+
+
+# Both deployed stages packaged once per session (Python 3.13), shared by tests/deploy/ (the
+# package and template checks) and tests/deployed/ (the stack on the emulator).
+@pytest.fixture(scope="session")
+def python313() -> str:
+    """The 3.13 interpreter (skips the deployment tests when there is none)."""
+    from infra import lambda_runtime
+
+    try:
+        return lambda_runtime.find_python()
+    except lambda_runtime.RuntimeUnavailable as exc:
+        pytest.skip(f"deployment package tests need Python 3.13: {exc}")
+
+
+@pytest.fixture(scope="session")
+def packages(python313: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Package]:
+    """Both stages packaged once per session, as `make package` does (wheels cached by chalice)."""
+    from infra import build
+    from infra.stage import DEPLOYED_STAGES, load_stage
+
+    out = tmp_path_factory.mktemp("package")
+    return {name: build.package(load_stage(name), out / name) for name in DEPLOYED_STAGES}

@@ -85,6 +85,25 @@ def _decorate(response: Response, state: context.RequestState) -> Response:
     return response
 
 
+def stage_prefix(request: Request) -> str:
+    """What precedes the route in the URL the client called: `/api` behind API Gateway's
+    stage (or a custom domain's base path); "" under `chalice local`. API Gateway puts the
+    full path in `requestContext.path` and the path below the stage in the event's `path`."""
+    full = (request.context or {}).get("path") or ""
+    below = request.to_original_event().get("path") or ""
+    if not below or not full.endswith(below) or full == below:
+        return ""
+    return str(full[: -len(below)].rstrip("/"))
+
+
+def _prefix_location(response: Response, request: Request) -> None:
+    # Routes name their resources from the API's root ("/users/{id}"); a client resolves
+    # Location against the host, so behind a stage it must carry the stage's prefix.
+    location = response.headers.get("Location")
+    if isinstance(location, str) and location.startswith("/"):
+        response.headers["Location"] = stage_prefix(request) + location
+
+
 def _annotate(span: observability.Span, state: context.RequestState, status: int) -> None:
     """Searchable trace annotations: the same request id as the log line and the body."""
     try:
@@ -148,6 +167,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
     try:
         with observer.span("## request") as span:
             response = _decorate(_respond(request, get_response), state)
+            _prefix_location(response, request)
             _annotate(span, state, response.status_code)
         _report(observer, state, response.status_code)
         return response

@@ -1,5 +1,5 @@
-"""Session fixtures for the deployment tests: both stages packaged once (Python 3.13), the
-prod zip unzipped once, and the Lambda runtime stand-in.
+"""Session fixtures for the deployment tests: the prod zip unzipped once (both stages are
+packaged once per session by tests/conftest.py), and the Lambda runtime stand-in.
 
 Packaging needs a Python 3.13 interpreter (the functions' runtime); on a machine without
 one these tests are skipped, saying so.
@@ -18,25 +18,8 @@ from typing import Any
 import pytest
 
 from infra import build, lambda_runtime
-from infra.stage import DEPLOYED_STAGES, load_stage
 
 HARNESS = Path(__file__).with_name("lambda_harness.py")
-
-
-@pytest.fixture(scope="session")
-def python313() -> str:
-    """The 3.13 interpreter (skips the deployment tests when there is none)."""
-    try:
-        return lambda_runtime.find_python()
-    except lambda_runtime.RuntimeUnavailable as exc:
-        pytest.skip(f"deployment package tests need Python 3.13: {exc}")
-
-
-@pytest.fixture(scope="session")
-def packages(python313: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, build.Package]:
-    """Both stages packaged once per session, as `make package` does (wheels cached by chalice)."""
-    out = tmp_path_factory.mktemp("package")
-    return {name: build.package(load_stage(name), out / name) for name in DEPLOYED_STAGES}
 
 
 @pytest.fixture(scope="session")
