@@ -43,7 +43,7 @@ snapstart.register(refresh=(get_keyring.cache_clear, get_session_table.cache_cle
 
 def _deny(method_arn: str) -> dict[str, Any]:
     # An explicit Deny: API Gateway answers 403 ACCESS_DENIED, which the template maps to
-    # the contract's 401. (Raising "Unauthorized" would crash chalice local instead.)
+    # the documented 401. (Raising "Unauthorized" would crash chalice local instead.)
     return {
         "principalId": "anonymous",
         "policyDocument": {

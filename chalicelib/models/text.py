@@ -57,7 +57,7 @@ def check_description(value: str) -> str:
     return value
 
 
-# The contract gives user names 1..100 characters and product names 1..200: one rule,
+# docs/api.md gives user names 1..100 characters and product names 1..200: one rule,
 # two bounds. (pydantic cannot narrow a bound by nesting Annotated without changing its
 # error messages, so each bound is spelled out; the validators are the same objects.)
 _NFC = BeforeValidator(nfc)
