@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +17,13 @@ import manage
 from chalicelib.api import deps
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def python_block() -> str:
+    """The README's first ```python block (the typed client's login)."""
+    found = re.search(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+    assert found, "no python block in the README"
+    return found.group(1)
 
 
 def try_it_block() -> str:
@@ -69,3 +77,27 @@ def test_the_local_quirks_are_as_the_readme_says(live: str) -> None:
     denied = requests.get(f"{live}/users/me", headers={"Authorization": "Bearer nope"}, timeout=20)
     assert denied.status_code == 403
     assert denied.json() == {"Message": "User is not authorized to access this resource"}
+
+
+def _run_python(block: str, live: str) -> subprocess.CompletedProcess[str]:
+    source = block.replace('BASE = "http://127.0.0.1:8000"', f"BASE = {live!r}")
+    assert source != block, "the python block no longer sets BASE as expected"
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(README.parent / "clients" / "python")}
+    return subprocess.run(  # the README's own example, as a reader would run it
+        [sys.executable, "-c", source], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
+def test_the_python_example_lists_the_orders(live: str) -> None:
+    manage.seed(deps.get_table())
+    result = _run_python(python_block(), live)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"  # alice has no order yet
+
+
+def test_the_python_example_says_why_a_wrong_password_fails(live: str) -> None:
+    manage.seed(deps.get_table())
+    result = _run_python(python_block().replace("storefront-demo-123", "not-the-password"), live)
+    assert result.returncode == 1
+    assert "login failed: 401" in result.stderr
+    assert "Traceback" not in result.stderr
