@@ -1,4 +1,4 @@
-"""Login timing, known vs unknown e-mail (issue 9, item 6): a report, never a test assertion.
+"""Login timing, known vs unknown e-mail: a report, never a test assertion.
 
 Runs the login use case against the embedded engine with the OWASP Argon2 policy, 100
 interleaved tries each of "registered address, wrong password" and "unregistered address",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 ROUTE_NAMES = {"get": "GET /products/{id}", "list": "GET /products (20)", "post": "POST /products"}
-# Issue 12: ratios to the floor, Storefront with logs only (and production vs logs only).
+# Targets: ratios to the floor, Storefront with logs only (and production vs logs only).
 COLD_TARGET = 1.25
 OVERHEAD_TARGETS = {"get": 3.5, "list": 3.0, "post": 3.0}
 PRODUCTION_TARGET = 1.25
@@ -145,7 +145,7 @@ def render(summary: dict[str, Any]) -> str:
         f"configuration (of {meta['warm_n_asked']} asked, {meta['warm_budget_s']:g} s budget), "
         f"interleaved; {meta['seconds']} s in all.",
         "",
-        "| target (issue 12) | base | value | ratio | limit | met |",
+        "| target | base | value | ratio | limit | met |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for t in summary["targets"]:

@@ -225,7 +225,7 @@ def create_table(client: Any, name: str) -> None:
 
 def create_owner(client: Any, name: str) -> None:
     """The user the POSTs are made as: a product write checks, in its transaction, that its
-    owner still exists (issue 11), so the benchmark's owner must be a real user item."""
+    owner still exists, so the benchmark's owner must be a real user item."""
     key = keys.user_key(OWNER)
     item = {name_: {"S": value} for name_, value in {**key, "type": "user", "id": OWNER}.items()}
     client.put_item(TableName=name, Item=item)

@@ -35,8 +35,8 @@ FUNCTION_LOG_GROUPS = {
     "ExpireOrdersLogGroup": "sweep_function_name",
 }
 
-# API Gateway's own responses → (status, code, message) of the contract's error body.
-# An explicit Deny from the authorizer is ACCESS_DENIED: the contract calls it a 401.
+# API Gateway's own responses → (status, code, message) of the app's error body (docs/api.md).
+# An explicit Deny from the authorizer is ACCESS_DENIED: docs/api.md calls it a 401.
 # An unknown route reaches API Gateway as MISSING_AUTHENTICATION_TOKEN: a 404.
 GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "Resource not found"),
@@ -165,7 +165,7 @@ def rest_api_properties(stage: Stage) -> dict[str, Any]:
 
 
 def gateway_responses(stage: Stage) -> dict[str, Any]:
-    """API Gateway's own errors in the contract's body, with CORS headers."""
+    """API Gateway's own errors in the app's error body (docs/api.md), with CORS headers."""
     responses: dict[str, Any] = {}
     for kind, (status, code, message) in GATEWAY_RESPONSES.items():
         body = json.dumps(message)

@@ -29,6 +29,8 @@ DOCUMENT = ROOT / "docs" / "openapi.json"
 CHANGELOG = ROOT / "CHANGELOG.md"
 CLIENT = ROOT / "clients" / "python"
 GENERATOR_CONFIG = ROOT / "clients" / "openapi-python-client.yaml"
+# The client's README is written by hand (the generator's is boilerplate) and copied in.
+CLIENT_README = ROOT / "clients" / "README.python.md"
 DOCS = "/docs"
 
 
@@ -63,7 +65,7 @@ def client_document(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def generate_client(document: Path, out: Path) -> None:
-    """openapi-python-client: `document` → a package in `out` (replaced)."""
+    """openapi-python-client: `document` → a package in `out` (replaced), with our README."""
     bin_dir = Path(sys.executable).parent  # the generator and its ruff hooks live in this venv
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp) / "client"
@@ -93,6 +95,7 @@ def generate_client(document: Path, out: Path) -> None:
         if out.exists():
             shutil.rmtree(out)
         shutil.copytree(staging, out)
+    shutil.copyfile(CLIENT_README, out / "README.md")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,7 +44,7 @@ snapstart.register(refresh=(get_keyring.cache_clear, table_for.cache_clear))
 
 def _deny(method_arn: str) -> dict[str, Any]:
     # An explicit Deny: API Gateway answers 403 ACCESS_DENIED, which the template maps to
-    # the contract's 401. (Raising "Unauthorized" would crash chalice local instead.)
+    # the documented 401. (Raising "Unauthorized" would crash chalice local instead.)
     return {
         "principalId": ANONYMOUS,
         "policyDocument": {

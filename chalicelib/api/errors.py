@@ -1,4 +1,4 @@
-"""Domain errors → HTTP, in one place, with the contract's one error envelope."""
+"""Domain errors → HTTP, in one place, with the one error envelope (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def ready() -> Response:
     """Readiness: one DescribeTable with a short timeout; deployed, the signing key too.
 
     The key is a dependency only where it comes from SSM (JWT_SECRET_PARAM); locally it
-    is configuration, so the local answer keeps the contract's one check.
+    is configuration, so the local answer keeps the documented one check.
     """
     checks = {"dynamodb": check_dynamodb(get_probe_table())}
     if get_settings().jwt_secret_param:

@@ -121,7 +121,7 @@ class ErrorDetail(OutputModel):  # noqa: D101 - a docstring would change the Ope
 
 
 class ErrorBody(OutputModel):
-    """The contract's one error envelope (documented in OpenAPI)."""
+    """The one error envelope (documented in OpenAPI)."""
 
     error: str
     code: str

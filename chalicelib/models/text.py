@@ -84,7 +84,7 @@ _DESCRIPTION_SCHEMA = Field(
     }
 )
 
-# The contract gives user names 1..100 characters and product names 1..200: one rule,
+# docs/api.md gives user names 1..100 characters and product names 1..200: one rule,
 # two bounds. (pydantic cannot narrow a bound by nesting Annotated without changing its
 # error messages, so each bound is spelled out; the validators are the same objects.)
 _NFC = BeforeValidator(nfc)

@@ -13,7 +13,7 @@ from chalicelib.security.keys import KeyRing
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "jti", "sid"]
-# The contract caps an access token's life at 15 minutes whatever TOKEN_TTL_SECONDS says
+# docs/api.md caps an access token's life at 15 minutes whatever TOKEN_TTL_SECONDS says
 # (its documented default, 3600, predates sessions): a session lives on through refresh.
 MAX_ACCESS_TOKEN_SECONDS = 900
 MAX_TOKEN_CHARS = 4096

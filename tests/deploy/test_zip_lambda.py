@@ -126,7 +126,7 @@ class Gateway:
             headers["Authorization"] = f"Bearer {token}"
             decision = self.authorize(headers["Authorization"])
             if decision["policyDocument"]["Statement"][0]["Effect"] != "Allow":
-                return 403, {}  # the gateway answers; the template maps it to the contract's 401
+                return 403, {}  # the gateway answers; the template maps it to the documented 401
             authorizer_context = {"principalId": decision["principalId"], **decision.get("context", {})}
         event = proxy_event(
             {

@@ -1,4 +1,4 @@
-"""The contract's "Sessions" section over real HTTP against `chalice local`."""
+"""docs/api.md's "Sessions" section over real HTTP against `chalice local`."""
 
 from __future__ import annotations
 

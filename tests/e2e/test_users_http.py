@@ -1,4 +1,4 @@
-"""The contract's "Users and tokens" rules over real HTTP against `chalice local`."""
+"""docs/api.md's "Users and tokens" rules over real HTTP against `chalice local`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The readiness probe is never stuck behind the engine's lock (issue 13, item 3).
+"""The readiness probe is never stuck behind the engine's lock.
 
 moto's TransactWriteItems deep-copies the whole table for each action, so a burst of
 transactions on a table of a few thousand items keeps the engine's lock busy for seconds.

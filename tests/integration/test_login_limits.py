@@ -1,4 +1,4 @@
-"""Issue 9, items 4 and 6: the login-attempt limit holds under concurrency, and a known and
+"""The login-attempt limit holds under concurrency, and a known and
 an unknown e-mail address cost the same work (the same DynamoDB calls, the same Argon2
 parameters). Password checks are counted by a hasher passed in, not by patching."""
 

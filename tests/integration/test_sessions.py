@@ -1,4 +1,4 @@
-"""The contract's "Sessions" section through chalice's test client (which runs the
+"""docs/api.md's "Sessions" section through chalice's test client (which runs the
 authorizer on every request, as `chalice local` does) and the real engine."""
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def test_concurrent_refreshes_of_one_token_exactly_one_wins(client: Client) -> N
     # session are counted in the window
     assert statuses.count(200) == 1
     assert set(statuses) <= {200, 401, 429}
-    # A loser presented a spent token: by the contract that ends the session (docs/security.md)
+    # A loser presented a spent token: per docs/api.md that ends the session (docs/security.md)
     assert me(client, tokens) == DENIED
 
 

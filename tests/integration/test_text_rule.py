@@ -1,4 +1,4 @@
-"""Issue 9, item 7: one text rule for every resource. Names (users, products) and
+"""One text rule for every resource. Names (users, products) and
 descriptions refuse control, bidi-override/isolate and other dangerous format characters
 with a 400; names are NFC-normalised and trimmed; descriptions keep line feeds and tabs."""
 

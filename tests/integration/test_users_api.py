@@ -1,4 +1,4 @@
-"""The contract's "Users and tokens" rules through chalice's test client and the real engine."""
+"""docs/api.md's "Users and tokens" rules through chalice's test client and the real engine."""
 
 from __future__ import annotations
 

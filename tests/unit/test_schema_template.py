@@ -1,5 +1,5 @@
 """The merge template's table is the table `manage.py create-table` makes, and the API
-settings the contract relies on on AWS (gateway error bodies, CORS, throttling, logs)."""
+settings docs/api.md relies on on AWS (gateway error bodies, CORS, throttling, logs)."""
 
 from __future__ import annotations
 

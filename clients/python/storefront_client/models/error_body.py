@@ -17,7 +17,7 @@ T = TypeVar("T", bound="ErrorBody")
 
 @_attrs_define
 class ErrorBody:
-    """The contract's one error envelope (documented in OpenAPI).
+    """The one error envelope (documented in OpenAPI).
 
     Attributes:
         code (str):
