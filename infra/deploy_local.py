@@ -13,6 +13,7 @@ exists. What differs from the AWS template is infra/emulator_template.py's one l
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import secrets
@@ -26,12 +27,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from infra import emulator, emulator_template
+from infra import emulator, emulator_template, mail
 from infra.stage import ROOT, Stage, load_stage
 
 ARTIFACT_BUCKET = "storefront-deploy-artifacts"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 ADMIN_EMAIL = "admin@storefront.local"
+# The SES identity the account mails go out from, made in the emulator as an operator would once.
+MAIL_DOMAIN = "storefront.local"
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 
@@ -81,27 +84,66 @@ def upload(endpoint: str, stage: Stage, package_dir: Path) -> str:
     return f"{endpoint}/{ARTIFACT_BUCKET}/{template_key}"
 
 
-def put_signing_key(endpoint: str, stage: Stage) -> None:
-    """The JWT key as a SecureString, made once (a re-deploy keeps it, and the sessions)."""
-    ssm = client(endpoint, "ssm")
+def _put_secret_once(ssm: Any, name: str, value: str) -> None:
     try:
-        ssm.get_parameter(Name=stage.jwt_secret_param)
+        ssm.get_parameter(Name=name)
     except ClientError:
-        ssm.put_parameter(Name=stage.jwt_secret_param, Type="SecureString", Value=secrets.token_urlsafe(48))
+        ssm.put_parameter(Name=name, Type="SecureString", Value=value)
 
 
-def apply_stack(endpoint: str, stage: Stage, template_url: str, timeout: float = 300) -> None:
+def put_signing_key(endpoint: str, stage: Stage) -> None:
+    """The JWT key and the payment provider's webhook secret as SecureStrings, made once (a
+    re-deploy keeps them, and the sessions)."""
+    ssm = client(endpoint, "ssm")
+    _put_secret_once(ssm, stage.jwt_secret_param, secrets.token_urlsafe(48))
+    webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    _put_secret_once(ssm, stage.payment_webhook_secret_param, webhook_secret)
+
+
+def prepare_mail(endpoint: str, stage: Stage) -> list[dict[str, str]]:
+    """The SES pieces an account sets up once (the template names them, never creates them):
+    the sender identity and the configuration set; the stack parameters naming them."""
+    ses = client(endpoint, "sesv2")
+    configuration_set = f"{stage.app_name}-{stage.name}"
+    try:
+        ses.create_email_identity(EmailIdentity=MAIL_DOMAIN)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "AlreadyExistsException":
+            raise
+    try:
+        ses.create_configuration_set(ConfigurationSetName=configuration_set)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "AlreadyExistsException":
+            raise
+    values = {
+        mail.IDENTITY: MAIL_DOMAIN,
+        mail.FROM_ADDRESS: f"no-reply@{MAIL_DOMAIN}",
+        mail.CONFIGURATION_SET: configuration_set,
+        mail.LINK_BASE: f"https://{MAIL_DOMAIN}",
+    }
+    return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
+
+
+def apply_stack(
+    endpoint: str,
+    stage: Stage,
+    template_url: str,
+    parameters: list[dict[str, str]],
+    timeout: float = 300,
+) -> None:
     """CreateStack the first time; afterwards a change set, executed unless it is empty."""
     cfn = client(endpoint, "cloudformation")
     name = stack_name(stage)
     if _stack_status(cfn, name) is None:
-        cfn.create_stack(StackName=name, TemplateURL=template_url, Capabilities=CAPABILITIES)
+        cfn.create_stack(
+            StackName=name, TemplateURL=template_url, Capabilities=CAPABILITIES, Parameters=parameters
+        )
         _wait_stack(cfn, name, "CREATE_COMPLETE", timeout)
         return
     change_set = f"deploy-{int(time.time())}"
     cfn.create_change_set(
         StackName=name, ChangeSetName=change_set, TemplateURL=template_url,
-        Capabilities=CAPABILITIES, ChangeSetType="UPDATE",
+        Capabilities=CAPABILITIES, ChangeSetType="UPDATE", Parameters=parameters,
     )  # fmt: skip
     status = _wait_change_set(cfn, name, change_set, timeout)
     if status.get("Status") == "FAILED":
@@ -147,7 +189,7 @@ def deploy(endpoint: str, stage: Stage, package_dir: Path, admin_password: str) 
     started = time.monotonic()
     template_url = upload(endpoint, stage, package_dir)
     put_signing_key(endpoint, stage)
-    apply_stack(endpoint, stage, template_url)
+    apply_stack(endpoint, stage, template_url, prepare_mail(endpoint, stage))
     api_id, url = base_url(endpoint, stage)
     password = admin_password
     create_admin(endpoint, stage, ADMIN_EMAIL, password)
@@ -171,11 +213,12 @@ def delete(endpoint: str, stage: Stage, timeout: float = 120) -> None:
             s3.delete_object(Bucket=ARTIFACT_BUCKET, Key=item["Key"])
         s3.delete_bucket(Bucket=ARTIFACT_BUCKET)
     ssm = client(endpoint, "ssm")
-    try:
-        ssm.delete_parameter(Name=stage.jwt_secret_param)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ParameterNotFound":
-            raise
+    for parameter in (stage.jwt_secret_param, stage.payment_webhook_secret_param):
+        try:
+            ssm.delete_parameter(Name=parameter)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ParameterNotFound":
+                raise
 
 
 def leftovers(endpoint: str) -> dict[str, list[str]]:

@@ -35,6 +35,7 @@ class Stage:
     app_name: str
     table_name: str
     jwt_secret_param: str
+    payment_webhook_secret_param: str
     cors_allow_origin: str
     log_retention_days: int
     api_policy_file: Path
@@ -90,6 +91,7 @@ def load_stage(name: str, chalice_dir: Path = CHALICE_DIR) -> Stage:
         app_name=config["app_name"],
         table_name=env["TABLE_NAME"],
         jwt_secret_param=env["JWT_SECRET_PARAM"],
+        payment_webhook_secret_param=env["PAYMENT_WEBHOOK_SECRET_PARAM"],
         cors_allow_origin=env.get("CORS_ALLOW_ORIGIN", "*"),
         log_retention_days=int(stage["log_retention_in_days"]),
         api_policy_file=chalice_dir / stage["iam_policy_file"],

@@ -8,6 +8,8 @@ from typing import Any
 
 import requests
 
+from infra import deploy_local
+from tests import mailbox
 from tests.deployed.conftest import Stack
 
 
@@ -18,7 +20,28 @@ def register_and_login(http: requests.Session, stack: Stack) -> dict[str, Any]:
     assert created.status_code == 201, created.text
     token = http.post(stack.url("/auth/token"), json={"email": email, "password": "password123"})
     assert token.status_code == 200, token.text
-    return {**token.json(), "user_id": created.json()["id"], "location": created.headers["Location"]}
+    return {
+        **token.json(),
+        "user_id": created.json()["id"],
+        "email": email,
+        "location": created.headers["Location"],
+    }
+
+
+def mailed_token(http: requests.Session, stack: Stack, address: str, subject_word: str) -> str:
+    """The token of the newest mail SES (the emulator's) sent to `address` about `subject_word`."""
+    answer = http.get(f"{stack.endpoint}/_ministack/ses/messages")
+    assert answer.status_code == 200, answer.text
+    mails = [
+        mail
+        for messages in answer.json()["messages"].values()
+        for mail in messages
+        if address in mail["To"] and subject_word in mail["Subject"]
+    ]
+    assert mails, f"no {subject_word!r} mail to {address}"
+    newest = max(mails, key=lambda mail: mail["Timestamp"])
+    assert newest["Source"] == f"no-reply@{deploy_local.MAIL_DOMAIN}"
+    return mailbox.token_in(newest["BodyText"])
 
 
 def bearer(token: dict[str, Any]) -> dict[str, str]:
@@ -46,6 +69,13 @@ def test_journey_register_to_logout_through_the_gateway(http: requests.Session, 
     assert unchanged.headers["ETag"] == etag
     assert unchanged.content == b""
     lines = {"items": [{"product_id": product_id, "quantity": 2}]}
+    # (the deployed stage requires a verified address to order: the mail came through SES)
+    unverified = http.post(stack.url("/orders"), headers=bearer(session), json=lines)
+    assert unverified.status_code == 403, unverified.text
+    assert unverified.json()["code"] == "email_unverified"
+    token = mailed_token(http, stack, session["email"], "Confirm")
+    assert http.post(stack.url("/auth/verify-email"), json={"token": token}).status_code == 204
+    assert http.get(stack.url("/users/me"), headers=bearer(session)).json()["email_verified"] is True
     order = http.post(stack.url("/orders"), headers=bearer(session), json=lines)
     assert order.status_code == 201, order.text
     assert http.get(stack.url(f"/products/{product_id}")).json()["stock"] == 1
