@@ -12,11 +12,17 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from chalice.app import Chalice, Response
+from chalice.app import Chalice, Request, Response
 
 from bench import floor
 
 app = Chalice(app_name="peer-chalice")
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # chalice sets it before calling a view
+    return request
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -35,14 +41,15 @@ def get_product(product_id: str) -> Response:
 @app.route("/products", methods=["GET"])
 def list_products() -> Response:
     """GET /products."""
-    limit = int((app.current_request.query_params or {}).get("limit", "20"))
+    params: dict[str, str] = dict(_request().query_params or {})
+    limit = int(params.get("limit", "20"))
     return _json(200, floor.list_page(limit))
 
 
 @app.route("/products", methods=["POST"])
 def create_product() -> Response:
     """POST /products."""
-    request = app.current_request
+    request = _request()
     body = json.loads(request.raw_body or b"null", parse_float=Decimal)
     if not floor.valid_body(body):
         return _json(400, {"error": "name and price are required", "code": "validation_error"})

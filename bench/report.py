@@ -161,14 +161,13 @@ def headline(summary: dict[str, Any]) -> list[str]:
     ]
     for route, label in ROUTE_NAMES.items():
         base = results["floor"]["warm"][route]["overhead_p50_us"]
-        cells = [
-            f"{results[k]['warm'][route]['overhead_p50_us']:,} ({_x(results[k]['warm'][route]['overhead_p50_us'], base)})"
-            for k in keys
-        ]
+        values = [results[k]["warm"][route]["overhead_p50_us"] for k in keys]
+        cells = [f"{value:,} ({_x(value, base)})" for value in values]
         botocore = results["floor"]["warm"][route]["dynamodb_p50_us"]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {botocore:,} |")
     cold_base = results["floor"]["cold"]["total_ms"]
-    cold = [f"{results[k]['cold']['total_ms']:.0f} ({_x(results[k]['cold']['total_ms'], cold_base)})" for k in keys]
+    colds = [results[k]["cold"]["total_ms"] for k in keys]
+    cold = [f"{value:.0f} ({_x(value, cold_base)})" for value in colds]
     lines.append("| cold start to the first GET by id, ms | " + " | ".join(cold) + " | |")
     return lines
 
@@ -273,7 +272,8 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         )
     for j, (route, limit) in enumerate(OVERHEAD_TARGETS.items()):
         level = results["floor"]["warm"][route]["overhead_p50_us"] * limit
-        warm_ax.hlines(level, j - width / 2, j + width * (len(results) - 0.5), colors="k", linestyles="--", lw=1)
+        right = j + width * (len(results) - 0.5)
+        warm_ax.hlines(level, j - width / 2, right, colors="k", linestyles="--", lw=1)
     middle = width * (len(results) - 1) / 2
     warm_ax.set_xticks([j + middle for j in range(len(ROUTE_NAMES))], list(ROUTE_NAMES.values()))
     warm_ax.set(title="Warm overhead p50 (µs, outside DynamoDB; dashes: target)", ylabel="µs")
@@ -289,7 +289,9 @@ def write_all(summary: dict[str, Any], folder: Path) -> str:
     table = render(summary)
     (folder / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (folder / "results.md").write_text(
-        "# Benchmark: Storefront against a plain boto3 handler and its peers\n\n" + table + "\n\n![plot](results.png)\n",
+        "# Benchmark: Storefront against a plain boto3 handler and its peers\n\n"
+        + table
+        + "\n\n![plot](results.png)\n",
         encoding="utf-8",
     )
     plot(summary, folder / "results.png")

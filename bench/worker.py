@@ -140,7 +140,7 @@ class DynamoClock:
         """Wrap BaseClient._make_api_call, before any handler module is imported."""
         from botocore.client import BaseClient
 
-        original = BaseClient._make_api_call
+        original: Any = getattr(BaseClient, "_make_api_call")  # noqa: B009 - untyped in the stubs
 
         def timed(client: Any, operation: str, params: dict[str, Any]) -> Any:
             if client.meta.service_model.service_name != "dynamodb":
@@ -152,7 +152,7 @@ class DynamoClock:
                 self.inside_ns += time.perf_counter_ns() - started
                 self.calls += 1
 
-        BaseClient._make_api_call = timed  # type: ignore[method-assign]
+        setattr(BaseClient, "_make_api_call", timed)  # noqa: B010 - untyped in the stubs
 
     def reset(self) -> None:
         """Start counting a new request."""
