@@ -7,6 +7,7 @@ lines and EMF documents go there too). Steps:
   {"op": "http", "method": "GET", "path": "/health", "resource": "/health",
    "principal": "user-1", "request_id": "req-1", "headers": {}, "body": null}
   {"op": "authorizer", "token": "Bearer ..."}
+  (either may say "sampled": false: the trace header then carries Sampled=0)
   {"op": "env", "set": {"TABLE_NAME": "..."}}   (simulates a config change / an outage)
 `--no-observability` installs the NullObserver first (the benchmark's baseline).
 """
@@ -114,7 +115,7 @@ def run_step(step: dict[str, Any]) -> dict[str, Any]:
         os.environ.update(step["set"])
         deps.reset()
         return {"op": "env"}
-    root, header = new_trace_header()
+    root, header = new_trace_header(step.get("sampled", True))
     os.environ["_X_AMZN_TRACE_ID"] = header
     started = time.perf_counter()
     if step["op"] == "authorizer":

@@ -106,6 +106,9 @@ def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dic
         },
         {"op": "env", "set": {"TABLE_NAME": "no-such-table"}},
         {"op": "http", "path": "/ready", "request_id": "req-ready-2"},
+        {"op": "env", "set": {"TABLE_NAME": trace_table.name}},
+        {"op": "http", "path": "/ready", "request_id": "req-ready-unsampled", "sampled": False},
+        {"op": "http", "path": "/ready", "request_id": "req-ready-3"},
     ]
     with _daemon() as daemon:
         results = _run_in_lambda(steps, daemon, trace_table.name)
@@ -193,3 +196,14 @@ def test_the_authorizer_is_traced_without_the_token(traces: Any) -> None:
     everything = json.dumps(by_trace)
     assert "not-a-token" not in everything
     assert "eyJ" not in everything
+
+
+def test_a_request_that_is_not_sampled_sends_nothing_and_the_next_sampled_one_is_traced(
+    traces: Any, trace_table: Table
+) -> None:
+    results, by_trace = traces
+    unsampled, sampled = results[8], results[9]
+    assert (unsampled["status"], sampled["status"]) == (200, 200)
+    assert unsampled["trace_root"] not in by_trace  # no subsegment, not even its DynamoDB call
+    (call,) = [s for s in by_trace[sampled["trace_root"]] if s.get("namespace") == "aws"]
+    assert call["aws"]["table_name"] == trace_table.name
