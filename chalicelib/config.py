@@ -46,6 +46,9 @@ class Settings:
     # (15 s, .chalice/config.json) so that the API answers its own 503 rather than being killed.
     request_budget_seconds: float = 12.0
     max_body_bytes: int = 64 * 1024
+    # How long a container keeps a public product list page (api/list_cache.py); 0 (local,
+    # test) turns the cache off, so a write is seen by the next read (docs/performance.md).
+    list_cache_seconds: float = 0.0
 
     @property
     def is_local(self) -> bool:
@@ -100,6 +103,7 @@ def load_settings(env: dict[str, str]) -> Settings:
         metrics_namespace=env.get("METRICS_NAMESPACE", "Storefront"),
         service_name=env.get("SERVICE_NAME", "storefront"),
         request_budget_seconds=_number(env, "REQUEST_BUDGET_SECONDS", 12.0),
+        list_cache_seconds=_number(env, "LIST_CACHE_SECONDS", 0.0),
     )
 
 

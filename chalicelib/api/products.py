@@ -14,6 +14,7 @@ from chalice.app import Response
 from chalicelib.api.auth import caller, jwt_auth
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import (
+    JSON_HEADERS,
     ApiBlueprint,
     created,
     json_response,
@@ -23,7 +24,10 @@ from chalicelib.api.http import (
     parse_query,
     path_id,
 )
+from chalicelib.api.list_cache import LIST_PAGES
+from chalicelib.config import get_settings
 from chalicelib.errors import ValidationFailedError
+from chalicelib.jsonio import dumps
 from chalicelib.models.common import Page
 from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
 from chalicelib.services import products as service
@@ -141,9 +145,15 @@ def _with_etag(product: ProductPublic, status: int = 200) -> Response:
     errors=(400,),
 )
 def list_products() -> Response:
-    """A page of products, newest first; `?owner_id=` for one owner's."""
+    """A page of products, newest first; `?owner_id=` for one owner's (api/list_cache.py)."""
     query = parse_query(bp.current_request, ProductListQuery)
-    return json_response(service.list_products(get_table(), query))
+    table = get_table()
+    key = (table.name, query.owner_id, query.limit, query.cursor)
+    body = LIST_PAGES.get(key)
+    if body is None:
+        body = dumps(service.list_products(table, query).model_dump(mode="python"))
+        LIST_PAGES.put(key, body, get_settings().list_cache_seconds)
+    return Response(body=body, status_code=200, headers=dict(JSON_HEADERS))
 
 
 @bp.operation(

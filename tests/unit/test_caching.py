@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.api.caching import NO_STORE, REVALIDATE, cache_control
+from chalicelib.api.caching import LIST_PAGE, NO_STORE, REVALIDATE, cache_control
 
 
-@pytest.mark.parametrize("route", ["/products", "/products/{product_id}"])
-def test_product_reads_are_public_and_revalidated(route: str) -> None:
-    assert cache_control("GET", route, 200) == REVALIDATE
-    assert cache_control("GET", route, 304) == REVALIDATE
+def test_a_product_read_is_public_and_revalidated() -> None:
+    assert cache_control("GET", "/products/{product_id}", 200) == REVALIDATE
+    assert cache_control("GET", "/products/{product_id}", 304) == REVALIDATE
+
+
+def test_a_list_page_may_be_shared_by_a_cdn_for_one_second_only() -> None:
+    assert cache_control("GET", "/products", 200) == LIST_PAGE == "public, max-age=0, s-maxage=1"
+    assert cache_control("GET", "/products", 400) == NO_STORE
 
 
 @pytest.mark.parametrize(
