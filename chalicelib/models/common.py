@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -16,12 +16,11 @@ from pydantic import (
 )
 
 from chalicelib.clock import isoformat
+from chalicelib.models.roles import Role as Role  # re-exported; defined without pydantic
 
 T = TypeVar("T")
 P = TypeVar("P", bound=BaseModel)
 
-# The one definition of a role (the caller's, a user's, an update's).
-Role = Literal["user", "admin"]
 
 Timestamp = Annotated[
     datetime,
