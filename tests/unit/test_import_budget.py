@@ -9,8 +9,8 @@ infra/iam.py). Two checks per entry point:
 - a ceiling on our own modules' self time (pydantic model building included), the best of
   up to five fresh interpreters. The shared 2-core machine measured app 90-470 ms and the
   authorizer 60-160 ms for single runs as its load went from 2 to 9; the best of several
-  stays under the ceilings there, while a module that adds a heavy import or builds a
-  large model family at import time (100 ms and more) does not.
+  stays under the ceilings there. The ceilings catch a gross regression (hundreds of ms of
+  our own); the forbidden lists above catch a heavy package however small its cost.
 """
 
 from __future__ import annotations
