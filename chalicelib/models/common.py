@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -78,39 +77,8 @@ class StoredModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     def project(self, public: type[P]) -> P:
-        """This item as the given public model: only that model's fields are copied.
-
-        When the public model declares nothing of its own (XPublic(XBase), and the item is an
-        XBase too), the item's values were validated by those very fields and validators:
-        they are copied without validating them again (a page of 20 products did it 20
-        times). Otherwise the copy is validated (tests/unit/test_projection.py)."""
-        values = {name: getattr(self, name) for name in public.model_fields}
-        if validated_by_a_shared_base(type(self), public):
-            return public.model_construct(**values)
-        return public.model_validate(values)
-
-
-@functools.cache
-def validated_by_a_shared_base(item: type[BaseModel], public: type[BaseModel]) -> bool:
-    """True when a base class of both declares exactly `public`'s fields (the same
-    definitions), validators, serialisers and configuration."""
-    mine = public.__pydantic_decorators__
-    for base in public.__mro__:
-        if base in (BaseModel, object) or not issubclass(base, BaseModel) or not issubclass(item, base):
-            continue
-        theirs = base.__pydantic_decorators__
-        fields = base.model_fields
-        if (
-            set(fields) == set(public.model_fields)
-            and all(repr(fields[name]) == repr(field) for name, field in public.model_fields.items())
-            and base.model_config == public.model_config
-            and set(theirs.field_validators) == set(mine.field_validators)
-            and set(theirs.model_validators) == set(mine.model_validators)
-            and set(theirs.field_serializers) == set(mine.field_serializers)
-            and set(theirs.model_serializers) == set(mine.model_serializers)
-        ):
-            return True
-    return False
+        """This item as the given public model: only that model's fields are copied."""
+        return public.model_validate({name: getattr(self, name) for name in public.model_fields})
 
 
 class PageQuery(InputModel):
