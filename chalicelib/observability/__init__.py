@@ -143,7 +143,7 @@ class Observer:
         if not logger.isEnabledFor(level):
             return
         line = None
-        if logger.handlers == [self._handler] and self._handler is not None:  # still ours
+        if logger.handlers == [self._handler] and self._handler is not None and not logger.disabled:
             caller = sys._getframe(1)  # where logging's stacklevel=2 points: the caller
             location = f"{caller.f_code.co_name}:{caller.f_lineno}"
             line = direct_line(self._handler, level, message, fields, location)

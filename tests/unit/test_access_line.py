@@ -115,3 +115,15 @@ def test_a_replaced_handler_gets_the_line_through_logging() -> None:
         logger.handlers = saved
     assert stream.getvalue() == ""
     assert captured.getvalue() == "request\n"
+
+
+def test_a_disabled_logger_writes_nothing_either_way() -> None:
+    stream = io.StringIO()
+    observer = Observer(service="storefront", sink=Sink(stream))
+    logger = observer.logger()
+    logger.disabled = True
+    try:
+        observer.log(logging.INFO, ACCESS_MESSAGE, status=200)
+    finally:
+        logger.disabled = False
+    assert stream.getvalue() == ""
