@@ -237,6 +237,16 @@ def render(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SHORT = {
+    "floor": "plain boto3",
+    "powertools": "Powertools",
+    "chalice": "Chalice",
+    "logs": "Storefront\nlogs only",
+    "production": "Storefront\nX-Ray 100 %",
+    "production-default": "Storefront\nX-Ray default",
+}
+
+
 def plot(summary: dict[str, Any], path: Path) -> None:
     """bench/results.png: cold start split and warm overhead per route."""
     import matplotlib
@@ -245,7 +255,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     results = summary["results"]
-    labels = [r["label"].replace(", ", ",\n").replace(": ", ":\n") for r in results.values()]
+    labels = [SHORT.get(key, r["label"]) for key, r in results.items()]
     fig, (cold_ax, warm_ax) = plt.subplots(1, 2, figsize=(16, 6))
     bottom = [0.0] * len(results)
     for part, name in (
@@ -262,7 +272,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         results["floor"]["cold"]["total_ms"] * COLD_TARGET, color="k", ls="--", lw=1, label="target"
     )
     cold_ax.set(title="Cold start to the first GET /products/{id} (median, ms)", ylabel="ms")
-    cold_ax.tick_params(axis="x", labelsize=7)
+    cold_ax.tick_params(axis="x", labelsize=8)
     cold_ax.legend(fontsize=8)
     width = 0.8 / len(results)
     for i, r in enumerate(results.values()):
@@ -276,7 +286,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         warm_ax.hlines(level, j - width / 2, right, colors="k", linestyles="--", lw=1)
     middle = width * (len(results) - 1) / 2
     warm_ax.set_xticks([j + middle for j in range(len(ROUTE_NAMES))], list(ROUTE_NAMES.values()))
-    warm_ax.set(title="Warm overhead p50 (µs, outside DynamoDB; dashes: target)", ylabel="µs")
+    warm_ax.set(title="Warm overhead p50 (µs, outside botocore's DynamoDB calls; dashes: target)")
     warm_ax.legend(fontsize=8)
     fig.suptitle(f"make bench, {summary['meta']['when']}")
     fig.tight_layout()
