@@ -5,7 +5,7 @@ What a careful engineer writes without a framework: one module, the client made 
 boto3's (de)serialiser, and the same item layout and response shapes as Storefront, so
 both read and write the same table. It checks only what it must not get wrong (a JSON
 object body with a name and a price); no signed cursors, no access log, no metrics, no
-traces. Nothing else in the project imports this module.
+traces. Only the peers (bench/peer_*.py) import it, for the same DynamoDB work.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _response(status: int, body: Any, headers: dict[str, str] | None = None) -> 
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json", **(headers or {})},
-        "body": json.dumps(body, default=_default, separators=(",", ":")),
+        "body": dumps(body),
     }
 
 
@@ -50,20 +50,15 @@ def _public(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: _DESERIALIZE(v) for k, v in raw.items() if k not in _KEYS}
 
 
-def get_product(event: dict[str, Any]) -> dict[str, Any]:
-    """GET /products/{product_id}: one GetItem."""
-    product_id = event["pathParameters"]["product_id"]
+def read_product(product_id: str) -> dict[str, Any] | None:
+    """One product's public fields (one GetItem); None when there is none."""
     key = {"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": "PRODUCT"}}
     item = CLIENT.get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
-    if item is None:
-        return _response(404, {"error": "Product not found", "code": "not_found"})
-    product = _public(item)
-    return _response(200, product, {"ETag": f'"{product["version"]}"'})
+    return None if item is None else _public(item)
 
 
-def list_products(event: dict[str, Any]) -> dict[str, Any]:
-    """GET /products: one Query on gsi1, newest first, an unsigned cursor."""
-    limit = int((event.get("queryStringParameters") or {}).get("limit", "20"))
+def list_page(limit: int) -> dict[str, Any]:
+    """A page of products, newest first (one Query on gsi1), with an unsigned cursor."""
     result = CLIENT.query(
         TableName=TABLE,
         IndexName="gsi1",
@@ -78,15 +73,16 @@ def list_products(event: dict[str, Any]) -> dict[str, Any]:
         raw = raw[:limit]
         last = {k: raw[-1][k]["S"] for k in ("pk", "sk", "gsi1pk", "gsi1sk")}
         cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode()
-    return _response(200, {"items": [_public(item) for item in raw], "next_cursor": cursor})
+    return {"items": [_public(item) for item in raw], "next_cursor": cursor}
 
 
-def create_product(event: dict[str, Any]) -> dict[str, Any]:
-    """POST /products: one conditional PutItem."""
-    owner = event["requestContext"]["authorizer"]["principalId"]
-    body = json.loads(event["body"] or "null", parse_float=Decimal)
-    if not isinstance(body, dict) or not body.get("name") or not isinstance(body.get("price"), int | Decimal):
-        return _response(400, {"error": "name and price are required", "code": "validation_error"})
+def valid_body(body: Any) -> bool:
+    """The checks the floor and its peers make of a POST body: an object with a name and a price."""
+    return isinstance(body, dict) and bool(body.get("name")) and isinstance(body.get("price"), int | Decimal)
+
+
+def put_product(owner: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Store a new product (one conditional PutItem); its public fields."""
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     product_id = uuid.uuid4().hex
     product = {
@@ -117,7 +113,36 @@ def create_product(event: dict[str, Any]) -> dict[str, Any]:
         Item={k: _SERIALIZE(v) for k, v in item.items()},
         ConditionExpression="attribute_not_exists(pk)",
     )
-    headers = {"Location": f"/products/{product_id}", "ETag": '"1"'}
+    return product
+
+
+def dumps(body: Any) -> str:
+    """Compact JSON; DynamoDB's Decimals as numbers."""
+    return json.dumps(body, default=_default, separators=(",", ":"))
+
+
+def get_product(event: dict[str, Any]) -> dict[str, Any]:
+    """GET /products/{product_id}: one GetItem."""
+    product = read_product(event["pathParameters"]["product_id"])
+    if product is None:
+        return _response(404, {"error": "Product not found", "code": "not_found"})
+    return _response(200, product, {"ETag": f'"{product["version"]}"'})
+
+
+def list_products(event: dict[str, Any]) -> dict[str, Any]:
+    """GET /products: one Query on gsi1, newest first, an unsigned cursor."""
+    limit = int((event.get("queryStringParameters") or {}).get("limit", "20"))
+    return _response(200, list_page(limit))
+
+
+def create_product(event: dict[str, Any]) -> dict[str, Any]:
+    """POST /products: one conditional PutItem."""
+    owner = event["requestContext"]["authorizer"]["principalId"]
+    body = json.loads(event["body"] or "null", parse_float=Decimal)
+    if not valid_body(body):
+        return _response(400, {"error": "name and price are required", "code": "validation_error"})
+    product = put_product(owner, body)
+    headers = {"Location": f"/products/{product['id']}", "ETag": '"1"'}
     return _response(201, product, headers)
 
 

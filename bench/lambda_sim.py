@@ -8,6 +8,7 @@ lines and EMF documents go there too). Steps:
    "principal": "user-1", "request_id": "req-1", "headers": {}, "body": null,
    "path_params": null, "authorizer": null}
   {"op": "authorizer", "token": "Bearer ..."}
+  (either may say "sampled": false: the trace header then carries Sampled=0)
   {"op": "env", "set": {"TABLE_NAME": "..."}}   (simulates a config change / an outage)
 `--no-observability` installs the NullObserver first (the benchmark's baseline).
 """
@@ -21,6 +22,7 @@ STARTED = time.perf_counter()
 import gc  # noqa: E402 - the clock starts before anything is imported
 import json  # noqa: E402
 import os  # noqa: E402
+import random  # noqa: E402
 import secrets  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -43,10 +45,30 @@ class FakeLambdaContext:
         return 10_000
 
 
-def new_trace_header() -> tuple[str, str]:
-    """A sampled trace header as Lambda sets it: (root, header)."""
+def new_trace_header(sampled: bool = True) -> tuple[str, str]:
+    """A trace header as Lambda sets it (sampled or not): (root, header)."""
     root = f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
-    return root, f"Root={root};Parent={secrets.token_hex(8)};Sampled=1"
+    return root, f"Root={root};Parent={secrets.token_hex(8)};Sampled={int(sampled)}"
+
+
+class Sampler:
+    """Which requests X-Ray samples: "all" of them, or as the default rule does ("default":
+    a reservoir of one request each second, then a fixed rate of 5 % of the rest)."""
+
+    def __init__(self, rule: str, rate: float = 0.05, seed: int = 23) -> None:
+        self.rule, self.rate = rule, rate
+        self._random = random.Random(seed)
+        self._second = -1
+
+    def decide(self, now: float | None = None) -> bool:
+        """True when this request is sampled."""
+        if self.rule == "all":
+            return True
+        second = int(time.monotonic() if now is None else now)
+        if second != self._second:
+            self._second = second
+            return True
+        return self._random.random() < self.rate
 
 
 def proxy_event(step: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +122,7 @@ def run_step(step: dict[str, Any]) -> dict[str, Any]:
         os.environ.update(step["set"])
         deps.reset()
         return {"op": "env"}
-    root, header = new_trace_header()
+    root, header = new_trace_header(step.get("sampled", True))
     os.environ["_X_AMZN_TRACE_ID"] = header
     started = time.perf_counter()
     if step["op"] == "authorizer":

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.run import base_env, configs, create_table
+from bench.run import base_env, configs, create_owner, create_table
 from tools import processes
 
 
@@ -112,22 +112,23 @@ def profile(route: str, n: int) -> pstats.Stats:
     import boto3
 
     from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event
-    from bench.worker import invoke, load_handler, route_step
+    from bench.worker import OWNER, invoke, load_handler, route_step, sampler
 
     client = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"], region_name="us-east-1")
     create_table(client, os.environ["TABLE_NAME"])
+    create_owner(client, os.environ["TABLE_NAME"])  # product writes check their owner exists
     handler = load_handler("storefront")
-    traced = os.environ["AWS_XRAY_SDK_ENABLED"] == "true"
-    seed = route_step("post", "-", "profile-owner")
+    traced = sampler()
+    seed = route_step("post", "-", OWNER)
     ids = [json.loads(invoke(handler, seed, traced)[0]["body"])["id"] for _ in range(25)]
-    step = route_step(route, ids[0], "profile-owner")
+    step = route_step(route, ids[0], OWNER)
     for _ in range(50):
         invoke(handler, step, traced)
     profiler = cProfile.Profile()
     for _ in range(n):
         event, context = proxy_event(step), FakeLambdaContext()
-        if traced:
-            os.environ["_X_AMZN_TRACE_ID"] = new_trace_header()[1]
+        if traced is not None:
+            os.environ["_X_AMZN_TRACE_ID"] = new_trace_header(traced.decide())[1]
         profiler.enable()
         handler(event, context)
         profiler.disable()

@@ -1,11 +1,18 @@
-"""`make bench`: what users feel, Storefront side by side with a plain boto3 handler.
+"""`make bench`: what users feel, Storefront side by side with a plain boto3 handler and
+with what a user would pick instead (docs/performance.md).
 
-Three configurations, each a Lambda handler called in-process with API Gateway proxy
+Six configurations, each a Lambda handler called in-process with API Gateway proxy
 events, on one embedded DynamoDB engine (a free loopback port) and one table:
 - floor: bench/floor.py, a plain boto3 handler for the same three routes;
+- peers: Powertools' APIGatewayRestResolver (bench/peer_powertools.py) and a minimal
+  Chalice app (bench/peer_chalice.py), on the floor's DynamoDB code;
 - logs: Storefront with JSON logs at INFO, no metrics, no X-Ray;
 - production: Storefront with JSON logs, EMF metrics and X-Ray (a simulated Lambda:
-  LAMBDA_TASK_ROOT, a UDP socket standing in for the daemon, a fresh trace id per call).
+  LAMBDA_TASK_ROOT, a UDP socket standing in for the daemon, a fresh trace id per call),
+  every request sampled, and again with API Gateway's default sampling (1/s + 5 %).
+
+Overhead = handler time minus the whole of botocore's `_make_api_call` for DynamoDB
+(bench/worker.py): the same for every handler, so it is reported on its own.
 
 Warm: one process per configuration, ~BENCH_WARM_N invocations per route, run in chunks
 interleaved across configurations so that machine load hits them alike, within
@@ -64,7 +71,8 @@ class Config:
 
 
 def configs(daemon_port: int) -> list[Config]:
-    """The floor and Storefront's two configurations (production traces to daemon_port)."""
+    """The floor, the two peers and Storefront's three configurations (production traces to
+    daemon_port, every request sampled or as API Gateway's default rule samples)."""
     logs = {"AWS_XRAY_SDK_ENABLED": "false", "METRICS_ENABLED": "false", "LOG_LEVEL": "INFO"}
     production = {
         **logs,
@@ -73,9 +81,22 @@ def configs(daemon_port: int) -> list[Config]:
         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon_port}",
     }
     return [
-        Config("floor", "plain boto3 handler (floor)", "floor", {"AWS_XRAY_SDK_ENABLED": "false"}),
+        Config("floor", "plain boto3 handler (floor)", "floor", logs),
+        Config("powertools", "peer: Powertools APIGatewayRestResolver", "powertools", logs),
+        Config("chalice", "peer: minimal Chalice app", "chalice", logs),
         Config("logs", "Storefront, logs only", "storefront", logs),
-        Config("production", "Storefront, production (logs, EMF, X-Ray)", "storefront", production),
+        Config(
+            "production",
+            "Storefront, production, X-Ray 100 % sampled",
+            "storefront",
+            {**production, "BENCH_SAMPLING": "all"},
+        ),
+        Config(
+            "production-default",
+            "Storefront, production, X-Ray default sampling (1/s + 5 %)",
+            "storefront",
+            {**production, "BENCH_SAMPLING": "default"},
+        ),
     ]
 
 

@@ -16,8 +16,16 @@ def utc_now() -> datetime:
 
 
 def isoformat(moment: datetime) -> str:
-    """RFC 3339 in UTC with milliseconds: 2026-11-22T02:14:32.123Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (f"{moment.microsecond // 1000:03d}Z")
+    """RFC 3339 in UTC with milliseconds: 2026-11-22T02:14:32.123Z.
+
+    Every timestamp of every response body comes through here (two a product, forty a
+    page): datetime's own isoformat is ~2.5x faster than strftime and writes the same text
+    for years from 1000 (tests/unit/test_clock_isoformat.py); earlier years, which strftime
+    writes without padding, keep the strftime path."""
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"  # drop "+00:00"
 
 
 def new_id(moment: datetime | None = None) -> str:

@@ -76,6 +76,9 @@ class Settings:
     mail: MailSettings = field(default_factory=lambda: MailSettings())
     # POST /orders refuses callers whose e-mail address is not verified (deployed stages).
     require_verified_email: bool = False
+    # How long a container keeps a public product list page (api/list_cache.py); 0 (local,
+    # test) turns the cache off, so a write is seen by the next read (docs/performance.md).
+    list_cache_seconds: float = 0.0
 
     @property
     def is_local(self) -> bool:
@@ -139,6 +142,7 @@ def load_settings(env: dict[str, str]) -> Settings:
         payment_webhook_secret_param=env.get("PAYMENT_WEBHOOK_SECRET_PARAM") or None,
         mail=_mail(env, stage),
         require_verified_email=_flag(env, "REQUIRE_VERIFIED_EMAIL", False),
+        list_cache_seconds=_number(env, "LIST_CACHE_SECONDS", 0.0),
     )
 
 

@@ -155,3 +155,13 @@ class MailUnavailableError(ServiceUnavailableError):
     """The mail could not be sent (the mail service throttled or failed); retry later."""
 
     message = "The mail could not be sent, try again later"
+
+
+def unavailable_cause(exc: ServiceUnavailableError) -> str:
+    """The DynamoDB error code (or connection error class) behind a 503, for the log."""
+    cause = exc.__cause__
+    if cause is None:
+        return "retries_exhausted"  # our own retry loop gave up (contention)
+    response = getattr(cause, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code or type(cause).__name__)

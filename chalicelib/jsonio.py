@@ -79,10 +79,23 @@ def _write(value: Any, out: Callable[[str], None]) -> None:
 
 
 def _write_pairs(value: Mapping[Any, Any], out: Callable[[str], None]) -> None:
+    # A product is ten scalar values: they are written here, one call each, rather than
+    # through _write (the same text: tests/unit/test_jsonio.py compares with json.dumps).
     separator = "{"
     for key, item in value.items():
-        out(separator + _quote(key if type(key) is str else str(key)) + ":")
-        _write(item, out)
+        name = separator + _quote(key if type(key) is str else str(key)) + ":"
+        kind = type(item)
+        if kind is str:
+            out(name + _quote(item))
+        elif kind is int:
+            out(name + int.__repr__(item))
+        elif item is None:
+            out(name + "null")
+        elif kind is Decimal:
+            out(name + decimal_text(item))
+        else:
+            out(name)
+            _write(item, out)
         separator = ","
     out("}" if separator == "," else "{}")
 

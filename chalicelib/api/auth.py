@@ -20,12 +20,12 @@ from typing import Any
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request
 
 from chalicelib import snapstart
+from chalicelib.api.authorizer_trace import traced_authorizer
 from chalicelib.api.context import ANONYMOUS, principal_id
 from chalicelib.api.deps import get_session_table, table_for
-from chalicelib.api.middleware import traced_authorizer
 from chalicelib.config import get_settings
 from chalicelib.errors import ServiceUnavailableError, UnauthorizedError
-from chalicelib.models.common import Role
+from chalicelib.models.roles import Role
 from chalicelib.security.keys import get_keyring
 from chalicelib.security.tokens import InvalidTokenError, verify_token
 from chalicelib.services import access

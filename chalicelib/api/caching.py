@@ -17,6 +17,9 @@ NO_STORE = "no-store"
 # Store, but ask the origin every time (If-None-Match → 304 for one product): a product
 # read is public, and its stock and price change, so no stale copy is ever served.
 REVALIDATE = "public, max-age=0, must-revalidate"
+# A page of the product list: browsers ask every time, a shared cache (CDN) may serve it to
+# everyone for one second — as stale as a container's own page cache (LIST_CACHE_SECONDS).
+LIST_PAGE = "public, max-age=0, s-maxage=1"
 DOCS = "public, max-age=300"
 STATIC_ASSET = "public, max-age=86400"
 

@@ -77,22 +77,12 @@ def to_response(exc: BaseException) -> Response:
         if isinstance(exc, errors.ServiceUnavailableError):
             # An outage is not a bug: the access line (WARNING) names the cause; a stack
             # trace per 503 would bury the log during the very outage it should explain.
-            context.current().error_cause = unavailable_cause(exc)
+            context.current().error_cause = errors.unavailable_cause(exc)
         elif status >= 500:
             logger.error("request failed: %s", code, exc_info=exc)
         return envelope(status, code, exc.message, **extra)
     logger.error("unhandled exception", exc_info=exc)
     return envelope(500, "internal_error", "Internal server error")
-
-
-def unavailable_cause(exc: errors.ServiceUnavailableError) -> str:
-    """The DynamoDB error code (or connection error class) behind a 503, for the log."""
-    cause = exc.__cause__
-    if cause is None:
-        return "retries_exhausted"  # our own retry loop gave up (contention)
-    response = getattr(cause, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return str(code or type(cause).__name__)
 
 
 def redress_chalice_error(response: Response) -> Response:

@@ -89,7 +89,7 @@ def _answer_authorizer_failures(local: Any) -> None:
 
     def guarded(self: Any, raw_path: str, lambda_event: Any, lambda_context: Any) -> Any:
         # The id is chosen before the authorizer runs, as the app would choose it, and bound
-        # to the log keys: its WARNING line (middleware.log_authorizer_outage) names it.
+        # to the log keys: its WARNING line (authorizer_trace.log_authorizer_outage) names it.
         client_id = (lambda_event.get("headers") or {}).get("x-request-id")
         request_id = choose_request_id(None, client_id)
         bind_log_keys(request_id=request_id)

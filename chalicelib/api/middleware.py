@@ -6,23 +6,21 @@ Registered once in app.py, so every route, present and future, goes through it.
 
 from __future__ import annotations
 
-import functools
 import gc
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import AuthRequest, AuthResponse, ChaliceUnhandledError, Request, Response
+from chalice.app import ChaliceUnhandledError, Request, Response
 
 from chalicelib import deadline, observability
 from chalicelib.api import context, routes
 from chalicelib.api.caching import cache_control
-from chalicelib.api.errors import redress_chalice_error, to_response, unavailable_cause
+from chalicelib.api.errors import redress_chalice_error, to_response
 from chalicelib.api.headers import EXPOSED_HEADERS
 from chalicelib.api.http import bind_request
 from chalicelib.config import get_settings
-from chalicelib.errors import PayloadTooLargeError, ServiceUnavailableError, UnsupportedMediaTypeError
+from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -186,60 +184,3 @@ def freeze_container_objects() -> None:
     trigger collections; without this each one re-scans those objects (measured 0.1-0.8 ms
     a request with X-Ray on, whose subsegments are cyclic). Moving them is O(1)."""
     gc.freeze()
-
-
-AUTHORIZER_OUTAGE_MESSAGE = "authorizer unavailable"
-
-
-def log_authorizer_outage(observer: observability.Observer, exc: ServiceUnavailableError) -> None:
-    """The one WARNING line of an authorizer 503 (AUTHORIZER_FAILURE): its cause, and the
-    request id bound to the log keys (chalice local binds the id its 503 will carry). One
-    line per request: botocore's retries inside the failed read log nothing."""
-    observer.log(
-        logging.WARNING,
-        AUTHORIZER_OUTAGE_MESSAGE,
-        status=503,
-        error_code="service_unavailable",
-        error_cause=unavailable_cause(exc),
-    )
-
-
-def traced_authorizer(
-    authorize: Callable[[AuthRequest], AuthResponse | dict[str, Any]],
-) -> Callable[[AuthRequest], AuthResponse | dict[str, Any]]:
-    """Wrap the authorizer: a trace subsegment and one log line per decision (never the token).
-
-    The wrapper is called by the `jwt_auth` function api/auth.py registers (chalice names
-    the deployed handler after the registered function, so a wrapper cannot be registered).
-    """
-
-    @functools.wraps(authorize)
-    def traced(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]:
-        observer = observability.get_observer()
-        cold_start, started = observability.take_cold_start(), time.perf_counter()
-        with observer.span("## authorizer") as span:
-            try:
-                result = authorize(auth_request)
-            except ServiceUnavailableError as exc:
-                log_authorizer_outage(observer, exc)
-                raise
-            allowed = isinstance(result, AuthResponse)
-            user_id = str(result.principal_id) if isinstance(result, AuthResponse) else None
-            span.annotate("outcome", "allow" if allowed else "deny")
-            span.annotate("user_id", user_id)
-            span.annotate("cold_start", cold_start)
-        duration = round((time.perf_counter() - started) * 1000, 2)
-        observer.log(
-            logging.INFO,
-            "authorizer",
-            outcome="allow" if allowed else "deny",
-            user_id=user_id,
-            duration_ms=duration,
-            cold_start=cold_start,
-            init_type=observability.initialization_type() if cold_start else None,
-        )
-        if cold_start:
-            observer.count_cold_start(observability.initialization_type())
-        return result
-
-    return traced

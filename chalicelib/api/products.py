@@ -12,10 +12,11 @@ import re
 from chalice.app import Response
 
 from chalicelib.api.auth import caller, jwt_auth
-from chalicelib.api.caching import REVALIDATE
+from chalicelib.api.caching import LIST_PAGE, REVALIDATE
 from chalicelib.api.deps import get_table
 from chalicelib.api.http import (
     IDEMPOTENCY_KEY_HEADER,
+    JSON_HEADERS,
     ApiBlueprint,
     created,
     idempotency_key,
@@ -27,7 +28,10 @@ from chalicelib.api.http import (
     path_id,
     replay_headers,
 )
+from chalicelib.api.list_cache import LIST_PAGES
+from chalicelib.config import get_settings
 from chalicelib.errors import ValidationFailedError
+from chalicelib.jsonio import dumps
 from chalicelib.models.common import Page
 from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
 from chalicelib.services import products as service
@@ -143,12 +147,18 @@ def _with_etag(product: ProductPublic, status: int = 200) -> Response:
     query=ProductListQuery,
     response=Page[ProductPublic],
     errors=(400,),
-    cache=REVALIDATE,
+    cache=LIST_PAGE,
 )
 def list_products() -> Response:
-    """A page of products, newest first; `?owner_id=` for one owner's."""
+    """A page of products, newest first; `?owner_id=` for one owner's (api/list_cache.py)."""
     query = parse_query(bp.current_request, ProductListQuery)
-    return json_response(service.list_products(get_table(), query))
+    table = get_table()
+    key = (table.name, query.owner_id, query.limit, query.cursor)
+    body = LIST_PAGES.get(key)
+    if body is None:
+        body = dumps(service.list_products(table, query).model_dump(mode="python"))
+        LIST_PAGES.put(key, body, get_settings().list_cache_seconds)
+    return Response(body=body, status_code=200, headers=dict(JSON_HEADERS))
 
 
 @bp.operation(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -16,13 +16,12 @@ from pydantic import (
 )
 
 from chalicelib.clock import isoformat
+from chalicelib.models.roles import ROLES as ROLES  # re-exported; defined without pydantic
+from chalicelib.models.roles import Role as Role
 
 T = TypeVar("T")
 P = TypeVar("P", bound=BaseModel)
 
-# The one definition of a role (the caller's, a user's, an update's).
-Role = Literal["user", "admin"]
-ROLES: frozenset[str] = frozenset(get_args(Role))
 
 Timestamp = Annotated[
     datetime,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 from collections import Counter
 from contextlib import AbstractContextManager
@@ -32,6 +33,7 @@ from chalicelib.observability.logs import (
     bind_log_keys,
     clear_log_keys,
     configure_logging,
+    direct_line,
     redact,
 )
 from chalicelib.observability.metrics import emf_document
@@ -121,6 +123,7 @@ class Observer:
         self._configured = False
         self._lock = threading.Lock()
         self._logger = logging.getLogger(LOGGER_NAMES[0])  # the same object for the process's life
+        self._handler: logging.Handler | None = None
 
     def logger(self) -> logging.Logger:
         """The service's JSON logger (configures the loggers once)."""
@@ -132,11 +135,22 @@ class Observer:
         return self._logger
 
     def _configure_logging(self) -> None:
-        configure_logging(self.sink, self.service, self.log_level)
+        self._handler = configure_logging(self.sink, self.service, self.log_level)
 
     def log(self, level: int, message: str, **fields: Any) -> None:
         """Write one JSON log line with these fields."""
-        self.logger().log(level, message, extra=fields, stacklevel=2)
+        logger = self.logger()
+        if not logger.isEnabledFor(level):
+            return
+        line = None
+        if logger.handlers == [self._handler] and self._handler is not None and not logger.disabled:
+            caller = sys._getframe(1)  # where logging's stacklevel=2 points: the caller
+            location = f"{caller.f_code.co_name}:{caller.f_lineno}"
+            line = direct_line(self._handler, level, message, fields, location)
+        if line is None:
+            logger.log(level, message, extra=fields, stacklevel=2)
+        else:
+            self.sink.write(line)
 
     def span(self, name: str) -> AbstractContextManager[Span]:
         """An X-Ray subsegment around the block (a no-op span when tracing is off)."""

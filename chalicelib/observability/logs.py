@@ -10,8 +10,9 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import IO, Any
 
 # chalice's app logger (app_name) and every module logger under chalicelib.*.
@@ -158,8 +159,9 @@ def _json_formatter(service: str) -> logging.Formatter:
     return JsonFormatter(service=service, utc=True, use_rfc3339=True, log_record_order=order)
 
 
-def configure_logging(sink: Sink, service: str, level: str) -> None:
-    """Route the service's loggers to the sink as JSON lines (replaces chalice's handler)."""
+def configure_logging(sink: Sink, service: str, level: str) -> logging.Handler:
+    """Route the service's loggers to the sink as JSON lines (replaces chalice's handler);
+    the handler, whose formatter `direct_line` shares."""
     handler = _SinkHandler(sink)
     handler.setFormatter(_json_formatter(service))
     handler.addFilter(_ContextFilter())
@@ -168,3 +170,61 @@ def configure_logging(sink: Sink, service: str, level: str) -> None:
         logger.handlers = [handler]
         logger.setLevel(level)
         logger.propagate = False
+    return handler
+
+
+# What a LogRecord (or Powertools) owns: a field of these names takes the logging path,
+# which refuses or renames it exactly as before.
+_RECORD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("n", logging.INFO, "p", 1, "m", None, None))
+) | {"message", "asctime", "location", "timestamp", "level", "service", "exception",
+     "exception_name", "exception_notes", "stack_trace", "xray_trace_id"}  # fmt: skip
+
+
+def direct_line(
+    handler: logging.Handler, level: int, message: str, fields: Mapping[str, Any], location: str
+) -> str | None:
+    """The JSON line the logging path would write for `logger.log(level, message, extra=fields)`,
+    built without a LogRecord (the access line's cost was half a GET's overhead); None when
+    this message or these fields need the logging path (a JSON-looking message, a field named
+    like a record attribute). Same keys, same order, same redaction and serialiser: the
+    formatter's own `serialize` writes it (tests/unit/test_access_line.py holds them equal)."""
+    if _MAY_BE_JSON.match(message) or not _RECORD_ATTRIBUTES.isdisjoint(fields):
+        return None
+    formatter: Any = handler.formatter
+    record: dict[str, Any] = {
+        "level": logging.getLevelName(level),
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "message": message,
+        "service": formatter.log_format["service"],
+        "request_id": None,
+        "location": location,
+        **fields,
+    }
+    for key, value in (_log_keys.get() or {}).items():
+        if key not in fields:
+            record[key] = value
+    record["xray_trace_id"] = formatter._get_latest_trace_id()
+    record = formatter._strip_none_records(record)
+    if _nothing_to_redact(record.values()):
+        return str(formatter.json_serializer(record))  # what serialize() writes after redact()
+    return str(formatter.serialize(record))
+
+
+_SCALARS = (str, int, float, type(None))
+
+
+def _nothing_to_redact(values: Iterable[Any]) -> bool:
+    """True when redaction would change none of these values: scalars (and lists of text)
+    whose text, joined, is ASCII without a trigger. One search instead of one per value;
+    the separator cannot be part of any pattern, so no match spans two values."""
+    texts: list[str] = []
+    for value in values:
+        if type(value) is str:
+            texts.append(value)
+        elif type(value) is list and all(type(item) is str for item in value):
+            texts.extend(value)
+        elif not isinstance(value, _SCALARS):
+            return False
+    joined = "\x00".join(texts)
+    return joined.isascii() and _TRIGGER.search(joined) is None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import os
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,8 +80,37 @@ def xray_recorder() -> Any | None:
     # The module, not the package's `patch` function of the same name.
     botocore_patch: Any = importlib.import_module("aws_xray_sdk.ext.botocore.patch")
     botocore_patch.aws_meta_processor = with_transaction_tables(botocore_patch.aws_meta_processor)
-    patch(["botocore"])  # every DynamoDB call becomes a subsegment (table, operation)
+    botocore_patch._xray_traced_botocore = only_when_sampled(botocore_patch._xray_traced_botocore)
+    botocore_patch.inject_header = only_when_sampled(botocore_patch.inject_header)
+    patch(["botocore"])  # every DynamoDB call of a sampled request becomes a subsegment
     return recorder
+
+
+# Lambda's trace header for this invocation: Root=1-...;Parent=...;Sampled=1
+_SAMPLED = re.compile(r"(?:^|;)\s*Sampled=1\s*(?:;|$)")
+
+
+def sampled() -> bool:
+    """Whether this invocation is sampled. Lambda's facade segment takes its decision from
+    the trace header alone (Sampled=1; 0, `?` or none: not sampled), and the SDK then only
+    makes dummy subsegments, parsing the header again for each one; asking first costs one
+    search instead (docs/performance.md)."""
+    header = os.environ.get("_X_AMZN_TRACE_ID")
+    return header is not None and _SAMPLED.search(header) is not None
+
+
+def only_when_sampled(wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """A wrapt wrapper (wrapped, instance, args, kwargs) that steps aside when the
+    invocation is not sampled: the call is made as if botocore were not patched (no dummy
+    subsegment, no trace header sent on to DynamoDB, which does not continue traces)."""
+
+    @functools.wraps(wrapper)
+    def maybe(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        if not sampled():
+            return wrapped(*args, **kwargs)
+        return wrapper(wrapped, instance, args, kwargs)
+
+    return maybe
 
 
 _TRANSACTIONS = frozenset({"TransactWriteItems", "TransactGetItems"})
@@ -115,7 +146,8 @@ def with_transaction_tables(processor: Callable[..., None]) -> Callable[..., Non
 def span(name: str, enabled: bool = True) -> Iterator[Span]:
     """An X-Ray subsegment around the block (a no-op span when tracing is off)."""
     try:
-        recorder = xray_recorder() if enabled else None
+        recorder = xray_recorder() if enabled else None  # imported and patched on first use
+        recorder = recorder if recorder is not None and sampled() else None
         subsegment = recorder.begin_subsegment(name) if recorder is not None else None
     except Exception:  # tracing is best effort: the request goes on untraced
         logging.getLogger(__name__).warning("cannot open subsegment %s", name, exc_info=True)

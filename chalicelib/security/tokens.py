@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from chalicelib.config import Settings
-from chalicelib.models.common import ROLES
+from chalicelib.models.roles import ROLES
 from chalicelib.security.keys import KeyRing
 
 ALGORITHM = "HS256"

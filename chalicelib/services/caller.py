@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.models.common import Role
+from chalicelib.models.roles import Role
 
 
 @dataclass(frozen=True)

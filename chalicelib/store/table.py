@@ -12,6 +12,7 @@ from chalicelib import deadline
 from chalicelib.config import Settings
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.retry import DEFAULT_RETRY, Retry, TryAgain
+from chalicelib.store import changes
 from chalicelib.store.codec import Item, from_attributes, to_attributes
 from chalicelib.store.expr import Condition, Placeholders, Update, eq, ne, not_exists, render
 
@@ -199,17 +200,18 @@ class Table:
         and only its answer was lost — that is success, not a conflict.
         """
         token = new_write_id()
-        try:
-            with translate_errors():
-                self.client.put_item(
-                    TableName=self.name,
-                    Item=to_attributes({**item, WRITE_ID: token}),
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    **render(condition=_once(condition, token)),
-                )
-        except ConditionFailedError as failure:
-            if not _written_by(failure, token):
-                raise
+        with changes.writing([item.get("pk")]):
+            try:
+                with translate_errors():
+                    self.client.put_item(
+                        TableName=self.name,
+                        Item=to_attributes({**item, WRITE_ID: token}),
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                        **render(condition=_once(condition, token)),
+                    )
+            except ConditionFailedError as failure:
+                if not _written_by(failure, token):
+                    raise
 
     def update(self, key: Key, update: Update, condition: Condition | None = None) -> Item:
         """UpdateItem, applied once (see put()); returns ALL_NEW attributes.
@@ -218,33 +220,35 @@ class Table:
         answer was lost would apply twice. A failed condition carries the old item.
         """
         token = new_write_id()
-        try:
-            with translate_errors():
-                response = self.client.update_item(
-                    TableName=self.name,
-                    Key=to_attributes(key),
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    **render(update=update.set(WRITE_ID, token), condition=_once(condition, token)),
-                )
-        except ConditionFailedError as failure:
-            if _written_by(failure, token) and failure.item is not None:
-                return failure.item  # our own earlier attempt: the item as it left it
-            raise
-        return from_attributes(response.get("Attributes", {}))
+        with changes.writing([key.get("pk")]):
+            try:
+                with translate_errors():
+                    response = self.client.update_item(
+                        TableName=self.name,
+                        Key=to_attributes(key),
+                        ReturnValues="ALL_NEW",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                        **render(update=update.set(WRITE_ID, token), condition=_once(condition, token)),
+                    )
+            except ConditionFailedError as failure:
+                if _written_by(failure, token) and failure.item is not None:
+                    return failure.item  # our own earlier attempt: the item as it left it
+                raise
+            return from_attributes(response.get("Attributes", {}))
 
     def delete(self, key: Key, condition: Condition | None = None) -> Item | None:
         """DeleteItem; returns the old item when it existed. A failed condition carries it too."""
-        with translate_errors():
-            response = self.client.delete_item(
-                TableName=self.name,
-                Key=to_attributes(key),
-                ReturnValues="ALL_OLD",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **render(condition=condition),
-            )
-        raw = response.get("Attributes")
-        return from_attributes(raw) if raw else None
+        with changes.writing([key.get("pk")]):
+            with translate_errors():
+                response = self.client.delete_item(
+                    TableName=self.name,
+                    Key=to_attributes(key),
+                    ReturnValues="ALL_OLD",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **render(condition=condition),
+                )
+            raw = response.get("Attributes")
+            return from_attributes(raw) if raw else None
 
     def query_newest_first(
         self, index: str, partition: str, limit: int, start: Key | None = None
@@ -349,10 +353,11 @@ class Table:
             with translate_errors():
                 self.client.transact_write_items(TransactItems=list(actions))  # type: ignore[arg-type]
 
-        if retry_conflicts:
-            self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
-        else:
-            attempt(0)
+        with changes.writing(changes.action_pks(actions)):
+            if retry_conflicts:
+                self.retry.run(attempt, _unavailable, retry_if=_is_conflict)
+            else:
+                attempt(0)
 
     def try_write(self, write: Callable[[], object]) -> bool:
         """Run one conditional write (or transaction); False if its condition did not hold.

@@ -127,6 +127,8 @@ def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dic
         _confirm_step(),
         {"op": "env", "set": {"TABLE_NAME": trace_table.name}},
         _confirm_step(),  # ...and once refused (401)
+        {"op": "http", "path": "/ready", "request_id": "req-ready-unsampled", "sampled": False},
+        {"op": "http", "path": "/ready", "request_id": "req-ready-3"},
     ]
     with _daemon() as daemon:
         results = _run_in_lambda(steps, daemon, trace_table.name)
@@ -219,5 +221,16 @@ def test_the_authorizer_is_traced_without_the_token(traces: Any) -> None:
 def test_an_account_token_reaches_no_trace(traces: Any) -> None:
     results, by_trace = traces
     assert len(ACCOUNT_TOKEN_SECRET) == 43
-    assert [r.get("status") for r in results[-3:]] == [503, None, 401]
+    assert [r.get("status") for r in results[-5:-2]] == [503, None, 401]
     assert ACCOUNT_TOKEN_SECRET not in json.dumps(by_trace)
+
+
+def test_a_request_that_is_not_sampled_sends_nothing_and_the_next_sampled_one_is_traced(
+    traces: Any, trace_table: Table
+) -> None:
+    results, by_trace = traces
+    unsampled, sampled = results[-2], results[-1]
+    assert (unsampled["status"], sampled["status"]) == (200, 200)
+    assert unsampled["trace_root"] not in by_trace  # no subsegment, not even its DynamoDB call
+    (call,) = [s for s in by_trace[sampled["trace_root"]] if s.get("namespace") == "aws"]
+    assert call["aws"]["table_name"] == trace_table.name

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.api import routes
-from chalicelib.api.caching import DOCS, NO_STORE, REVALIDATE, STATIC_ASSET, cache_control
+from chalicelib.api.caching import DOCS, LIST_PAGE, NO_STORE, REVALIDATE, STATIC_ASSET, cache_control
 
 routes.all_operations()
 
@@ -18,7 +18,7 @@ def policy(method: str, route: str, status: int = 200) -> str:
 def test_the_declarations_name_exactly_these_stored_routes() -> None:
     stored = {op.path: op.cache for op in routes.all_operations() if op.cache}
     assert stored == {
-        "/products": REVALIDATE,
+        "/products": LIST_PAGE,
         "/products/{product_id}": REVALIDATE,
         "/openapi.json": DOCS,
         "/docs": DOCS,
@@ -28,10 +28,14 @@ def test_the_declarations_name_exactly_these_stored_routes() -> None:
     }
 
 
-@pytest.mark.parametrize("route", ["/products", "/products/{product_id}"])
-def test_product_reads_are_public_and_revalidated(route: str) -> None:
-    assert policy("GET", route, 200) == REVALIDATE
-    assert policy("GET", route, 304) == REVALIDATE
+def test_a_product_read_is_public_and_revalidated() -> None:
+    assert policy("GET", "/products/{product_id}", 200) == REVALIDATE
+    assert policy("GET", "/products/{product_id}", 304) == REVALIDATE
+
+
+def test_a_list_page_may_be_shared_by_a_cdn_for_one_second_only() -> None:
+    assert policy("GET", "/products", 200) == LIST_PAGE == "public, max-age=0, s-maxage=1"
+    assert policy("GET", "/products", 400) == NO_STORE
 
 
 @pytest.mark.parametrize(

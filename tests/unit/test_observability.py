@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chalicelib import observability
-from chalicelib.observability import REDACTED, Observer, Sink, XraySpan, redact
+from chalicelib.observability import REDACTED, Observer, Sink, XraySpan, redact, tracing
 from chalicelib.observability.logs import _redact_always
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLWJ5dGVz"
@@ -170,3 +170,43 @@ def test_a_message_is_decoded_exactly_when_powertools_would_decode_it(prefix: st
         record = logging.LogRecord("storefront", logging.INFO, __file__, 1, message, None, None)
         expected = LambdaPowertoolsFormatter._extract_log_message(formatter, record)  # type: ignore[arg-type]
         assert repr(formatter._extract_log_message(record)) == repr(expected)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Parent=53995c3f42cd8ad8;Sampled=1", True),
+        ("Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Sampled=1;Lineage=a:1", True),
+        ("Sampled=1", True),
+        ("Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Parent=53995c3f42cd8ad8;Sampled=0", False),
+        ("Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Sampled=?", False),
+        ("Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Sampled=10", False),
+        ("Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e", False),
+        (None, False),
+    ],
+)
+def test_sampled_reads_the_decision_of_lambdas_trace_header(
+    header: str | None, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if header is None:
+        monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    else:
+        monkeypatch.setenv("_X_AMZN_TRACE_ID", header)
+    assert tracing.sampled() is expected
+
+
+def test_a_patched_call_steps_aside_when_the_invocation_is_not_sampled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    traced: list[str] = []
+
+    def tracer(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        traced.append(args[0])
+        return wrapped(*args, **kwargs)
+
+    call = tracing.only_when_sampled(tracer)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Sampled=0")
+    assert call(lambda op: f"did {op}", None, ("GetItem",), {}) == "did GetItem"
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Sampled=1")
+    assert call(lambda op: f"did {op}", None, ("Query",), {}) == "did Query"
+    assert traced == ["Query"]

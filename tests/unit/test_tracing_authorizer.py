@@ -10,7 +10,7 @@ import pytest
 from chalice.app import AuthRequest, AuthResponse
 
 from chalicelib.api.auth import authorize
-from chalicelib.api.middleware import traced_authorizer
+from chalicelib.api.authorizer_trace import traced_authorizer
 from tests.helpers import token_for
 
 pytestmark = pytest.mark.usefixtures("table")  # a token's session lives in the table

@@ -1,0 +1,130 @@
+"""The direct access line (observability.logs.direct_line) is the line the logging path writes.
+
+Observer.log builds its lines without a LogRecord; these tests write the same message and
+fields both ways, through the same configured handler, and compare the raw text (key order
+included) with only the millisecond timestamp normalised.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib import observability
+from chalicelib.observability import ACCESS_MESSAGE, Observer, Sink
+from chalicelib.observability.logs import direct_line
+
+_TIMESTAMP = re.compile(r'"timestamp":"[0-9T:.+-]+"')
+
+
+def _both_ways(level: int, message: str, fields: dict[str, Any], bound: dict[str, Any]) -> tuple[str, str]:
+    """(the logging path's line, Observer.log's line) for the same call."""
+    stream = io.StringIO()
+    observer = Observer(service="storefront", sink=Sink(stream))
+    logger = observer.logger()
+    observability.bind_log_keys(**bound)
+    try:
+        logger.log(level, message, extra=fields, stacklevel=1)
+        observer.log(level, message, **fields)
+    finally:
+        observability.clear_log_keys()
+    # "\n" only: a line may hold U+2028 or U+0085 unescaped, which splitlines() would split on.
+    by_logging, direct = stream.getvalue().rstrip("\n").split("\n")
+    return _TIMESTAMP.sub('"timestamp":"T"', by_logging), _TIMESTAMP.sub('"timestamp":"T"', direct)
+
+
+def _same_location(by_logging: str, direct: str) -> tuple[str, str]:
+    # Both name the caller; the two calls sit on consecutive lines of _both_ways.
+    a, b = json.loads(by_logging)["location"], json.loads(direct)["location"]
+    assert a.split(":")[0] == b.split(":")[0] == "_both_ways"
+    assert int(b.split(":")[1]) == int(a.split(":")[1]) + 1
+    return by_logging.replace(f'"location":"{a}"', '"location":"L"'), direct.replace(
+        f'"location":"{b}"', '"location":"L"'
+    )
+
+
+def test_an_access_line_is_the_line_powertools_formatter_writes() -> None:
+    fields = {
+        "method": "GET", "route": "/products/{product_id}", "status": 200, "duration_ms": 1.25,
+        "user_id": None, "cold_start": False, "init_type": None, "error_code": None,
+        "error_cause": None, "events": None,
+    }  # fmt: skip
+    lines = _both_ways(logging.INFO, ACCESS_MESSAGE, fields, {"request_id": "r-1"})
+    by_logging, direct = _same_location(*lines)
+    assert direct == by_logging
+    first = ["level", "timestamp", "message", "service", "request_id", "location"]
+    assert list(json.loads(direct))[:6] == first
+    assert json.loads(direct)["user_id"] is None  # an access line keeps its empty fields
+
+
+_secrets = ["GET", "password='x'", "Bearer abc", "eyJa.eyJb.c", "$argon2id$v=19$x", "é", ""]
+_text = st.sampled_from(_secrets) | st.text(max_size=12)
+_scalar = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+_value = _scalar | _text | st.lists(_text, max_size=3)
+_keys = st.sampled_from(["method", "route", "status", "user_id", "events", "x", "name"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    level=st.sampled_from([logging.INFO, logging.WARNING, logging.ERROR]),
+    message=st.sampled_from([ACCESS_MESSAGE, "authorizer", "token=abc", '{"json": 1}', "[1]"]),
+    fields=st.dictionaries(_keys, _value),
+    request_id=st.none() | _text,
+)
+def test_any_line_is_written_as_the_logging_path_writes_it(
+    level: int, message: str, fields: dict[str, Any], request_id: str | None
+) -> None:
+    bound = {} if request_id is None else {"request_id": request_id}
+    if "name" in fields:  # a record attribute: logging refuses it, and so does Observer.log
+        return
+    by_logging, direct = _same_location(*_both_ways(level, message, fields, bound))
+    assert direct == by_logging
+
+
+def test_a_field_named_like_a_record_attribute_takes_the_logging_path() -> None:
+    observer = Observer(service="storefront", sink=Sink(io.StringIO()))
+    observer.logger()
+    assert observer._handler is not None
+    assert direct_line(observer._handler, logging.INFO, "request", {"module": "m"}, "f:1") is None
+    assert direct_line(observer._handler, logging.INFO, '{"a": 1}', {}, "f:1") is None
+
+
+def test_lines_below_the_level_are_not_written() -> None:
+    stream = io.StringIO()
+    observer = Observer(service="storefront", log_level="WARNING", sink=Sink(stream))
+    observer.log(logging.INFO, ACCESS_MESSAGE, status=200)
+    observer.log(logging.WARNING, ACCESS_MESSAGE, status=503)
+    (line,) = stream.getvalue().splitlines()
+    assert json.loads(line)["status"] == 503
+
+
+def test_a_replaced_handler_gets_the_line_through_logging() -> None:
+    stream, captured = io.StringIO(), io.StringIO()
+    observer = Observer(service="storefront", sink=Sink(stream))
+    logger = observer.logger()
+    saved = logger.handlers
+    logger.handlers = [logging.StreamHandler(captured)]
+    try:
+        observer.log(logging.INFO, ACCESS_MESSAGE, status=200)
+    finally:
+        logger.handlers = saved
+    assert stream.getvalue() == ""
+    assert captured.getvalue() == "request\n"
+
+
+def test_a_disabled_logger_writes_nothing_either_way() -> None:
+    stream = io.StringIO()
+    observer = Observer(service="storefront", sink=Sink(stream))
+    logger = observer.logger()
+    logger.disabled = True
+    try:
+        observer.log(logging.INFO, ACCESS_MESSAGE, status=200)
+    finally:
+        logger.disabled = False
+    assert stream.getvalue() == ""
