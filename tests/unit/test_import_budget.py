@@ -28,9 +28,12 @@ LAZY = ("boto3", "botocore", "aws_xray_sdk", "aws_lambda_powertools", "jwt", "ar
 # pydantic is not on this list: the authorizer's one read goes through SessionStore, which
 # parses the session into its model like every other store (docs/performance.md, "Cold start").
 ROUTES_MACHINERY = ("chalicelib.api.middleware", "chalicelib.api.http", "chalicelib.api.routes")
+# The operator's table (create, scan, batch-write): never in a function (infra/iam.py leaves
+# its calls out of the policies on that ground).
+OPERATOR_ONLY = ("chalicelib.store.operator",)
 ENTRY_POINTS = {
-    "app": (400.0, LAZY),
-    "chalicelib.api.auth": (150.0, LAZY + ROUTES_MACHINERY),
+    "app": (400.0, LAZY + OPERATOR_ONLY),
+    "chalicelib.api.auth": (150.0, LAZY + ROUTES_MACHINERY + OPERATOR_ONLY),
 }
 
 
