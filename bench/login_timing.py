@@ -21,6 +21,8 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,11 +91,10 @@ def measure(tries: int) -> tuple[list[float], list[float]]:
     return known, unknown
 
 
-def main() -> int:
-    """Start an engine, measure, print the report."""
-    parser = argparse.ArgumentParser(prog="python -m bench.login_timing")
-    parser.add_argument("--tries", type=int, default=100)
-    args = parser.parse_args()
+@contextmanager
+def own_engine() -> Iterator[Path]:
+    """A fresh embedded engine on a free port and a table name of its own, set in the
+    environment for the code measured; yields a scratch directory, stops the engine after."""
     from tools import processes
 
     port = processes.free_port()
@@ -109,9 +110,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
         try:
-            known, unknown = measure(args.tries)
+            yield Path(tmp)
         finally:
             processes.stop(engine)
+
+
+def main() -> int:
+    """Start an engine, measure, print the report."""
+    parser = argparse.ArgumentParser(prog="python -m bench.login_timing")
+    parser.add_argument("--tries", type=int, default=100)
+    args = parser.parse_args()
+    with own_engine():
+        known, unknown = measure(args.tries)
     z, p = mann_whitney_z(known, unknown)
     print(f"tries each: {len(known)}")
     print(f"known e-mail, wrong password: median {statistics.median(known):.1f} ms")

@@ -13,15 +13,12 @@ reports the medians, Mann-Whitney's z and a permutation test (bench/login_timing
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from bench.login_timing import RIGHT as PASSWORD
-from bench.login_timing import mann_whitney_z, permutation_p
+from bench.login_timing import mann_whitney_z, own_engine, permutation_p
 
 
 def measure(tries: int, floor: float, mail_dir: Path) -> tuple[list[float], list[float]]:
@@ -64,24 +61,8 @@ def main() -> int:
     parser.add_argument("--tries", type=int, default=100)
     parser.add_argument("--floor", type=float, default=0.5)
     args = parser.parse_args()
-    from tools import processes
-
-    port = processes.free_port()
-    os.environ.update(
-        {
-            "STAGE": "local",
-            "AWS_XRAY_SDK_ENABLED": "false",
-            "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{port}",
-            "TABLE_NAME": f"timing-{uuid.uuid4().hex[:8]}",
-            "METRICS_ENABLED": "false",
-        }
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
-        try:
-            known, unknown = measure(args.tries, args.floor, Path(tmp) / "mail")
-        finally:
-            processes.stop(engine)
+    with own_engine() as scratch:
+        known, unknown = measure(args.tries, args.floor, scratch / "mail")
     z, p = mann_whitney_z(known, unknown)
     print(f"tries each: {len(known)}, floor {args.floor} s")
     print(f"registered address (mail sent): median {statistics.median(known):.2f} ms")
