@@ -18,8 +18,8 @@ from chalicelib.store import schema
 from infra import build, events, iam, lambda_runtime, release, slim, template
 from infra.stage import DEPLOYED_STAGES, load_stage
 
-# One worker packages once: the deployment tests share the session-scoped packages (make test runs xdist).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
+# The deployment tests share the session-scoped packages: `make test` runs them in one process.
+pytestmark = pytest.mark.slow
 
 
 def _resources(package: build.Package) -> dict[str, Any]:

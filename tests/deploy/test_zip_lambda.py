@@ -38,8 +38,8 @@ from infra.stage import load_stage
 from tests.deploy.conftest import Unzipped
 from tools import processes
 
-# One worker packages once: the deployment tests share the session-scoped packages (make test runs xdist).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
+# The deployment tests share the session-scoped packages: `make test` runs them in one process.
+pytestmark = pytest.mark.slow
 
 STAGE = load_stage("prod")
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/users/me"

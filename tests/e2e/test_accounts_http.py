@@ -16,14 +16,13 @@ from tests.mailbox import latest_token, mails_to
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python"))
 
 from storefront_client import AuthenticatedClient, Client
-from storefront_client.api.default import (
-    get_users_me,
+from storefront_client.api.auth import (
     post_auth_password_reset,
     post_auth_password_reset_confirm,
     post_auth_token,
     post_auth_verify_email,
-    post_users,
 )
+from storefront_client.api.users import get_users_me, post_users
 from storefront_client.models import (
     AcceptedPublic,
     PasswordResetConfirm,
