@@ -1,4 +1,4 @@
-"""Password-reset request timing, registered vs unregistered address (issue 24): a report,
+"""Password-reset request timing, registered vs unregistered address: a report,
 never a test assertion (the noise of a shared machine is too large for one).
 
 Runs the reset-request use case against the embedded engine with the local file mailer

@@ -1,4 +1,4 @@
-"""The template's mail pieces (issue 24): the SES sender identity and configuration set as
+"""The template's mail pieces: the SES sender identity and configuration set as
 parameters (they are set up once per account, with DNS, and never created blindly by this
 stack), the API function's mail settings, and a policy that lets it send exactly from that
 identity through that configuration set.

@@ -166,4 +166,3 @@ def packages(python313: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
     out = tmp_path_factory.mktemp("package")
     return {name: build.package(load_stage(name), out / name) for name in DEPLOYED_STAGES}
-

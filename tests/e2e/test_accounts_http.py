@@ -1,4 +1,4 @@
-"""Issue 24 over real HTTP against `chalice local` (the test stage writes mail as `.eml` files
+"""Account recovery over real HTTP against `chalice local` (the test stage writes mail as `.eml` files
 into MAIL_DIR, as `make run` does into .local/mail): the README's demo, verification, and
 the same journey through the generated typed client."""
 

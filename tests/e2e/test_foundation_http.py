@@ -56,7 +56,7 @@ def test_keep_alive_connection_survives_many_requests(live: str) -> None:
     [
         (b"{bad", "invalid_json"),
         (b'{"email": "a@example.com",}', "invalid_json"),
-        (b"\xff\xfe", "validation_error"),  # a UTF-16 byte order mark: not UTF-8 (issue 18)
+        (b"\xff\xfe", "validation_error"),  # a UTF-16 byte order mark: not UTF-8
         (b"[" * 100_000 + b"]" * 100_000, "payload_too_large"),
         (b"[" * 5000 + b"]" * 5000, "invalid_json"),  # deeper than the parser goes
         (b"[" * 50 + b"]" * 50, "validation_error"),  # valid JSON, but not an object

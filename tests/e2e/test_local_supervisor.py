@@ -321,7 +321,7 @@ def test_an_engine_that_cannot_come_back_stops_everything_with_one_line(tmp_path
 
 
 def test_the_readme_demo_forget_mail_confirm_log_in(stack: Supervisor) -> None:
-    """Issue 24 under `make run`: the mail lands in .local/mail/, its link on the console."""
+    """Account mail under `make run`: the mail lands in .local/mail/, its link on the console."""
     from tests.mailbox import latest_token
 
     account = {"email": "forgetful@example.com", "password": "first-password-1"}

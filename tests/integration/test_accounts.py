@@ -1,4 +1,4 @@
-"""Issue 24: password reset and e-mail verification, through the routes (chalice's test
+"""Password reset and e-mail verification, through the routes (chalice's test
 client) against the real engine; mail goes to a recording mailer passed in."""
 
 from __future__ import annotations

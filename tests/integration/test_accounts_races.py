@@ -1,4 +1,4 @@
-"""Issue 24, races: a reset token works once under concurrent confirmations; a confirm racing
+"""Account recovery races: a reset token works once under concurrent confirmations; a confirm racing
 logins leaves no session alive that the old password started; a reset racing the user's
 deletion leaves nothing that works."""
 

@@ -123,7 +123,7 @@ def traces(trace_table: Table) -> tuple[list[dict[str, Any]], dict[str, list[dic
         },
         {"op": "env", "set": {"TABLE_NAME": "no-such-table"}},
         {"op": "http", "path": "/ready", "request_id": "req-ready-2"},
-        # Account tokens (issue 24): once failing on the table (a 503 traces its exception)...
+        # Account tokens: once failing on the table (a 503 traces its exception)...
         _confirm_step(),
         {"op": "env", "set": {"TABLE_NAME": trace_table.name}},
         _confirm_step(),  # ...and once refused (401)

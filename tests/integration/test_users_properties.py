@@ -109,7 +109,7 @@ def test_no_users_route_response_or_log_line_contains_a_password_or_its_hash(
 def test_no_account_route_response_or_log_line_contains_a_mailed_token(
     client: Client, table: Table, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issue 24: reset and verification tokens reach only the mailbox (and their digests only
+    """Reset and verification tokens reach only the mailbox (and their digests only
     the table): no response or log line carries one."""
     from chalicelib.api import deps
     from tests.mailbox import RecordingMailer

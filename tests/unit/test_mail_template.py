@@ -1,4 +1,4 @@
-"""Issue 24's template pieces: the SES identity and configuration set are parameters (never
+"""The template's mail pieces: the SES identity and configuration set are parameters (never
 created by the stack), and the API function alone may send, exactly from them."""
 
 from __future__ import annotations
