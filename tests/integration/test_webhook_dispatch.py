@@ -17,10 +17,12 @@ from chalicelib.models.events import CloudEvent, Deleted, new_event
 from chalicelib.models.products import ProductPublic
 from chalicelib.models.webhooks import WebhookCreate
 from chalicelib.services import webhooks as service
-from chalicelib.services.webhook_delivery import Dispatcher, Policy, event_owner
+from chalicelib.services.webhook_delivery import STALL_SECONDS, Dispatcher, Policy, event_owner
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.table import Table
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
+from tests import faults
+from tests.faults import Faults
 from tests.helpers import as_caller
 from tools.webhook_receiver import Receiver
 
@@ -263,3 +265,35 @@ def test_the_owner_of_an_event() -> None:
     )
     deleted_user = new_event("user.deleted", "users/u1", Deleted(id="u1"), "d", datetime.now(UTC))
     assert event_owner(deleted_user) == "u1"
+
+
+def test_a_failing_table_call_at_any_point_of_a_delivery_loses_no_event(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    # Given one subscription and one event; the calls of a round without faults
+    state, url = receiver
+    subscribe(table, state, url)
+    event = product_event(OWNER, "p1")
+    clock = Clock()
+    baseline = Faults(table.client)
+    with baseline.armed():
+        d = dispatcher(table, clock)
+        d.publish([event])
+        drain(d, clock)
+    assert baseline.calls == ["Query", "GetItem", "PutItem"]
+    for index, operation in enumerate(baseline.calls):
+        state.events.clear()
+        state.ids.clear()
+        # When that call fails (throttled until botocore gives up)
+        injected = Faults(table.client)
+        injected.by_index[index] = faults.throttled()
+        d = dispatcher(table, clock)
+        with injected.armed():
+            d.publish([event])
+            drain(d, clock)
+        # Then the event still arrives (again, with the same id, if the failure came after it)
+        d.publish([])
+        drain(d, clock, STALL_SECONDS)
+        assert list(state.events) == [event.id], operation
+        assert set(state.ids) == {event.id}, operation
+        assert d.pending() == 0, operation
