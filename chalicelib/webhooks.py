@@ -68,7 +68,13 @@ def check_url(url: str, local: bool, resolver: Resolver = resolve) -> None:
     loopback, private, link-local, reserved or the instance metadata address). Locally,
     `http://127.0.0.1:<port>` is allowed too, so developers can receive on their machine.
     """
+    if not url.isascii() or any(not char.isprintable() or char.isspace() for char in url):
+        raise WebhookUrlError("the URL must be visible ASCII characters, without spaces")
     parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:
+        raise WebhookUrlError("the URL's port is not valid") from exc
     if local and parts.scheme == "http" and parts.hostname == "127.0.0.1":
         return
     if parts.scheme != "https":
@@ -151,5 +157,10 @@ def deliver(
             return done(int(answer.status), None)
     except urllib.error.HTTPError as answer:  # a non-2xx (a 3xx too: not followed)
         return done(answer.code, None)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (
+        urllib.error.URLError,
+        TimeoutError,
+        OSError,
+        ValueError,
+    ) as exc:  # ValueError: http.client's InvalidURL
         return done(None, type(getattr(exc, "reason", exc)).__name__)

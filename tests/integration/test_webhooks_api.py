@@ -96,6 +96,11 @@ def test_the_same_idempotency_key_replays_the_first_subscription_and_its_secret(
         {"url": "http://127.0.0.1:9000/hook"},
         {"url": "http://127.0.0.1:9000/hook", "events": ["order.paid"], "secret": "mine"},
         {"url": "x" * 2049, "events": ["order.paid"]},
+        {"url": "http://127.0.0.1:99999/hook", "events": ["order.paid"]},
+        {"url": "https://example.com:99999/hook", "events": ["order.paid"]},
+        {"url": "http://127.0.0.1:9000/a b", "events": ["order.paid"]},
+        {"url": "http://127.0.0.1:9000/a\r\nX-Injected: 1", "events": ["order.paid"]},
+        {"url": "https://exämple.com/hook", "events": ["order.paid"]},
     ],
 )
 def test_unsafe_urls_and_bad_bodies_are_400_and_nothing_is_stored(client: Client, body: Any) -> None:
