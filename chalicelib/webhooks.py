@@ -1,9 +1,9 @@
 """Webhook delivery, the parts that need no route: URL safety (SSRF), Standard Webhooks
 signatures, one delivery attempt, and the retry schedule.
 
-Not wired to routes yet (docs/events.md, "Webhooks"): `POST /webhooks` will call
-`check_url` and `new_secret`; a delivery worker will call `deliver` for each event and
-subscription, re-checking the URL every time (DNS can change between subscribe and deliver).
+`POST /webhooks` (services/webhooks.py) calls `check_url` and `new_secret`; the delivery
+worker (services/webhook_delivery.py) calls `deliver` for each event and subscription,
+re-checking the URL every time (DNS can change between subscribe and deliver).
 """
 
 from __future__ import annotations
