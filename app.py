@@ -16,6 +16,7 @@ from chalicelib.api import (
     sessions,
     sweep,
     users,
+    webhooks,
 )
 from chalicelib.api.cors import register_preflight
 from chalicelib.api.local_server import fix_chalice_local
@@ -34,6 +35,7 @@ app.register_blueprint(products.bp)
 app.register_blueprint(sessions.bp)
 app.register_blueprint(sweep.bp)  # the scheduled expiry sweep (a function of its own)
 app.register_blueprint(users.bp)
+app.register_blueprint(webhooks.bp)
 register_preflight(app)
 fix_chalice_local()  # no-op outside `chalice local`
 # SnapStart (the API function; the authorizer's module registers its own): warm the

@@ -79,6 +79,8 @@ class Settings:
     # How long a container keeps a public product list page (api/list_cache.py); 0 (local,
     # test) turns the cache off, so a write is seen by the next read (docs/performance.md).
     list_cache_seconds: float = 0.0
+    # The first retry of a failed webhook delivery waits this long, then doubling (chalicelib/webhooks.py).
+    webhook_retry_base_seconds: float = 30.0
 
     @property
     def is_local(self) -> bool:
@@ -143,6 +145,7 @@ def load_settings(env: dict[str, str]) -> Settings:
         mail=_mail(env, stage),
         require_verified_email=_flag(env, "REQUIRE_VERIFIED_EMAIL", False),
         list_cache_seconds=_number(env, "LIST_CACHE_SECONDS", 0.0),
+        webhook_retry_base_seconds=_number(env, "WEBHOOK_RETRY_BASE_SECONDS", 30.0),
     )
 
 

@@ -65,6 +65,10 @@ class OrderNotFoundError(NotFoundError):
     message = "Order not found"
 
 
+class WebhookNotFoundError(NotFoundError):
+    message = "Webhook subscription not found"
+
+
 class EmailTakenError(ConflictError):
     message = "This e-mail address is already registered"
 

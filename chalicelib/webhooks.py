@@ -1,9 +1,9 @@
 """Webhook delivery, the parts that need no route: URL safety (SSRF), Standard Webhooks
 signatures, one delivery attempt, and the retry schedule.
 
-Not wired to routes yet (docs/events.md, "Webhooks"): `POST /webhooks` will call
-`check_url` and `new_secret`; a delivery worker will call `deliver` for each event and
-subscription, re-checking the URL every time (DNS can change between subscribe and deliver).
+`POST /webhooks` (services/webhooks.py) calls `check_url` and `new_secret`; the delivery
+worker (services/webhook_delivery.py) calls `deliver` for each event and subscription,
+re-checking the URL every time (DNS can change between subscribe and deliver).
 """
 
 from __future__ import annotations
@@ -68,7 +68,13 @@ def check_url(url: str, local: bool, resolver: Resolver = resolve) -> None:
     loopback, private, link-local, reserved or the instance metadata address). Locally,
     `http://127.0.0.1:<port>` is allowed too, so developers can receive on their machine.
     """
+    if not url.isascii() or any(not char.isprintable() or char.isspace() for char in url):
+        raise WebhookUrlError("the URL must be visible ASCII characters, without spaces")
     parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:
+        raise WebhookUrlError("the URL's port is not valid") from exc
     if local and parts.scheme == "http" and parts.hostname == "127.0.0.1":
         return
     if parts.scheme != "https":
@@ -151,5 +157,10 @@ def deliver(
             return done(int(answer.status), None)
     except urllib.error.HTTPError as answer:  # a non-2xx (a 3xx too: not followed)
         return done(answer.code, None)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (
+        urllib.error.URLError,
+        TimeoutError,
+        OSError,
+        ValueError,
+    ) as exc:  # ValueError: http.client's InvalidURL
         return done(None, type(getattr(exc, "reason", exc)).__name__)

@@ -2,7 +2,9 @@
 
 The deployed publisher's twin (chalicelib/publisher.py): it reads the table's stream through
 the DynamoDB Streams API (moto serves it), keeps the outbox items' events, and appends each to
-the local bus, one JSON line, in stream order. Dedupe-safe: the ids already in the file are
+the local bus, one JSON line, in stream order. Each new event is also handed to the webhook
+dispatcher (services/webhook_delivery.py), which delivers it to the subscriptions that
+receive it from this same thread, retries included. Dedupe-safe: the ids already in the file are
 skipped, so re-reading the stream (after a restart of the engine, which replays its journal,
 or of this process) never writes an event twice.
 
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.config import Settings, get_settings
+from chalicelib.models.events import CloudEvent
+from chalicelib.services.webhook_delivery import Dispatcher, Policy
 from chalicelib.store.outbox import StreamEvent, stream_events
 from chalicelib.store.table import create_client
 
@@ -60,18 +64,22 @@ class LocalBus:
 
     def append(self, events: list[StreamEvent]) -> int:
         """Append the events not yet on the bus; how many were new."""
-        fresh = []
+        return len(self.append_new(events))
+
+    def append_new(self, events: list[StreamEvent]) -> list[CloudEvent]:
+        """Append the events not yet on the bus; the new ones, in stream order."""
+        fresh: list[CloudEvent] = []
         for found in events:
             if found.event.id not in self.seen:
                 self.seen.add(found.event.id)
-                fresh.append(found.event.to_json() + "\n")
+                fresh.append(found.event)
         if fresh:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as out:
-                out.write("".join(fresh))
+                out.write("".join(event.to_json() + "\n" for event in fresh))
                 out.flush()
                 os.fsync(out.fileno())
-        return len(fresh)
+        return fresh
 
 
 class StreamReader:
@@ -111,15 +119,21 @@ class StreamReader:
 
 
 class Publisher:
-    """Polls the stream and appends its events to the local bus."""
+    """Polls the stream and appends its events to the local bus; with a webhook dispatcher,
+    hands it each new event and runs the delivery attempts that are due, in this thread."""
 
-    def __init__(self, reader: StreamReader, bus: LocalBus) -> None:
+    def __init__(self, reader: StreamReader, bus: LocalBus, dispatcher: Dispatcher | None = None) -> None:
         self.reader = reader
         self.bus = bus
+        self.dispatcher = dispatcher
 
     def poll(self) -> int:
-        """One read of the stream; the number of new events written."""
-        return self.bus.append(stream_events(self.reader.read()))
+        """One read of the stream (and a round of webhook deliveries); the number of new events written."""
+        fresh = self.bus.append_new(stream_events(self.reader.read()))
+        if self.dispatcher is not None:
+            self.dispatcher.publish(fresh)
+            self.dispatcher.run_due()
+        return len(fresh)
 
     def run(self, stop: threading.Event, interval: float = 0.2) -> None:
         """Poll until `stop` is set; an unreachable engine is waited for, then read from the start."""
@@ -148,11 +162,17 @@ def clients_for(dynamodb: Any) -> tuple[Any, Any]:
     return dynamodb, streams
 
 
-def publisher_for(settings: Settings) -> Publisher:
-    """The publisher of the settings' table to its EVENTS_FILE."""
+def publisher_for(settings: Settings, webhooks: bool = True) -> Publisher:
+    """The publisher of the settings' table to its EVENTS_FILE (and to webhook subscribers)."""
     dynamodb, streams = clients_for(create_client(settings))
+    dispatcher = None
+    if webhooks:
+        from chalicelib.api.deps import get_table
+
+        policy = Policy(base_seconds=settings.webhook_retry_base_seconds)
+        dispatcher = Dispatcher(get_table(), settings.is_local, policy)
     return Publisher(
-        StreamReader(dynamodb, streams, settings.table_name), LocalBus(Path(settings.events_file))
+        StreamReader(dynamodb, streams, settings.table_name), LocalBus(Path(settings.events_file)), dispatcher
     )
 
 

@@ -28,6 +28,7 @@ class Receiver:
         self.events: dict[str, dict[str, Any]] = {}
         self.deliveries = 0
         self.rejected = 0
+        self.ids: list[str] = []  # the webhook-id of every verified delivery, in arrival order
         self.lock = threading.Lock()
 
     def receive(self, body: bytes, headers: dict[str, str]) -> int:
@@ -42,6 +43,7 @@ class Receiver:
             return 401
         with self.lock:
             self.deliveries += 1
+            self.ids.append(headers["webhook-id"])
             if self.deliveries <= self.fail_first:
                 return 500
             again = event["id"] in self.events

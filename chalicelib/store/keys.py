@@ -14,6 +14,10 @@ Layout (pk / sk, then the GSIs an item sits in):
     refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
     outbox event    OUTBOX#<subject> / EVENT      (TTL 7 d; the latest event of one resource)
     account token   ACCOUNT#<user_id> / TOKEN#RESET | TOKEN#VERIFY   (TTL; digest + mail budget)
+    webhook subscr. HOOK#<id>        / SUBSCRIPTION gsi1: HOOKS#<owner_id>  / <created_at>#<id>
+                                                   gsi2: HOOKS            / <created_at>#<id>
+    webhook attempt HOOK#<id>        / DELIVERY#<time>#<event_id>#<attempt>   (TTL 7 days)
+                                                   gsi1: DELIVERIES#<id>  / <time>#<event_id>#<attempt>
 
 Orders by status (GSI3) are write-sharded: an order's shard is a hash of its id, one of
 STATUS_SHARDS, so a burst of orders in one status spreads over that many index partitions
@@ -166,3 +170,43 @@ def account_token_key(purpose: str, subject: str) -> Key:
     (its digest) and that purpose's mail budget. `subject` is a user id, or the stand-in
     of an unregistered address (docs/accounts.md)."""
     return {"pk": f"ACCOUNT#{subject}", "sk": f"TOKEN#{purpose.upper()}"}
+
+
+WEBHOOKS_COLLECTION = "HOOKS"
+
+
+def webhook_key(webhook_id: str) -> Key:
+    """HOOK#<id> / SUBSCRIPTION: a client's webhook subscription."""
+    return {"pk": f"HOOK#{webhook_id}", "sk": "SUBSCRIPTION"}
+
+
+def webhook_index_keys(webhook_id: str, owner_id: str, created_at: str) -> Key:
+    """A subscription's index keys: its owner's (GSI1) and every subscription (GSI2, the
+    delivery worker's fan-out reads it), newest first."""
+    sort = recency_sort_key(created_at, webhook_id)
+    return {
+        "gsi1pk": owner_webhooks_partition(owner_id),
+        "gsi1sk": sort,
+        "gsi2pk": WEBHOOKS_COLLECTION,
+        "gsi2sk": sort,
+    }
+
+
+def owner_webhooks_partition(owner_id: str) -> str:
+    """The GSI1 partition of one user's subscriptions."""
+    return f"HOOKS#{owner_id}"
+
+
+def delivery_key(webhook_id: str, time: str, event_id: str, attempt: int) -> Key:
+    """HOOK#<id> / DELIVERY#<time>#<event_id>#<attempt>: one delivery attempt."""
+    return {"pk": f"HOOK#{webhook_id}", "sk": f"DELIVERY#{time}#{event_id}#{attempt:02d}"}
+
+
+def delivery_index_keys(webhook_id: str, time: str, event_id: str, attempt: int) -> Key:
+    """The GSI1 keys of an attempt: its subscription's attempts, newest first."""
+    return {"gsi1pk": webhook_deliveries_partition(webhook_id), "gsi1sk": f"{time}#{event_id}#{attempt:02d}"}
+
+
+def webhook_deliveries_partition(webhook_id: str) -> str:
+    """The GSI1 partition of one subscription's delivery attempts."""
+    return f"DELIVERIES#{webhook_id}"

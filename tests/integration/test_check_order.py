@@ -11,7 +11,9 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib.models.products import ProductCreate
+from chalicelib.models.webhooks import WebhookCreate
 from chalicelib.services.products import create_product
+from chalicelib.services.webhooks import create_webhook
 from chalicelib.store.table import Table
 from tests.helpers import as_caller, bearer, ensure_user
 
@@ -78,3 +80,21 @@ def test_orders_404_before_403(client: Client, table: Table) -> None:
     assert client.http.get(f"/orders/{order}", headers=stranger).status_code == 403
     assert client.http.post(f"/orders/{UNKNOWN}/cancel", headers=stranger).status_code == 404
     assert client.http.post(f"/orders/{order}/cancel", headers=stranger).status_code == 403
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def test_webhooks_400_before_404_before_403(client: Client, table: Table) -> None:
+    body = WebhookCreate(url="http://127.0.0.1:9000/hook", events=["order.paid"])
+    hook = create_webhook(table, as_caller("subscriber", table=table), body, local=True).id
+    stranger = bearer("stranger")
+    # A malformed id or query is 400, whether the subscription exists or not
+    assert client.http.delete("/webhooks/bad%20id", headers=stranger).status_code == 400
+    assert client.http.get(f"/webhooks/{UNKNOWN}/deliveries?limit=0", headers=stranger).status_code == 400
+    assert client.http.get(f"/webhooks/{hook}/deliveries?limit=0", headers=stranger).status_code == 400
+    # Then an unknown subscription is 404 before a stranger's 403
+    assert client.http.get(f"/webhooks/{UNKNOWN}/deliveries", headers=stranger).status_code == 404
+    assert client.http.get(f"/webhooks/{hook}/deliveries", headers=stranger).status_code == 403
+    assert client.http.delete(f"/webhooks/{UNKNOWN}", headers=stranger).status_code == 404
+    assert client.http.delete(f"/webhooks/{hook}", headers=stranger).status_code == 403

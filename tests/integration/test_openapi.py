@@ -74,8 +74,10 @@ def test_every_operation_is_tagged_by_its_resource(document: dict[str, Any]) -> 
         "health",
         "docs",
         "payments",
+        "webhooks",
     }
     assert tags[("POST", "/payments/webhook")] == ["payments"]
+    assert tags[("POST", "/webhooks")] == ["webhooks"]
     assert tags[("POST", "/auth/token")] == ["auth"]
     assert tags[("POST", "/auth/refresh")] == ["auth"]
     assert tags[("GET", "/users/me")] == ["users"]

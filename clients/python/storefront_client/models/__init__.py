@@ -3,6 +3,7 @@
 from .accepted_public import AcceptedPublic
 from .admin_order_query import AdminOrderQuery
 from .admin_order_query_status import AdminOrderQueryStatus
+from .delivery_public import DeliveryPublic
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
 from .get_admin_orders_status import GetAdminOrdersStatus
@@ -16,10 +17,12 @@ from .order_public import OrderPublic
 from .order_public_status import OrderPublicStatus
 from .order_status_query import OrderStatusQuery
 from .order_status_query_status_type_0 import OrderStatusQueryStatusType0
+from .page_delivery_public import PageDeliveryPublic
 from .page_order_public import PageOrderPublic
 from .page_product_public import PageProductPublic
 from .page_query import PageQuery
 from .page_user_public import PageUserPublic
+from .page_webhook_public import PageWebhookPublic
 from .password_reset_confirm import PasswordResetConfirm
 from .password_reset_request import PasswordResetRequest
 from .payment_ack import PaymentAck
@@ -48,11 +51,18 @@ from .user_public_role import UserPublicRole
 from .user_update import UserUpdate
 from .user_update_role import UserUpdateRole
 from .verify_email_request import VerifyEmailRequest
+from .webhook_create import WebhookCreate
+from .webhook_create_events_item import WebhookCreateEventsItem
+from .webhook_created import WebhookCreated
+from .webhook_created_scope import WebhookCreatedScope
+from .webhook_public import WebhookPublic
+from .webhook_public_scope import WebhookPublicScope
 
 __all__ = (
     "AcceptedPublic",
     "AdminOrderQuery",
     "AdminOrderQueryStatus",
+    "DeliveryPublic",
     "ErrorBody",
     "ErrorDetail",
     "GetAdminOrdersStatus",
@@ -66,10 +76,12 @@ __all__ = (
     "OrderPublicStatus",
     "OrderStatusQuery",
     "OrderStatusQueryStatusType0",
+    "PageDeliveryPublic",
     "PageOrderPublic",
     "PageProductPublic",
     "PageQuery",
     "PageUserPublic",
+    "PageWebhookPublic",
     "PasswordResetConfirm",
     "PasswordResetRequest",
     "PaymentAck",
@@ -98,4 +110,10 @@ __all__ = (
     "UserUpdate",
     "UserUpdateRole",
     "VerifyEmailRequest",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookCreatedScope",
+    "WebhookCreateEventsItem",
+    "WebhookPublic",
+    "WebhookPublicScope",
 )

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class WebhookCreatedScope(StrEnum):
+    ALL = "all"
+    OWN = "own"
+
+    def __str__(self) -> str:
+        return str(self.value)

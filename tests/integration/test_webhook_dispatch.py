@@ -1,0 +1,299 @@
+"""The webhook dispatcher against the real local engine and real local receivers: fan-out by
+type and owner, retries with backoff and the same webhook-id, order per resource, give-up and
+`webhook.disabled`, deletion stops deliveries, the URL re-checked at every delivery. A fake
+clock drives the schedule, so no test waits for a retry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.models.events import CloudEvent, Deleted, new_event
+from chalicelib.models.products import ProductPublic
+from chalicelib.models.webhooks import WebhookCreate
+from chalicelib.services import webhooks as service
+from chalicelib.services.webhook_delivery import STALL_SECONDS, Dispatcher, Policy, event_owner
+from chalicelib.store.pagination import PageRequest
+from chalicelib.store.table import Table
+from chalicelib.store.webhooks import DeliveryStore, WebhookStore
+from tests import faults
+from tests.faults import Faults
+from tests.helpers import as_caller
+from tools.webhook_receiver import Receiver
+
+OWNER, OTHER, ADMIN = "owner-1", "other-2", "admin-3"
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def product_event(owner: str, product_id: str, version: int = 1, kind: str = "product.created") -> CloudEvent:
+    moment = datetime.now(UTC)
+    product = ProductPublic(
+        id=product_id,
+        owner_id=owner,
+        name="Mug",
+        description="",
+        price=Decimal("19.99"),
+        currency="USD",
+        stock=1,
+        version=version,
+        created_at=moment,
+        updated_at=moment,
+    )
+    return new_event(kind, f"products/{product_id}", product, str(version), moment)
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    """A verifying receiver on a free loopback port; set its webhook with `use(secret)`."""
+    state = Receiver("whsec_" + "A" * 32)
+    server = state.serve()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def subscribe(
+    table: Table, receiver: Receiver, url: str, user: str = OWNER, events: list[str] | None = None
+) -> str:
+    from standardwebhooks.webhooks import Webhook
+
+    caller = as_caller(user, "admin" if user == ADMIN else "user", table)
+    body = WebhookCreate(url=url, events=events or ["product.created", "product.updated"])
+    made = service.create_webhook(table, caller, body, local=True)
+    receiver.webhook = Webhook(made.secret)
+    return made.id
+
+
+def dispatcher(table: Table, clock: Clock, max_attempts: int = 14, disable_after: int = 5) -> Dispatcher:
+    policy = Policy(base_seconds=30, max_attempts=max_attempts, disable_after=disable_after)
+    return Dispatcher(table, local=True, policy=policy, clock=clock)
+
+
+def drain(d: Dispatcher, clock: Clock, seconds: float = 0.0) -> None:
+    clock.now += seconds
+    d.run_due()
+
+
+def test_a_users_subscription_gets_only_its_own_resources_events_of_its_types(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    subscribe(table, state, url)
+    clock = Clock()
+    d = dispatcher(table, clock)
+    mine, theirs = product_event(OWNER, "p1"), product_event(OTHER, "p2")
+    gone = new_event("product.deleted", "products/p1", Deleted(id="p1"), "deleted", datetime.now(UTC))
+    assert d.publish([mine, theirs, gone]) == 1
+    drain(d, clock)
+    assert list(state.events) == [mine.id]
+
+
+def test_an_admins_subscription_gets_everyones_events(table: Table, receiver: tuple[Receiver, str]) -> None:
+    state, url = receiver
+    subscribe(table, state, url, ADMIN, ["product.created", "product.deleted"])
+    clock = Clock()
+    d = dispatcher(table, clock)
+    events = [
+        product_event(OWNER, "p1"),
+        product_event(OTHER, "p2"),
+        new_event("product.deleted", "products/p1", Deleted(id="p1"), "deleted", datetime.now(UTC)),
+    ]
+    assert d.publish(events) == 3
+    drain(d, clock)
+    assert sorted(state.events) == sorted(e.id for e in events)
+
+
+def test_a_failing_receiver_gets_the_event_again_with_backoff_and_the_same_webhook_id(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    # Given a receiver that answers 500 twice, then 204
+    state, url = receiver
+    state.fail_first = 2
+    hook = subscribe(table, state, url)
+    clock = Clock()
+    d = dispatcher(table, clock)
+    event = product_event(OWNER, "p1")
+    d.publish([event])
+    # When the schedule runs: at once, then 30 s later, then 60 s after that
+    drain(d, clock)
+    drain(d, clock, 29)
+    assert state.deliveries == 1  # not yet: the first retry waits 30 s
+    drain(d, clock, 1)
+    drain(d, clock, 59)
+    assert state.deliveries == 2
+    drain(d, clock, 1)
+    # Then three signed deliveries of the one event, counted once, all recorded
+    assert (state.deliveries, state.rejected, list(state.events)) == (3, 0, [event.id])
+    page = DeliveryStore(table).list_page(PageRequest(10), hook)
+    assert [(a.attempt, a.status, a.event_id) for a in page.items] == [
+        (3, 204, event.id),
+        (2, 500, event.id),
+        (1, 500, event.id),
+    ]
+    assert d.pending() == 0
+
+
+def test_a_resources_later_event_waits_for_its_earlier_one(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.fail_first = 1
+    subscribe(table, state, url)
+    clock = Clock()
+    d = dispatcher(table, clock)
+    created, updated = product_event(OWNER, "p1"), product_event(OWNER, "p1", 2, "product.updated")
+    other = product_event(OWNER, "p9")
+    d.publish([created, updated, other])
+    drain(d, clock)  # created fails; the other product's event is not held back
+    assert list(state.events) == [other.id]
+    drain(d, clock, 30)
+    assert list(state.events) == [other.id, created.id, updated.id]
+
+
+def test_an_event_given_up_counts_and_a_long_run_disables_the_subscription(
+    table: Table, receiver: tuple[Receiver, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    state, url = receiver
+    state.fail_first = 1000
+    hook = subscribe(table, state, url)
+    clock = Clock()
+    d = dispatcher(table, clock, max_attempts=2, disable_after=2)
+    d.publish([product_event(OWNER, "p1"), product_event(OWNER, "p2")])
+    with caplog.at_level(logging.WARNING, logger="storefront"):
+        drain(d, clock)
+        drain(d, clock, 30)
+    stored = WebhookStore(table).get(hook)
+    assert stored is not None
+    assert (stored.enabled, stored.failed_events) == (False, 2)
+    lines = [r for r in caplog.records if r.getMessage() == "webhook.disabled"]
+    assert [(r.levelname, getattr(r, "webhook_id", None)) for r in lines] == [("WARNING", hook)]
+    # A disabled subscription gets nothing more
+    d.publish([product_event(OWNER, "p3")])
+    drain(d, clock, 3600)
+    assert state.deliveries == 4
+
+
+def test_a_success_ends_the_run_of_failed_events(table: Table, receiver: tuple[Receiver, str]) -> None:
+    state, url = receiver
+    state.fail_first = 1
+    hook = subscribe(table, state, url)
+    clock = Clock()
+    d = dispatcher(table, clock, max_attempts=1)
+    d.publish([product_event(OWNER, "p1"), product_event(OWNER, "p2")])
+    drain(d, clock)
+    stored = WebhookStore(table).get(hook)
+    assert stored is not None
+    assert (stored.enabled, stored.failed_events) == (True, 0)
+    assert state.deliveries == 2
+
+
+def test_a_deleted_subscription_gets_no_more_retries(table: Table, receiver: tuple[Receiver, str]) -> None:
+    state, url = receiver
+    state.fail_first = 1
+    hook = subscribe(table, state, url)
+    clock = Clock()
+    d = dispatcher(table, clock)
+    d.publish([product_event(OWNER, "p1")])
+    drain(d, clock)
+    service.delete_webhook(table, as_caller(OWNER, table=table), hook)
+    drain(d, clock, 3600)
+    assert state.deliveries == 1
+    assert d.pending() == 0
+
+
+def test_the_url_is_checked_again_at_delivery(table: Table) -> None:
+    # Given a subscription made when its host resolved to a public address
+    caller = as_caller(OWNER, table=table)
+    body = WebhookCreate(url="https://hooks.example.com/in", events=["product.created"])
+    hook = service.create_webhook(
+        table, caller, body, local=False, resolver=lambda h, p: ["93.184.216.34"]
+    ).id
+    # When its name now resolves to the metadata address
+    clock = Clock()
+    d = Dispatcher(
+        table,
+        local=False,
+        policy=Policy(base_seconds=30),
+        resolver=lambda h, p: ["169.254.169.254"],
+        clock=clock,
+    )
+    d.publish([product_event(OWNER, "p1")])
+    drain(d, clock)
+    # Then no request was made: the attempt is an error, to be retried
+    attempt = DeliveryStore(table).list_page(PageRequest(10), hook).items[0]
+    assert attempt.status is None
+    assert attempt.error is not None
+    assert attempt.error.startswith("refused")
+    assert d.pending() == 1
+
+
+def test_an_unreachable_table_postpones_the_fan_out(table: Table, receiver: tuple[Receiver, str]) -> None:
+    state, url = receiver
+    subscribe(table, state, url)
+    clock = Clock()
+    d = dispatcher(table, clock)
+    broken = Dispatcher(Table(table.client, "no-such-table", table.cursors), local=True, clock=clock)
+    event = product_event(OWNER, "p1")
+    assert broken.publish([event]) == 0
+    assert broken.backlog == [event]
+    d.backlog = broken.backlog  # the same events, once the table answers
+    assert d.publish([]) == 1
+    drain(d, clock)
+    assert list(state.events) == [event.id]
+
+
+def test_the_owner_of_an_event() -> None:
+    assert event_owner(product_event(OWNER, "p1")) == OWNER
+    assert (
+        event_owner(new_event("product.deleted", "products/p", Deleted(id="p"), "d", datetime.now(UTC)))
+        is None
+    )
+    deleted_user = new_event("user.deleted", "users/u1", Deleted(id="u1"), "d", datetime.now(UTC))
+    assert event_owner(deleted_user) == "u1"
+
+
+def test_a_failing_table_call_at_any_point_of_a_delivery_loses_no_event(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    # Given one subscription and one event; the calls of a round without faults
+    state, url = receiver
+    subscribe(table, state, url)
+    event = product_event(OWNER, "p1")
+    clock = Clock()
+    baseline = Faults(table.client)
+    with baseline.armed():
+        d = dispatcher(table, clock)
+        d.publish([event])
+        drain(d, clock)
+    assert baseline.calls == ["Query", "GetItem", "PutItem"]
+    for index, operation in enumerate(baseline.calls):
+        state.events.clear()
+        state.ids.clear()
+        # When that call fails (throttled until botocore gives up)
+        injected = Faults(table.client)
+        injected.by_index[index] = faults.throttled()
+        d = dispatcher(table, clock)
+        with injected.armed():
+            d.publish([event])
+            drain(d, clock)
+        # Then the event still arrives (again, with the same id, if the failure came after it)
+        d.publish([])
+        drain(d, clock, STALL_SECONDS)
+        assert list(state.events) == [event.id], operation
+        assert set(state.ids) == {event.id}, operation
+        assert d.pending() == 0, operation
