@@ -328,8 +328,11 @@ class Engine:
         """Apply one stored request: item writes straight into moto's backend (tools/engine_load.py,
         time proportional to the data), anything else as the request it was."""
         apply = _DIRECT.get(record.target)
-        if body is not None and apply is not None and apply(record.region, body):
-            return Reply.json(200, engine_load.TRANSACTION_ANSWER)
+        if body is not None and apply is not None:
+            if apply(record.region, body):
+                return Reply.json(200, engine_load.TRANSACTION_ANSWER)
+            # What is left (all of it, or a batch's outbox items) goes through the front door.
+            return self._call(_environ(record.region, record.target, json.dumps(body).encode("utf-8")))
         return self._call(_environ(record.region, record.target, record.body.encode("utf-8")))
 
     def compact(self) -> None:

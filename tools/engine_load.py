@@ -80,9 +80,22 @@ def _new_item(table: Any, attrs: Body) -> Any:
     return _maker[0](table, attrs)
 
 
+# Items whose stream record matters on restore: the outbox's (the local publisher reads them
+# from the stream again and skips the ids it has written, so none committed before a crash is
+# lost). No reader looks at any other item's stream record.
+STREAMED_PREFIX = "OUTBOX#"
+
+
+def _streamed(write: Body) -> bool:
+    pk = write["PutRequest"]["Item"].get("pk", {})
+    return isinstance(pk, dict) and str(pk.get("S", "")).startswith(STREAMED_PREFIX)
+
+
 def load_puts(region: str, body: Body) -> bool:
-    """Set a BatchWriteItem's puts into their tables directly; False (nothing done) when the
-    batch is not all puts into known tables without streams: the caller replays it as a request."""
+    """Set a BatchWriteItem's puts into their tables directly; False when something is left for
+    the caller to replay as a request: a batch that is not all puts into known tables (nothing
+    done), or the outbox items of a table with a stream (`body` keeps only those: their stream
+    records are made by the request)."""
     requests = body.get("RequestItems")
     if not isinstance(requests, dict) or not requests:
         return False
@@ -90,20 +103,23 @@ def load_puts(region: str, body: Body) -> bool:
     for name, writes in requests.items():
         backend = backend_of(region, name)
         table = backend.tables[name] if backend is not None else None
-        if table is None or table.stream_shard is not None:
-            return False
-        if not all(set(write) == {"PutRequest"} for write in writes):
+        if table is None or not all(set(write) == {"PutRequest"} for write in writes):
             return False
         tables[name] = table
+    left: dict[str, list[Body]] = {}
     for name, writes in requests.items():
         table = tables[name]
         for write in writes:
+            if table.stream_shard is not None and _streamed(write):
+                left.setdefault(name, []).append(write)
+                continue
             item = _new_item(table, write["PutRequest"]["Item"])
             if item.range_key is not None:
                 table.items[item.hash_key][item.range_key] = item
             else:
                 table.items[item.hash_key] = item
-    return True
+    body["RequestItems"] = left
+    return not left
 
 
 def apply_transaction(region: str, body: Body) -> bool:
