@@ -37,12 +37,10 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def a_life(client: Client) -> tuple[str, str]:
+def a_life(client: Client, email: str = "a@example.com") -> tuple[str, str]:
     """Register, sign in, create a product, patch it twice, delete it, delete the user."""
-    user = json_body(
-        send(client, "POST", "/users", {"email": "a@example.com", "password": PASSWORD, "name": "A"})
-    )
-    login = json_body(send(client, "POST", "/auth/token", {"email": "a@example.com", "password": PASSWORD}))
+    user = json_body(send(client, "POST", "/users", {"email": email, "password": PASSWORD, "name": "A"}))
+    login = json_body(send(client, "POST", "/auth/token", {"email": email, "password": PASSWORD}))
     token = login["access_token"]
     created = send(client, "POST", "/products", {"name": "Mug", "price": 19.99, "stock": 1}, token)
     product = json_body(created)["id"]
