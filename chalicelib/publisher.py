@@ -7,6 +7,10 @@ Locally, tools/event_publisher.py reads the same stream and appends to EVENTS_FI
 Delivery is at least once: a failed entry is reported as the batch's first failure
 (ReportBatchItemFailures), and Lambda retries from there, so later records of the batch may
 arrive twice — never out of order per resource, and always with the same event id.
+
+PutEvents is not atomic: it may refuse one entry and accept those after it. So one call
+never carries two events of the same resource — else a refused event could be overtaken by
+its resource's next one (tests/integration/test_publisher_faults.py found exactly that).
 """
 
 from __future__ import annotations
@@ -34,13 +38,24 @@ def entry(found: StreamEvent, bus: str) -> dict[str, Any]:
     }
 
 
+def chunks(events: Sequence[StreamEvent]) -> list[list[StreamEvent]]:
+    """The PutEvents calls, in order: at most PUT_EVENTS_LIMIT entries, each resource once."""
+    found: list[list[StreamEvent]] = [[]]
+    for event in events:
+        current = found[-1]
+        if len(current) == PUT_EVENTS_LIMIT or any(e.event.subject == event.event.subject for e in current):
+            current = []
+            found.append(current)
+        current.append(event)
+    return [chunk for chunk in found if chunk]
+
+
 def publish(events: Sequence[StreamEvent], bus: str, put: PutEvents) -> str | None:
     """Put the events in order; the sequence number of the first that failed, or None.
 
     Stops at the first failure: what follows is retried with it, in order.
     """
-    for start in range(0, len(events), PUT_EVENTS_LIMIT):
-        chunk = list(events[start : start + PUT_EVENTS_LIMIT])
+    for chunk in chunks(events):
         try:
             failed = put([entry(found, bus) for found in chunk])
         except Exception:  # the bus is unreachable: retry the chunk and everything after it

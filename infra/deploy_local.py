@@ -242,6 +242,16 @@ def leftovers(endpoint: str) -> dict[str, list[str]]:
         ],
         "buckets": [b["Name"] for b in client(endpoint, "s3").list_buckets()["Buckets"]],
         "parameters": [p["Name"] for p in client(endpoint, "ssm").describe_parameters()["Parameters"]],
+        "queues": client(endpoint, "sqs").list_queues().get("QueueUrls", []),
+        "event_buses": [
+            b["Name"]
+            for b in client(endpoint, "events").list_event_buses()["EventBuses"]
+            if b["Name"] != "default"
+        ],
+        "rules": [r["Name"] for r in client(endpoint, "events").list_rules()["Rules"]],
+        "event_source_mappings": [
+            m["UUID"] for m in client(endpoint, "lambda").list_event_source_mappings()["EventSourceMappings"]
+        ],
     }
     return {kind: names for kind, names in found.items() if names}
 

@@ -7,8 +7,9 @@ atomic and serialised, as DynamoDB's item-level writes and transactions are. Tha
 what makes the race tests (one e-mail, twenty registrations) meaningful here.
 
 Three more things real DynamoDB does that moto does not, added here because every
-request passes through this one place (and one repair: transactions on a table with a
-stream no longer copy every stream record, see _cheap_stream_backups):
+request passes through this one place (and two repairs of moto's transactions on a table
+with a stream: they no longer copy every stream record, and a refused one no longer leaves
+readers on a stale shard; see _cheap_stream_backups and _rollback_keeps_the_shard):
 
 - Durability (``--data-dir``): every accepted (2xx) mutating request is appended to a
   journal and fsynced *before* its response leaves, under the same lock; the start replays
@@ -508,11 +509,40 @@ def _cheap_stream_backups() -> None:
     StreamShard.__deepcopy__ = backup  # type: ignore[attr-defined]
 
 
+def _rollback_keeps_the_shard() -> None:
+    """moto rolls a refused transaction back by putting its backup *copy* of each table in
+    place, stream shard included, while every open shard iterator (a publisher's GetRecords)
+    still holds the old shard: that one keeps the aborted records (an event for a change never
+    made) and never gets another (every later event lost to that reader). After the rollback,
+    the old shard object goes back into the restored table, holding the restored records."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend.transact_write_items, "keeps_the_shard", False):
+        return
+    transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        shards = {name: table.stream_shard for name, table in self.tables.items() if table.stream_shard}
+        try:
+            transact(self, transact_items)
+        finally:
+            for name, shard in shards.items():
+                restored = self.tables.get(name)
+                if restored is not None and restored.stream_shard not in (None, shard):
+                    shard.items = restored.stream_shard.items
+                    shard.table = restored
+                    restored.stream_shard = shard
+
+    transact_write_items.keeps_the_shard = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def moto_apps() -> tuple[WsgiApp, WsgiApp]:
     """moto's server app (every service, its dashboard) and, resolved once, its DynamoDB app."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     _cheap_stream_backups()
+    _rollback_keeps_the_shard()
 
     dispatcher = DomainDispatcherApplication(create_backend_app)
     dynamodb: WsgiApp = dispatcher.get_application(_environ("us-east-1", "ListTables", b"{}"))

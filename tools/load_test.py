@@ -6,9 +6,13 @@ It starts the supervisor (tools/run_local.py) on free loopback ports with a temp
 directory, creates a catalogue, runs Locust headless (tools/locustfile.py) for a fixed time, and
 in the middle kills the engine (``kill -9``): the supervisor restarts it from its journal. The
 fault phase runs from the kill until ``/ready`` answers 200 again. Then it reads every shopper's
-orders and the catalogue back through the API and checks the invariants (tools/load_checks.py).
-Report: stdout, ``<out>/report.json`` and ``<out>/latency.png`` (the fault phase shaded).
-Exit status 0 only with zero 5xx outside the fault phase, only 503 inside, no violation.
+orders and the catalogue back through the API and checks the invariants (tools/load_checks.py),
+and counts the events on the stack's local bus against the committed changes: those the run
+saw acknowledged and those a scan of its table shows (tools/load_events.py).
+Report: stdout, ``<out>/report.json`` and ``<out>/latency.png`` (the fault phase shaded); the
+stack's bus (``bus.jsonl``), the run's acknowledged writes (``writes.jsonl``) and the logs beside.
+Exit status 0 only with zero 5xx outside the fault phase, only 503 inside, no violation, and
+as many events as committed changes (each once).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 
 import requests
 
-from tools import load_checks, processes
+from tools import load_checks, load_events, processes
 
 CATALOGUE_SIZE = 6
 CATALOGUE_STOCK = 100_000
@@ -41,6 +45,8 @@ MERCHANT: dict[str, str] = {
 
 
 PAYMENT_WINDOW = 10  # seconds an order of the run may stay unpaid before it expires
+# How long the local publisher may take to put the last committed changes on the bus.
+EVENTS_SETTLE_SECONDS = 30
 
 
 class Stack:
@@ -51,6 +57,7 @@ class Stack:
         self.port, self.dynamodb_port = processes.free_port(), processes.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = work / "supervisor.log"
+        self.events_file = work / "data" / "events.jsonl"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -59,6 +66,7 @@ class Stack:
         args += ["--dynamodb-port", str(self.dynamodb_port), "--data-dir", str(self.work / "data")]
         # A short payment window and a frequent sweep: unpaid orders expire during the run.
         env = {"ORDER_PAYMENT_WINDOW_SECONDS": str(PAYMENT_WINDOW), "ORDER_SWEEP_SECONDS": "2"}
+        env["EVENTS_FILE"] = str(self.events_file)  # this stack's bus, whatever the shell says
         self.proc = processes.spawn(args, env=env, log=self.log)
         self.wait_for(lambda text: "Storefront API on" in text, timeout=180)
 
@@ -78,6 +86,26 @@ class Stack:
     def engine_pids(self) -> list[int]:
         """The engine processes running now."""
         return [int(line.split()[-1]) for line in self.text().splitlines() if line.startswith("engine pid ")]
+
+    def scan(self) -> list[dict[str, Any]]:
+        """Every item of the stack's table (its engine holds that one table), as plain values."""
+        import boto3
+        from boto3.dynamodb.types import TypeDeserializer
+
+        dynamodb = boto3.session.Session().client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{self.dynamodb_port}",
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - the run's own local engine
+        )
+        (table,) = dynamodb.list_tables()["TableNames"]
+        plain = TypeDeserializer()
+        return [
+            {key: plain.deserialize(value) for key, value in item.items()}
+            for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+            for item in page["Items"]
+        ]
 
     def stop(self) -> None:
         """Stop the stack and everything it started."""
@@ -137,7 +165,8 @@ def read_world(base: str, events: list[dict[str, Any]], initial: dict[str, int])
         orders[user["user"]] = found
     stock = {p: requests.get(f"{base}/products/{p}", timeout=30).json()["stock"] for p in initial}
     patched = {e["product"] for e in events if e.get("kind") == "patch"}
-    versions = {p: requests.get(f"{base}/products/{p}", timeout=30).json()["version"] for p in patched}
+    read = {p: requests.get(f"{base}/products/{p}", timeout=30) for p in patched}
+    versions = {p: r.json()["version"] for p, r in read.items() if r.status_code == 200}  # not deleted
     return load_checks.World(orders=orders, stock=stock, initial=initial, versions=versions)
 
 
@@ -202,9 +231,33 @@ def plot(rows: list[dict[str, Any]], phase: dict[str, float], t0: float, path: P
     plt.close(fig)
 
 
+def count_events(stack: Stack, records: list[dict[str, Any]], catalogue: set[str]) -> load_events.Count:
+    """The bus against the committed changes, once the publisher has caught up (or given up
+    waiting after EVENTS_SETTLE_SECONDS: the last count is the answer)."""
+    acked = load_events.acknowledged(records)
+    deadline = time.monotonic() + EVENTS_SETTLE_SECONDS
+    while True:
+        committed = load_events.in_table(stack.scan(), records, catalogue)
+        found = load_events.count(committed, acked, _read(stack.events_file))
+        if found.equal or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
+
+
+def _events_problem(events: dict[str, Any] | None) -> list[str]:
+    if events is None or events["equal"]:
+        return []
+    return [
+        f"events: {events['published']} published != {events['committed']} committed changes "
+        f"(missing {events['missing']}, unexpected {events['unexpected']}, "
+        f"duplicated {events['duplicates']})"
+    ]
+
+
 def verdict(summary: dict[str, Any], violations: dict[str, list[str]]) -> list[str]:
     """Why the run fails (empty: it passed)."""
     problems = [f"{name}: {v}" for name, found in violations.items() for v in found]
+    problems += _events_problem(summary.get("events"))
     phases = summary["statuses_by_phase"]
     for name in ("before", "after"):
         bad = {s: n for s, n in phases[name].items() if s == "0" or s.startswith("5")}
@@ -263,18 +316,26 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarise(rows, phase, time.time() - t0)
         violations = load_checks.check(read_world(stack.base, events, initial), events)
         summary["invariants"] = violations
+        summary["events"] = count_events(stack, events, set(initial)).report()
         summary["problems"] = verdict(summary, violations)
         plot(rows, phase, t0, args.out / "latency.png")
         (args.out / "report.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         print(json.dumps(summary, indent=2))
+        counted = summary["events"]
+        print(
+            f"events: {counted['published']} published, {counted['committed']} committed changes "
+            f"({counted['acknowledged']} acknowledged): {'equal' if counted['equal'] else 'DIFFERENT'}"
+        )
         print(f"report: {args.out / 'report.json'}, plot: {args.out / 'latency.png'}")
         print("PASSED" if not summary["problems"] else "FAILED: " + "; ".join(summary["problems"]))
         return 0 if not summary["problems"] else 1
     finally:
         stack.stop()
-        for log in (work / "supervisor.log", work / "data" / "engine.log"):
+        kept = {"supervisor.log": work / "supervisor.log", "engine.log": work / "data" / "engine.log"}
+        kept |= {"bus.jsonl": stack.events_file, "writes.jsonl": work / "events.jsonl"}
+        for name, log in kept.items():
             if log.exists():
-                shutil.copy(log, args.out / log.name)
+                shutil.copy(log, args.out / name)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -2,13 +2,16 @@
 
 Each simulated shopper registers, logs in, and then browses, registers other accounts, logs in
 again (and refreshes its token when the API has ``POST /auth/refresh``), creates and PATCHes its
-own products with ``If-Match``, orders from the shared catalogue (some orders with an
+own products with ``If-Match`` (sometimes again with the stale one: 412, an aborted write
+that must announce nothing) and deletes some, orders from the shared catalogue (some orders with an
 ``Idempotency-Key``, sent twice), pays some of them (a signed payment webhook, as the
 provider would; some deliveries sent twice), has an admin ship and deliver paid ones, cancels
 some, and leaves the rest unpaid to expire (the stack runs with a short payment window).
 Every request is written to
-``LOAD_REQUESTS`` (time, name, latency, status); every order attempt and PATCH answer to
-``LOAD_EVENTS``, for the invariant checks (tools/load_checks.py).
+``LOAD_REQUESTS`` (time, name, latency, status); every write's answer (registration, product
+created, patched, deleted, order placed, paid, cancelled, shipped, delivered) to
+``LOAD_EVENTS``, for the invariant checks (tools/load_checks.py) and the event count
+(tools/load_events.py).
 """
 
 from __future__ import annotations
@@ -79,7 +82,10 @@ class Shopper(HttpUser):
 
     def _register(self, email: str) -> bool:
         body = {"email": email, "password": PASSWORD, "name": "Load"}
-        return self.client.post("/users", json=body, name="/users").status_code in {201, 409}
+        response = self.client.post("/users", json=body, name="/users")
+        user_id = response.json().get("id") if response.status_code == 201 else None
+        _event(kind="register", status=response.status_code, id=user_id)
+        return response.status_code in {201, 409}
 
     def _login(self) -> bool:
         response = self.client.post("/auth/token", json={"email": self.email, "password": PASSWORD})
@@ -122,8 +128,10 @@ class Shopper(HttpUser):
         """Create a product."""
         body = {"name": "Load item", "price": 9.5, "stock": 10}
         response = self.client.post("/products", json=body, headers=self.headers)
-        if response.status_code == 201:
-            self.products.append(response.json()["id"])
+        product_id = response.json().get("id") if response.status_code == 201 else None
+        _event(kind="create", status=response.status_code, id=product_id)
+        if product_id:
+            self.products.append(product_id)
 
     @task(2)
     def patch_product(self) -> None:
@@ -141,6 +149,26 @@ class Shopper(HttpUser):
         )
         version = response.json().get("version") if response.status_code == 200 else None
         _event(kind="patch", product=product, status=response.status_code, version=version)
+        if version is not None and rng.random() < 0.25:  # the old ETag again: refused (412)
+            stale = self.client.patch(
+                f"/products/{product}", json=body, headers=headers, name="/products/{id} (stale If-Match)"
+            )
+            _event(kind="patch", product=product, status=stale.status_code, version=None)
+
+    @task(1)
+    def delete_product(self) -> None:
+        """Delete one's own product with If-Match (one attempt per product, whatever the answer)."""
+        if not self.products:
+            return
+        product = self.products.pop(rng.randrange(len(self.products)))
+        current = self.client.get(f"/products/{product}", name="/products/{id}")
+        if current.status_code != 200:
+            return
+        version = int(current.headers["ETag"].strip('W/"'))
+        headers = {**self.headers, "If-Match": current.headers["ETag"]}
+        response = self.client.delete(f"/products/{product}", headers=headers, name="/products/{id}")
+        # Recorded with the version it named: a DELETE that committed unanswered did so at it.
+        _event(kind="delete", product=product, status=response.status_code, version=version)
 
     @task(4)
     def order(self) -> None:
@@ -162,7 +190,10 @@ class Shopper(HttpUser):
         """Cancel one of one's orders."""
         if self.orders:
             order = self.orders.pop(rng.randrange(len(self.orders)))
-            self.client.post(f"/orders/{order}/cancel", headers=self.headers, name="/orders/{id}/cancel")
+            response = self.client.post(
+                f"/orders/{order}/cancel", headers=self.headers, name="/orders/{id}/cancel"
+            )
+            _event(kind="cancel", order=order, status=response.status_code)
 
     @task(4)
     def pay(self) -> None:
@@ -187,13 +218,17 @@ class Shopper(HttpUser):
             return
         if self.shipped and rng.random() < 0.5:
             order = self.shipped.pop()
-            self.client.post(f"/orders/{order}/deliver", headers=self.admin, name="/orders/{id}/deliver")
+            response = self.client.post(
+                f"/orders/{order}/deliver", headers=self.admin, name="/orders/{id}/deliver"
+            )
+            _event(kind="deliver", order=order, status=response.status_code)
         elif self.paid:
             order = self.paid.pop(rng.randrange(len(self.paid)))
             body = {"carrier": "Load Post", "tracking_number": uuid.uuid4().hex[:12]}
             response = self.client.post(
                 f"/orders/{order}/ship", json=body, headers=self.admin, name="/orders/{id}/ship"
             )
+            _event(kind="ship", order=order, status=response.status_code)
             if response.status_code == 200:
                 self.shipped.append(order)
 

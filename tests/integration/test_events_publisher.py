@@ -37,12 +37,10 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def a_life(client: Client) -> tuple[str, str]:
+def a_life(client: Client, email: str = "a@example.com") -> tuple[str, str]:
     """Register, sign in, create a product, patch it twice, delete it, delete the user."""
-    user = json_body(
-        send(client, "POST", "/users", {"email": "a@example.com", "password": PASSWORD, "name": "A"})
-    )
-    login = json_body(send(client, "POST", "/auth/token", {"email": "a@example.com", "password": PASSWORD}))
+    user = json_body(send(client, "POST", "/users", {"email": email, "password": PASSWORD, "name": "A"}))
+    login = json_body(send(client, "POST", "/auth/token", {"email": email, "password": PASSWORD}))
     token = login["access_token"]
     created = send(client, "POST", "/products", {"name": "Mug", "price": 19.99, "stock": 1}, token)
     product = json_body(created)["id"]
@@ -136,3 +134,25 @@ def test_an_aborted_transaction_leaves_no_stream_record_even_after_its_event_was
     # Then neither the item nor a stream record of it is left: no event
     assert OutboxStore(table).get("products/p1") is None
     assert publisher(table, tmp_path / "events.jsonl").poll() == 0
+
+
+def test_a_running_publisher_sees_no_aborted_event_and_every_later_one(
+    client: Client, table: Table, tmp_path: Path
+) -> None:
+    # Given a publisher that has read the stream already (its shard iterators are live)
+    a_life(client)
+    bus = tmp_path / "events.jsonl"
+    running = publisher(table, bus)
+    assert running.poll() == 6
+    # When a transaction puts an event first and is then refused by its last item
+    event = new_event("product.deleted", "products/p2", Deleted(id="p2"), "deleted", utc_now())
+    refused = put_action({"pk": "X", "sk": "Y", "type": "thing"}, exists())
+    with pytest.raises(ConditionFailedError):
+        table.transact_write([announce(event), refused])
+    # and a change is committed after it
+    body = {"email": "later@example.com", "password": PASSWORD, "name": "L"}
+    later = json_body(send(client, "POST", "/users", body))
+    # Then the same publisher writes the later change's event, and never the aborted one
+    assert running.poll() == 1
+    assert [e["subject"] for e in lines(bus)][-1] == f"users/{later['id']}"
+    assert event.id not in {e["id"] for e in lines(bus)}

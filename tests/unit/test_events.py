@@ -145,6 +145,17 @@ def test_the_first_refused_entry_is_reported_and_nothing_after_its_chunk_is_put(
     assert len(bus.calls) == 2  # the third chunk is retried with the failed record, in order
 
 
+def test_a_call_never_carries_two_events_of_one_resource() -> None:
+    # PutEvents may refuse an entry and accept the next: that must not be the same resource's next.
+    events = batch(4)
+    again = StreamEvent(
+        "200", new_event("product.deleted", events[1].event.subject, Deleted(id="p"), "x", MOMENT)
+    )
+    bus = Bus()
+    assert publish([*events[:3], again, events[3]], "storefront-test", bus.put) is None
+    assert bus.calls == [[e.event.id for e in events[:3]], [again.event.id, events[3].event.id]]
+
+
 def test_an_unreachable_bus_reports_the_chunks_first_record() -> None:
     assert publish(batch(3), "storefront-test", Bus(down=True).put) == "100"
 
