@@ -343,7 +343,8 @@ def test_a_restart_streams_the_outbox_items_again_and_loads_the_rest_directly(bo
     # Then the outbox item has a stream record again (the local publisher skips the ids it
     # has written), and no other item does: they were set straight into the table
     assert _stream_keys() == ["OUTBOX#products/P1"]
-    assert booted.ok("GetItem", {"TableName": TABLE, "Key": {"pk": {"S": "PRODUCT#P1"}, "sk": {"S": "PRODUCT"}}})
+    product = {"pk": {"S": "PRODUCT#P1"}, "sk": {"S": "PRODUCT"}}
+    assert booted.ok("GetItem", {"TableName": TABLE, "Key": product})["Item"] == product
 
 
 def test_a_restart_costs_time_in_proportion_to_the_data(moto_app: Any, tmp_path: Path) -> None:
