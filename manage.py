@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.api.deps import get_table
+from chalicelib.errors import ServiceUnavailableError
 from chalicelib.store.operator import operator_table
 from chalicelib.store.table import Table
 
@@ -246,7 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, table: Table | None = None) -> int:
     """Run one operator command on the environment's table (or the one given); its exit code."""
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command](table or get_table(), args)
+    try:
+        return COMMANDS[args.command](table or get_table(), args)
+    except ServiceUnavailableError:
+        # One line, not a traceback: the usual cause is the wrong engine or none running.
+        where = os.environ.get("DYNAMODB_ENDPOINT") or "the stage's DynamoDB endpoint"
+        print(f"manage.py: cannot reach DynamoDB at {where} (is `make run` running? "
+              "DYNAMODB_ENDPOINT names its engine)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

@@ -279,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Admin: {admin['email']} / {admin['password']}")
         print(f"Data: {data} (every acknowledged write is on disk before its answer)")
         print(f"Events: {env['EVENTS_FILE']} (one CloudEvent per line)")
-        print(f"Pay an order as the payment provider would: python manage.py pay ORDER_ID --api {base}")
+        # manage.py reads the order from this engine: name it unless it is the default one.
+        engine = "" if args.dynamodb_port == 8001 else f"DYNAMODB_ENDPOINT={env['DYNAMODB_ENDPOINT']} "
+        pay = f"{engine}.venv/bin/python manage.py pay ORDER_ID --api {base}"
+        print(f"Pay an order as the provider would: {pay}")
         print(f"Mail: {env['MAIL_DIR']} (one .eml per mail; each mail's link is printed here)")
         print("The API restarts when app.py, chalicelib/ or .chalice/config.json change. Ctrl-C stops.\n")
         sys.stdout.flush()
