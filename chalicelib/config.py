@@ -81,6 +81,8 @@ class Settings:
     list_cache_seconds: float = 0.0
     # The first retry of a failed webhook delivery waits this long, then doubling (chalicelib/webhooks.py).
     webhook_retry_base_seconds: float = 30.0
+    # Deployed: the SQS queue the webhook worker re-enqueues retries on (chalicelib/webhook_worker.py).
+    webhook_queue_url: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -146,6 +148,7 @@ def load_settings(env: dict[str, str]) -> Settings:
         require_verified_email=_flag(env, "REQUIRE_VERIFIED_EMAIL", False),
         list_cache_seconds=_number(env, "LIST_CACHE_SECONDS", 0.0),
         webhook_retry_base_seconds=_number(env, "WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        webhook_queue_url=env.get("WEBHOOK_QUEUE_URL") or None,
     )
 
 
