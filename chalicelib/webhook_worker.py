@@ -27,7 +27,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,7 +134,7 @@ class Worker:
         self.send(delivery.to_json(), max(0, min(wait, SQS_MAX_DELAY_SECONDS)))
 
 
-def handle_batch(worker: Worker, records: list[Mapping[str, Any]]) -> dict[str, Any]:
+def handle_batch(worker: Worker, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Every SQS record through the worker; the ones that raised, as batch item failures."""
     failures: list[dict[str, str]] = []
     for record in records:
