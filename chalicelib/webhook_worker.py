@@ -179,7 +179,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     worker = Worker(
         get_table(),
         sqs_send(_sqs(), settings.webhook_queue_url),
-        settings.is_local,
+        settings.webhook_urls_local,
         Policy(base_seconds=settings.webhook_retry_base_seconds),
     )
     return handle_batch(worker, list(event.get("Records", [])))

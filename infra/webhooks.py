@@ -36,6 +36,8 @@ TIMEOUT_SECONDS = 60
 VISIBILITY_TIMEOUT_SECONDS = 6 * TIMEOUT_SECONDS
 # A message whose handling raised this many times (the table or the queue unreachable) goes to the DLQ.
 MAX_RECEIVES = 5
+# The most worker instances the queue's poller runs at once.
+MAX_CONCURRENCY = 10
 
 
 def worker_function_name(stage: Stage) -> str:
@@ -152,6 +154,8 @@ def mapping() -> dict[str, Any]:
             "FunctionName": {"Ref": WORKER},
             "BatchSize": BATCH_SIZE,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            # Bounded: the account's concurrency pool stays for the API.
+            "ScalingConfig": {"MaximumConcurrency": MAX_CONCURRENCY},
         },
     }
 

@@ -71,6 +71,7 @@ def test_the_worker_is_mapped_to_its_queue_with_partial_batch_failures(stage: St
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [webhooks.QUEUE, "Arn"]}
     assert mapping["FunctionName"] == {"Ref": webhooks.WORKER}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": webhooks.MAX_CONCURRENCY}
     function = resources[webhooks.WORKER]["Properties"]
     assert function["Handler"] == "chalicelib.webhook_worker.handler"
     assert function["CodeUri"] == resources[events.PUBLISHER]["Properties"]["CodeUri"]
