@@ -70,6 +70,7 @@ def test_a_subscriber_gets_the_event_signed_and_a_retry_with_the_same_webhook_id
     )
     # Then the deployed chain delivers its event: refused once, delivered by the retry, one webhook-id
     _wait_until(lambda: len(state.events) == 1)
+    assert len(state.events) == 1, _diagnosis(http, stack, auth, hook["id"], state)
     (event,) = state.events.values()
     assert (event["type"], event["subject"]) == ("product.created", f"products/{product['id']}")
     assert event["data"] == product
@@ -86,3 +87,24 @@ def test_a_subscriber_gets_the_event_signed_and_a_retry_with_the_same_webhook_id
         QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
     )
     assert depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def _diagnosis(http: requests.Session, stack: Stack, auth: dict[str, str], hook: str, state: Receiver) -> str:
+    """What the chain did, for a failure message: attempts, the mapping, the queues, the worker's log."""
+    attempts = http.get(stack.url(f"/webhooks/{hook}/deliveries"), headers=auth).text
+    mappings = stack.aws("lambda").list_event_source_mappings(
+        FunctionName=delivery.worker_function_name(stack.stage)
+    )["EventSourceMappings"]
+    sqs = stack.aws("sqs")
+    depths = {
+        name: sqs.get_queue_attributes(QueueUrl=stack_resource(stack, name), AttributeNames=["All"])
+        for name in (delivery.QUEUE, delivery.DLQ)
+    }
+    try:
+        group = f"/aws/lambda/{delivery.worker_function_name(stack.stage)}"
+        found = stack.aws("logs").filter_log_events(logGroupName=group, limit=50)["events"]
+        log = "\n".join(e["message"] for e in found)
+    except Exception as exc:  # the log is a hint only
+        log = f"no log: {exc}"
+    seen = (state.deliveries, state.rejected, state.ids)
+    return f"receiver {seen}\nattempts {attempts}\nmappings {mappings}\nqueues {depths}\nworker log:\n{log}"
