@@ -108,6 +108,9 @@ class Worker:
         found = matching(self.hooks.all_enabled(), event)
         for pending in found:
             self.send(Delivery(pending.webhook_id, event).to_json(), 0)
+        logger.info(
+            "webhook.fan_out", extra={"event_id": event.id, "event_type": event.type, "matched": len(found)}
+        )
         return len(found)
 
     def deliver(self, delivery: Delivery) -> None:
