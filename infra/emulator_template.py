@@ -127,7 +127,7 @@ EMULATOR_ADJUSTMENTS: tuple[Adjustment, ...] = (
     Adjustment(
         "webhook URLs to http://127.0.0.1 allowed, retries from 2 s (WEBHOOK_ALLOW_LOOPBACK, "
         "WEBHOOK_RETRY_BASE_SECONDS on every function)",
-        "so tests/deployed/test_webhooks.py can subscribe a receiver on the test's machine and "
+        "so tests/deployed/test_events_webhooks.py can subscribe a receiver on the test's machine and "
         "see a retry; on AWS deployed URLs must be https to a public address (tests/deploy/)",
         _webhooks_to_loopback,
     ),
