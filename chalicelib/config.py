@@ -81,11 +81,21 @@ class Settings:
     list_cache_seconds: float = 0.0
     # The first retry of a failed webhook delivery waits this long, then doubling (chalicelib/webhooks.py).
     webhook_retry_base_seconds: float = 30.0
+    # Deployed: the SQS queue the webhook worker re-enqueues retries on (chalicelib/webhook_worker.py).
+    webhook_queue_url: str | None = None
+    # Webhook URLs to http://127.0.0.1 on a deployed stage: set only by the emulator's
+    # template (infra/emulator_template.py), so tests/deployed/ can receive; never on AWS.
+    webhook_allow_loopback: bool = False
 
     @property
     def is_local(self) -> bool:
         """True for the stages that run on a developer's machine or in tests."""
         return self.stage in LOCAL_STAGES
+
+    @property
+    def webhook_urls_local(self) -> bool:
+        """True where webhook URLs may be `http://127.0.0.1` (local stages, the emulator's stack)."""
+        return self.is_local or self.webhook_allow_loopback
 
 
 N = TypeVar("N", int, float)
@@ -146,6 +156,8 @@ def load_settings(env: dict[str, str]) -> Settings:
         require_verified_email=_flag(env, "REQUIRE_VERIFIED_EMAIL", False),
         list_cache_seconds=_number(env, "LIST_CACHE_SECONDS", 0.0),
         webhook_retry_base_seconds=_number(env, "WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        webhook_queue_url=env.get("WEBHOOK_QUEUE_URL") or None,
+        webhook_allow_loopback=_flag(env, "WEBHOOK_ALLOW_LOOPBACK", False),
     )
 
 

@@ -87,6 +87,17 @@ def _shorten_authorizer_cache(template: Template) -> None:
                 authorizer["authorizerResultTtlInSeconds"] = EMULATED_AUTHORIZER_CACHE_SECONDS
 
 
+# The emulated stack's webhook retries: 2 s doubling instead of 30 s, so a retry is seen in seconds.
+EMULATED_WEBHOOK_RETRY_BASE_SECONDS = 2
+
+
+def _webhooks_to_loopback(template: Template) -> None:
+    for function in _resources(template, "AWS::Serverless::Function"):
+        variables = function["Properties"].setdefault("Environment", {}).setdefault("Variables", {})
+        variables["WEBHOOK_ALLOW_LOOPBACK"] = "true"
+        variables["WEBHOOK_RETRY_BASE_SECONDS"] = str(EMULATED_WEBHOOK_RETRY_BASE_SECONDS)
+
+
 EMULATOR_ADJUSTMENTS: tuple[Adjustment, ...] = (
     Adjustment(
         "DeploymentPreference (CodeDeploy canary and rollback)",
@@ -112,6 +123,13 @@ EMULATOR_ADJUSTMENTS: tuple[Adjustment, ...] = (
         "so tests/deployed/ proves a logout reaches every route within the cache lifetime "
         "without waiting a minute; the 60 s on AWS is checked by tests/deploy/",
         _shorten_authorizer_cache,
+    ),
+    Adjustment(
+        "webhook URLs to http://127.0.0.1 allowed, retries from 2 s (WEBHOOK_ALLOW_LOOPBACK, "
+        "WEBHOOK_RETRY_BASE_SECONDS on every function)",
+        "so tests/deployed/test_events_webhooks.py can subscribe a receiver on the test's machine and "
+        "see a retry; on AWS deployed URLs must be https to a public address (tests/deploy/)",
+        _webhooks_to_loopback,
     ),
 )
 

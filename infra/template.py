@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.api.headers import EXPOSED_HEADERS
 from chalicelib.store import schema
-from infra import events, iam, mail, release
+from infra import events, iam, mail, release, webhooks
 from infra.stage import Stage
 
 # Logical ids chalice gives its resources (chalice/package.py); a merge that names one it
@@ -101,6 +101,7 @@ def merge_template(stage: Stage) -> dict[str, Any]:
             SWEEP: {"Properties": _function_properties(stage.sweep_function_name)},
             SWEEP_ROLE: {"Properties": _role_properties(stage.api_policy_file, SWEEP_ROLE)},
             **events.resources(stage, TABLE),
+            **webhooks.resources(stage, TABLE),
         },
         "Outputs": {
             "TableName": {"Value": {"Ref": TABLE}},

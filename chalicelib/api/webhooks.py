@@ -47,7 +47,7 @@ def create_webhook() -> Response:
     who = caller(request)
     body = parse_body(request, WebhookCreate)
     key = idempotency_key(request.headers)
-    made = service.create_webhook_once(get_table(), who, body, key, get_settings().is_local)
+    made = service.create_webhook_once(get_table(), who, body, key, get_settings().webhook_urls_local)
     return json_response(made.value, 201, replay_headers(made.replayed))
 
 

@@ -21,7 +21,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from chalicelib.clock import isoformat, utc_now
 from chalicelib.models.events import CloudEvent
@@ -86,6 +85,58 @@ class Policy:
     disable_after: int = DISABLE_AFTER_FAILED_EVENTS
 
 
+def matching(webhooks: Sequence[WebhookItem], event: CloudEvent) -> list[Pending]:
+    """The event, once for every subscription that receives it."""
+    return [Pending(webhook.id, event) for webhook in webhooks if receives(webhook, event)]
+
+
+def attempt_once(
+    hooks: WebhookStore,
+    deliveries: DeliveryStore,
+    webhook: WebhookItem,
+    pending: Pending,
+    local: bool,
+    resolver: Resolver = resolve,
+) -> Attempt:
+    """One attempt (URL re-checked, signed, POSTed), recorded in the subscription's
+    deliveries; a success resets its count of failed events. Both delivery paths call it:
+    the local Dispatcher and the deployed worker (chalicelib/webhook_worker.py)."""
+    now = utc_now()
+    attempt = deliver(webhook.url, webhook.secret, pending.event, local, now, resolver)
+    deliveries.record(
+        DeliveryItem(
+            webhook_id=pending.webhook_id,
+            time=now,
+            event_id=pending.event.id,
+            event_type=pending.event.type,
+            attempt=pending.failures + 1,
+            status=attempt.status,
+            error=attempt.error,
+            latency_ms=round(attempt.latency_ms),
+            expires_at=int(now.timestamp()) + DELIVERY_TTL_SECONDS,
+        )
+    )
+    if attempt.ok and webhook.failed_events:
+        hooks.delivered(webhook.id, isoformat(now))
+    return attempt
+
+
+def give_up(hooks: WebhookStore, webhook: WebhookItem, policy: Policy) -> None:
+    """An event given up on counts against its subscription; enough in a row disable it."""
+    now = isoformat(utc_now())
+    counted = hooks.failed_event(webhook.id, now)
+    if counted is not None and counted.failed_events >= policy.disable_after:
+        hooks.disable(webhook.id, now)
+        logger.warning(
+            "webhook.disabled",
+            extra={
+                "webhook_id": webhook.id,
+                "owner_id": webhook.owner_id,
+                "failed_events": counted.failed_events,
+            },
+        )
+
+
 class Dispatcher:
     """Fans events out to subscriptions and makes the attempts that are due (one thread)."""
 
@@ -123,10 +174,9 @@ class Dispatcher:
             return 0
         queued = 0
         for event in self.backlog:
-            for webhook in webhooks:
-                if receives(webhook, event):
-                    self._enqueue(Pending(webhook.id, event))
-                    queued += 1
+            for pending in matching(webhooks, event):
+                self._enqueue(pending)
+                queued += 1
         self.backlog = []
         return queued
 
@@ -164,35 +214,16 @@ class Dispatcher:
         if webhook is None or not webhook.enabled:  # deleted or disabled: nothing more goes out
             del self.queues[key]
             return
-        now = utc_now()
-        attempt = deliver(webhook.url, webhook.secret, pending.event, self.local, now, self.resolver)
-        self._record(pending, attempt, now)
+        attempt = attempt_once(self.hooks, self.deliveries, webhook, pending, self.local, self.resolver)
         if attempt.ok:
-            if webhook.failed_events:
-                self.hooks.delivered(webhook.id, isoformat(now))
             self._next(key)
             return
         pending.failures += 1
         if pending.failures < self.policy.max_attempts:
             self._schedule(key, retry_delay(pending.failures - 1, self.policy.base_seconds))
             return
-        self._gave_up(webhook)
+        give_up(self.hooks, webhook, self.policy)
         self._next(key)
-
-    def _record(self, pending: Pending, attempt: Attempt, now: datetime) -> None:
-        self.deliveries.record(
-            DeliveryItem(
-                webhook_id=pending.webhook_id,
-                time=now,
-                event_id=pending.event.id,
-                event_type=pending.event.type,
-                attempt=pending.failures + 1,
-                status=attempt.status,
-                error=attempt.error,
-                latency_ms=round(attempt.latency_ms),
-                expires_at=int(now.timestamp()) + DELIVERY_TTL_SECONDS,
-            )
-        )
 
     def _next(self, key: QueueKey) -> None:
         queue = self.queues[key]
@@ -201,17 +232,3 @@ class Dispatcher:
             self._schedule(key, 0.0)
         else:
             del self.queues[key]
-
-    def _gave_up(self, webhook: WebhookItem) -> None:
-        now = isoformat(utc_now())
-        counted = self.hooks.failed_event(webhook.id, now)
-        if counted is not None and counted.failed_events >= self.policy.disable_after:
-            self.hooks.disable(webhook.id, now)
-            logger.warning(
-                "webhook.disabled",
-                extra={
-                    "webhook_id": webhook.id,
-                    "owner_id": webhook.owner_id,
-                    "failed_events": counted.failed_events,
-                },
-            )

@@ -35,6 +35,10 @@ def test_only_the_listed_adjustments_differ(packages: dict[str, Package]) -> Non
     resources.update(emulator_template.gateway_response_resources(aws))
     authorizer = resources["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]["jwt_auth"]
     authorizer["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"] = 3
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            variables = resource["Properties"].setdefault("Environment", {}).setdefault("Variables", {})
+            variables.update({"WEBHOOK_ALLOW_LOOPBACK": "true", "WEBHOOK_RETRY_BASE_SECONDS": "2"})
     dashboard = resources["ServiceDashboard"]["Properties"]["DashboardBody"]
     emulated_dashboard = emulated["Resources"]["ServiceDashboard"]["Properties"]["DashboardBody"]
     for name in removed:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store import schema
-from infra import build, events, iam, lambda_runtime, release, slim, template
+from infra import build, events, iam, lambda_runtime, release, slim, template, webhooks
 from infra.stage import DEPLOYED_STAGES, load_stage
 
 # The deployment tests share the session-scoped packages: `make test` runs them in one process.
@@ -163,11 +163,11 @@ def test_every_function_publishes_snapstart_versions_behind_the_live_alias_and_d
     packages: dict[str, build.Package], stage: str
 ) -> None:
     resources = _resources(packages[stage])
-    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS - webhooks.ALARMS
     functions = _of_type(resources, "AWS::Serverless::Function")
     # The scheduled sweep is the one function no client waits for: no alias, canary or SnapStart;
-    # nor has the event publisher (infra/events.py).
-    assert set(functions) == {*release.FUNCTIONS, template.SWEEP, events.PUBLISHER}
+    # nor have the event publisher (infra/events.py) and the webhook worker (infra/webhooks.py).
+    assert set(functions) == {*release.FUNCTIONS, template.SWEEP, events.PUBLISHER, webhooks.WORKER}
     for name in release.FUNCTIONS:
         properties = functions[name]["Properties"]
         assert properties["Runtime"] == lambda_runtime.RUNTIME
@@ -214,14 +214,14 @@ def test_api_gateway_invokes_the_aliases_never_latest(packages: dict[str, build.
     # The scheduled sweep (EventBridge calls it; no client waits) and the event publisher are
     # the functions without an alias, a canary or SnapStart.
     for name, function in _of_type(resources, "AWS::Lambda::Function").items():
-        if name not in {template.SWEEP, events.PUBLISHER}:
+        if name not in {template.SWEEP, events.PUBLISHER, webhooks.WORKER}:
             assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     # CodeDeploy: one application, a deployment group per function with the alarms and
     # automatic rollback, and the service role SAM creates for it
     assert len(_of_type(resources, "AWS::CodeDeploy::Application")) == 1
     groups = _of_type(resources, "AWS::CodeDeploy::DeploymentGroup").values()
     assert len(groups) == len(release.FUNCTIONS)
-    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS - webhooks.ALARMS
     for group in groups:
         properties = group["Properties"]
         assert properties["AlarmConfiguration"]["Enabled"] is True
@@ -292,7 +292,7 @@ def test_one_dashboard_shows_the_service_and_every_deployment_alarm(
     assert system_errors == iam.required_dynamodb_operations() - {"DescribeTable"}
     assert {m[-1] for m in metrics if m[1] == "ColdStart"} == {"restore", "on-demand"}
     (alarm_widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
-    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS
+    alarms = set(_of_type(resources, "AWS::CloudWatch::Alarm")) - events.ALARMS - webhooks.ALARMS
     assert {
         a.removeprefix("${").removesuffix(".Arn}") for a in alarm_widget["properties"]["alarms"]
     } == alarms
