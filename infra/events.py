@@ -133,27 +133,7 @@ def role(stage: Stage, table: str) -> dict[str, Any]:
             "Resource": {"Fn::Sub": f"{log_group}:*"},
         },
     ]
-    return {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
-            "Policies": [
-                {
-                    "PolicyName": "EventPublisherPolicy",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-                }
-            ],
-        },
-    }
+    return lambda_role("EventPublisherPolicy", statements)
 
 
 def alarms(stage: Stage) -> dict[str, Any]:
@@ -190,5 +170,31 @@ def alarms(stage: Stage) -> dict[str, Any]:
                 "ComparisonOperator": "GreaterThanThreshold",
                 "TreatMissingData": "notBreaching",
             },
+        },
+    }
+
+
+def lambda_role(policy_name: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """An IAM role a Lambda function assumes, with one inline policy of these statements
+    (the functions the template adds beside chalice's: the publisher, the webhook worker)."""
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": policy_name,
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                }
+            ],
         },
     }

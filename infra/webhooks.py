@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.store.schema import GSI2
-from infra.events import BUS
+from infra.events import BUS, lambda_role
 from infra.lambda_runtime import RUNTIME
 from infra.stage import Stage
 
@@ -197,27 +197,7 @@ def role(stage: Stage, table: str) -> dict[str, Any]:
             "Resource": {"Fn::Sub": f"{log_group}:*"},
         },
     ]
-    return {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
-            "Policies": [
-                {
-                    "PolicyName": "WebhookWorkerPolicy",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-                }
-            ],
-        },
-    }
+    return lambda_role("WebhookWorkerPolicy", statements)
 
 
 def dlq_alarm(stage: Stage) -> dict[str, Any]:

@@ -6,8 +6,6 @@ clock drives the schedule, so no test waits for a retry."""
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -54,17 +52,6 @@ def product_event(owner: str, product_id: str, version: int = 1, kind: str = "pr
         updated_at=moment,
     )
     return new_event(kind, f"products/{product_id}", product, str(version), moment)
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    """A verifying receiver on a free loopback port; set its webhook with `use(secret)`."""
-    state = Receiver("whsec_" + "A" * 32)
-    server = state.serve()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
 
 
 def subscribe(

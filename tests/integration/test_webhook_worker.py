@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,17 +79,6 @@ def envelope(event: CloudEvent) -> str:
     """The message EventBridge's rule puts on the queue (the CloudEvent is its detail)."""
     detail = json.loads(event.to_json())
     return json.dumps({"version": "0", "source": "storefront", "detail-type": event.type, "detail": detail})
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    """A verifying receiver on a free loopback port."""
-    state = Receiver("whsec_" + "A" * 32)
-    server = state.serve()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
 
 
 def worker(table: Table, queue: Queue, max_attempts: int = 14, disable_after: int = 5) -> Worker:

@@ -1,0 +1,22 @@
+"""Fixtures shared by the integration tests of one feature area."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tools.webhook_receiver import Receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    """A verifying webhook receiver on a free loopback port, and its URL; set its secret with
+    `use(secret)` once subscribed."""
+    state = Receiver("whsec_" + "A" * 32)
+    server = state.serve()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
