@@ -11,6 +11,7 @@ falling behind) and the DLQ's depth (anything in it means events were not publis
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.store.outbox import STREAM_FILTER
@@ -174,7 +175,7 @@ def alarms(stage: Stage) -> dict[str, Any]:
     }
 
 
-def lambda_role(policy_name: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
+def lambda_role(policy_name: str, statements: Sequence[object]) -> dict[str, Any]:
     """An IAM role a Lambda function assumes, with one inline policy of these statements
     (the functions the template adds beside chalice's: the publisher, the webhook worker)."""
     return {
