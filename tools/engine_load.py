@@ -25,6 +25,8 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
+from chalicelib.store import keys
+
 Body = dict[str, Any]
 # What a successful TransactWriteItems (or BatchWriteItem with nothing left) answers in a replay.
 TRANSACTION_ANSWER = b"{}"
@@ -83,7 +85,7 @@ def _new_item(table: Any, attrs: Body) -> Any:
 # Items whose stream record matters on restore: the outbox's (the local publisher reads them
 # from the stream again and skips the ids it has written, so none committed before a crash is
 # lost). No reader looks at any other item's stream record.
-STREAMED_PREFIX = "OUTBOX#"
+STREAMED_PREFIX = keys.OUTBOX_PREFIX
 
 
 def _streamed(write: Body) -> bool:

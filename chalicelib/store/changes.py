@@ -8,7 +8,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-PRODUCT_PREFIX = "PRODUCT#"
+from chalicelib.store import keys
+
+PRODUCT_PREFIX = keys.PRODUCT_PREFIX
 
 
 class WriteEpoch:

@@ -67,9 +67,12 @@ def login_attempts_key(email: str) -> Key:
     return {"pk": f"LOGIN#{email}", "sk": "ATTEMPTS"}
 
 
+PRODUCT_PREFIX = "PRODUCT#"
+
+
 def product_key(product_id: str) -> Key:
     """PRODUCT#<id> / PRODUCT."""
-    return {"pk": f"PRODUCT#{product_id}", "sk": "PRODUCT"}
+    return {"pk": f"{PRODUCT_PREFIX}{product_id}", "sk": "PRODUCT"}
 
 
 def product_index_keys(product_id: str, owner_id: str, created_at: str) -> Key:
