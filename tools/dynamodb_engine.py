@@ -7,9 +7,12 @@ atomic and serialised, as DynamoDB's item-level writes and transactions are. Tha
 what makes the race tests (one e-mail, twenty registrations) meaningful here.
 
 Three more things real DynamoDB does that moto does not, added here because every
-request passes through this one place (and two repairs of moto's transactions on a table
-with a stream: they no longer copy every stream record, and a refused one no longer leaves
-readers on a stale shard; see _cheap_stream_backups and _rollback_keeps_the_shard):
+request passes through this one place (and three repairs of moto: its DynamoDB objects are
+no longer kept forever by its instance tracker, which made memory grow with the square of
+the transactions made; a transaction's rollback backup copies deeply only the partitions it
+names, not the whole table and every stream record; a refused one no longer leaves readers
+on a stale shard; see _forget_dynamodb_instances, _cheap_transaction_backups and
+_rollback_keeps_the_shard):
 
 - Durability (``--data-dir``): every accepted (2xx) mutating request is appended to a
   journal and fsynced *before* its response leaves, under the same lock; the start replays
@@ -493,20 +496,87 @@ def _environ(region: str, op: str, raw: bytes, original: dict[str, Any] | None =
     return environ
 
 
-def _cheap_stream_backups() -> None:
-    """moto backs up a whole table (deepcopy) before each TransactWriteItems, stream records
-    included: with a stream on, every transaction cost grew with every write ever made (a
-    PATCH took 400 ms after a few hundred writes). The backup now shares the records and
-    copies only their list, which is all a rollback needs: it restores the list as it was, so
-    an aborted transaction still leaves no stream record (and no event)."""
-    from moto.dynamodb.models.table import StreamShard
+class _NotKept(list[Any]):
+    """An instance list that keeps nothing (see _forget_dynamodb_instances)."""
 
-    def backup(shard: Any, memo: dict[int, Any]) -> Any:
+    def append(self, instance: Any) -> None:
+        """Forget the instance."""
+
+
+def _forget_dynamodb_instances() -> None:
+    """moto keeps every instance of every model it ever made (for its dashboard's
+    /moto-api/data.json). A TransactWriteItems deep-copies the whole table as its rollback
+    backup, so each transaction left a copy of every item alive: 600 transactions on a small
+    table held 900 MB, and `make run` grew without bound. DynamoDB's models (tables, items,
+    stream records) are no longer tracked; the dashboard still lists the other services'
+    (the tests read SES's sent mail there)."""
+    import moto.dynamodb.models  # noqa: F401 - registers DynamoDB's model classes
+    from moto.core.model_instances import model_data
+
+    for service in ("dynamodb", "dynamodbstreams"):
+        for model in model_data.get(service, {}).values():
+            tracked = getattr(model, "instances_tracked", None)
+            if isinstance(tracked, list) and not isinstance(tracked, _NotKept):
+                model.instances_tracked = _NotKept()  # type: ignore[attr-defined]
+
+
+# The hash keys each table's running transaction names (set under the engine's one lock):
+# what its rollback backup must copy deeply. See _cheap_transaction_backups.
+_TOUCHED: dict[str, set[Any]] = {}
+
+
+def _cheap_transaction_backups() -> None:
+    """moto backs up every table a TransactWriteItems names with a deepcopy, made before each
+    transaction action: its cost grew with the table (a transaction took 220 ms once the table
+    held 4,000 items, ~0.5 s at 10k), and with a stream on, with every write ever made. A
+    backup now copies the table's partition map and deeply only the partitions the
+    transaction names, which are all it can change (moto updates items in place, puts and
+    deletes change only their own partition's map); the others are shared. The stream
+    shard's backup shares its records and copies only their list. A rollback restores exactly
+    what was there before, so an aborted transaction still leaves no change, no stream record
+    and no event. Outside a transaction (nothing in _TOUCHED) a table is copied deeply."""
+    from moto.dynamodb.models.table import StreamShard, Table
+
+    def shard_backup(shard: Any, memo: dict[int, Any]) -> Any:
         copied = copy.copy(shard)
         copied.items = list(shard.items)
         return copied
 
-    StreamShard.__deepcopy__ = backup  # type: ignore[attr-defined]
+    def table_backup(table: Any, memo: dict[int, Any]) -> Any:
+        copied = copy.copy(table)
+        memo[id(table)] = copied
+        touched = _TOUCHED.get(table.name)
+        if touched is None:
+            for name, value in vars(table).items():
+                setattr(copied, name, copy.deepcopy(value, memo))
+            return copied
+        copied.items = table.items.copy()  # a C-level copy: the partitions it does not name are shared
+        for partition in touched:
+            if partition in table.items:
+                copied.items[partition] = copy.deepcopy(table.items[partition], memo)
+        copied.stream_shard = copy.deepcopy(table.stream_shard, memo)
+        return copied
+
+    StreamShard.__deepcopy__ = shard_backup  # type: ignore[attr-defined]
+    Table.__deepcopy__ = table_backup  # type: ignore[attr-defined]
+
+
+def _touched(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, set[Any]]:
+    """Per table, the hash keys (moto's DynamoType) a transaction's actions name."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    touched: dict[str, set[Any]] = {}
+    for action in transact_items:
+        op: Any = next(iter(action.values()), None)
+        table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+        if op is None or table is None:
+            continue
+        attributes = op.get("Item") if "Item" in op else op.get("Key")
+        value = attributes.get(table.hash_key_attr) if isinstance(attributes, dict) else None
+        names = touched.setdefault(table.name, set())
+        if isinstance(value, dict):
+            names.add(DynamoType(value))
+    return touched
 
 
 def _rollback_keeps_the_shard() -> None:
@@ -514,7 +584,8 @@ def _rollback_keeps_the_shard() -> None:
     place, stream shard included, while every open shard iterator (a publisher's GetRecords)
     still holds the old shard: that one keeps the aborted records (an event for a change never
     made) and never gets another (every later event lost to that reader). After the rollback,
-    the old shard object goes back into the restored table, holding the restored records."""
+    the old shard object goes back into the restored table, holding the restored records.
+    The same wrapper tells the backups which partitions the transaction names (_TOUCHED)."""
     from moto.dynamodb.models import DynamoDBBackend
 
     if getattr(DynamoDBBackend.transact_write_items, "keeps_the_shard", False):
@@ -523,9 +594,11 @@ def _rollback_keeps_the_shard() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         shards = {name: table.stream_shard for name, table in self.tables.items() if table.stream_shard}
+        _TOUCHED.update(_touched(self, transact_items))
         try:
             transact(self, transact_items)
         finally:
+            _TOUCHED.clear()
             for name, shard in shards.items():
                 restored = self.tables.get(name)
                 if restored is not None and restored.stream_shard not in (None, shard):
@@ -541,7 +614,8 @@ def moto_apps() -> tuple[WsgiApp, WsgiApp]:
     """moto's server app (every service, its dashboard) and, resolved once, its DynamoDB app."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    _cheap_stream_backups()
+    _forget_dynamodb_instances()
+    _cheap_transaction_backups()
     _rollback_keeps_the_shard()
 
     dispatcher = DomainDispatcherApplication(create_backend_app)
