@@ -2,11 +2,13 @@
 
     .venv/bin/python -m bench.profile [--route get|list|post] [--config logs|production]
                                       [-n 2000] [--sort tottime|cumulative] [--top 40]
-                                      [--filter REGEX] [--breakdown]
+                                      [--filter REGEX] [--breakdown] [--replay]
 
 Starts the embedded engine on a free port, makes a table, seeds it through the handler,
 warms the route up, then profiles n invocations through the Lambda handler (API Gateway
-proxy events, as `make bench` makes them) and prints the top functions. For imports:
+proxy events, as `make bench` makes them) and prints the top functions. `--replay` answers
+DynamoDB from each operation's last real answer, so the app's own time stands alone (its
+median, unprofiled, is printed first). For imports:
 `python -X importtime -m bench.worker storefront cold 1` (with the same environment).
 """
 
@@ -38,6 +40,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--filter", default="", help="regex on file:function, e.g. chalicelib")
     parser.add_argument("--breakdown", action="store_true", help="the pieces of a request, µs each")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="botocore's DynamoDB calls answered from recorded answers: only the app's own time",
+    )
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="profile-") as tmp,
@@ -57,7 +64,7 @@ def main(argv: list[str]) -> int:
                 }
             )
             sys.stdout = open(Path(tmp) / "app.log", "w")  # noqa: SIM115 - the app's log lines
-            stats = profile(args.route, args.n)
+            stats = profile(args.route, args.n, args.replay)
         finally:
             sys.stdout = sys.__stdout__
             processes.stop(engine)
@@ -107,8 +114,47 @@ def breakdown(stats: pstats.Stats, n: int) -> str:
     return "\n".join(lines)
 
 
-def profile(route: str, n: int) -> pstats.Stats:
-    """Seed, warm up, then profile n invocations of one route; the statistics."""
+class Replay:
+    """botocore's `_make_api_call` for DynamoDB, answered from the last real answer of each
+    operation: with it, a request's time is the app's own (no botocore, no engine)."""
+
+    def __init__(self) -> None:
+        from botocore.client import BaseClient
+
+        self.original: Any = getattr(BaseClient, "_make_api_call")  # noqa: B009 - untyped in the stubs
+        self.answers: dict[str, Any] = {}
+        self.replaying = False
+
+        def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if client.meta.service_model.service_name != "dynamodb":
+                return self.original(client, operation, params)
+            if self.replaying:
+                return self.answers[operation]
+            self.answers[operation] = answer = self.original(client, operation, params)
+            return answer
+
+        setattr(BaseClient, "_make_api_call", call)  # noqa: B010 - untyped in the stubs
+
+
+def timed(handler: Any, step: dict[str, Any], n: int) -> float:
+    """Median µs of n unprofiled invocations."""
+    import statistics
+    import time
+
+    from bench.lambda_sim import FakeLambdaContext, proxy_event
+
+    samples = []
+    for _ in range(n):
+        event, context = proxy_event(step), FakeLambdaContext()
+        started = time.perf_counter_ns()
+        handler(event, context)
+        samples.append((time.perf_counter_ns() - started) / 1000)
+    return statistics.median(samples)
+
+
+def profile(route: str, n: int, replay: bool = False) -> pstats.Stats:
+    """Seed, warm up, then profile n invocations of one route; the statistics. With `replay`,
+    first print the median unprofiled time of n invocations (botocore replayed)."""
     import boto3
 
     from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event
@@ -117,6 +163,7 @@ def profile(route: str, n: int) -> pstats.Stats:
     client = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"], region_name="us-east-1")
     create_table(client, os.environ["TABLE_NAME"])
     create_owner(client, os.environ["TABLE_NAME"])  # product writes check their owner exists
+    replayed = Replay() if replay else None
     handler = load_handler("storefront")
     traced = sampler()
     seed = route_step("post", "-", OWNER)
@@ -124,6 +171,9 @@ def profile(route: str, n: int) -> pstats.Stats:
     step = route_step(route, ids[0], OWNER)
     for _ in range(50):
         invoke(handler, step, traced)
+    if replayed is not None:
+        replayed.replaying = True
+        print(f"{route}: {timed(handler, step, n):.0f} µs per request, unprofiled", file=sys.__stdout__)
     profiler = cProfile.Profile()
     for _ in range(n):
         event, context = proxy_event(step), FakeLambdaContext()
