@@ -118,7 +118,7 @@ def main(argv: list[str]) -> int:
     for target in TARGETS:
         cells = [
             f"{medians[target, r]:,.0f} ({medians[target, r] / medians['floor', r]:.2f}×)" for r in ROUTES
-        ]  # noqa: E501
+        ]
         print(f"| {target} | " + " | ".join(cells) + " |")
     return 0
 
