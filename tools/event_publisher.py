@@ -23,9 +23,10 @@ from typing import Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.models.events import CloudEvent
-from chalicelib.services.webhook_delivery import Dispatcher, Policy
+from chalicelib.services.webhook_delivery import Policy
 from chalicelib.store.outbox import StreamEvent, stream_events
 from chalicelib.store.table import create_client
+from chalicelib.webhook_worker import Dispatcher
 
 GET_RECORDS_LIMIT = 1000
 
