@@ -167,7 +167,7 @@ class Worker:
             self.lanes.failed(head, failures, int((self.clock() + delay) * 1000), self._now())
             self._next(lane, math.ceil(delay))
             return
-        give_up(self.hooks, webhook, self.policy)
+        give_up(self.hooks, webhook, head.event(), self.policy)
         self._done(lane, head)
 
     def _done(self, lane: LaneItem, head: EntryItem) -> None:

@@ -108,12 +108,13 @@ def attempt_once(
     return attempt
 
 
-def give_up(hooks: WebhookStore, webhook: WebhookItem, policy: Policy) -> None:
-    """An event given up on counts against its subscription; enough in a row disable it."""
+def give_up(hooks: WebhookStore, webhook: WebhookItem, event: CloudEvent, policy: Policy) -> None:
+    """An event given up on counts (once) against its subscription; enough in a row disable it."""
     now = isoformat(utc_now())
-    counted = hooks.failed_event(webhook.id, now)
-    if counted is not None and counted.failed_events >= policy.disable_after:
-        hooks.disable(webhook.id, now)
+    counted = hooks.failed_event(webhook.id, event.id, now)
+    if counted is None or counted.failed_events < policy.disable_after:
+        return
+    if hooks.disable(webhook.id, now) is not None:
         logger.warning(
             "webhook.disabled",
             extra={

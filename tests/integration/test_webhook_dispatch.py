@@ -6,7 +6,7 @@ clock drives the schedule, so no test waits for a retry."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,12 +16,14 @@ from chalicelib.models.products import ProductPublic
 from chalicelib.models.webhooks import WebhookCreate
 from chalicelib.services import webhooks as service
 from chalicelib.services.webhook_delivery import Policy, event_owner
+from chalicelib.store import keys
+from chalicelib.store.lanes import LaneStore
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.table import Table
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
 from chalicelib.webhook_worker import STALL_SECONDS, Dispatcher
 from tests import faults
-from tests.faults import Faults
+from tests.faults import Fault, Faults
 from tests.helpers import as_caller
 from tools.webhook_receiver import Receiver
 
@@ -39,7 +41,8 @@ class Clock:
 
 
 def product_event(owner: str, product_id: str, version: int = 1, kind: str = "product.created") -> CloudEvent:
-    moment = datetime.now(UTC)
+    # a later version is a later change even within one millisecond (lanes sort by time)
+    moment = datetime.now(UTC) + timedelta(milliseconds=version)
     product = ProductPublic(
         id=product_id,
         owner_id=owner,
@@ -255,12 +258,55 @@ def test_the_owner_of_an_event() -> None:
     assert event_owner(deleted_user) == "u1"
 
 
+def lane(table: Table, hook: str, subject: str) -> tuple[bool | None, int]:
+    """Whether the lane is held (None: never made), and how many entries it has."""
+    item = LaneStore(table).get(hook, subject)
+    entries, _ = table.query_prefix(f"HOOK#{hook}", keys.lane_entries_prefix(subject), 100)
+    return (item.busy if item is not None else None), len(entries)
+
+
+def test_a_restarted_dispatcher_resumes_the_retries_held_in_the_table(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    # Given a delivery that failed once, and an event of the same resource behind it
+    state, url = receiver
+    state.fail_first = 1
+    hook = subscribe(table, state, url)
+    clock = Clock()
+    first = dispatcher(table, clock)
+    created, updated = product_event(OWNER, "p1"), product_event(OWNER, "p1", 2, "product.updated")
+    first.publish([created, updated])
+    drain(first, clock)
+    assert (state.deliveries, lane(table, hook, "products/p1")) == (1, (True, 2))
+    # When `make run` restarts: a new dispatcher, nothing in memory
+    del first
+    again = dispatcher(table, clock)
+    again.publish([])
+    drain(again, clock, 29)
+    assert state.deliveries == 1  # the retry keeps its due time (30 s after the failure)
+    drain(again, clock, 1)
+    # Then the retry is made when due, then the next event, in order; the lane is let go
+    assert list(state.events) == [created.id, updated.id]
+    assert (again.pending(), lane(table, hook, "products/p1")) == (0, (False, 0))
+
+
+# The calls of one delivery: resume (subscriptions, their lanes); fan-out (subscriptions,
+# append, lane, head, claim); the tick (lane, head, subscription, attempt record, remove,
+# advance); the last tick (lane, head, release, then the re-check: lane, head).
+DELIVERY_CALLS = [
+    *["Query", "Query"],
+    *["Query", "PutItem", "GetItem", "Query", "PutItem"],
+    *["GetItem", "Query", "GetItem", "PutItem", "DeleteItem", "UpdateItem"],
+    *["GetItem", "Query", "UpdateItem", "GetItem", "Query"],
+]
+
+
 def test_a_failing_table_call_at_any_point_of_a_delivery_loses_no_event(
     table: Table, receiver: tuple[Receiver, str]
 ) -> None:
     # Given one subscription and one event; the calls of a round without faults
     state, url = receiver
-    subscribe(table, state, url)
+    hook = subscribe(table, state, url)
     event = product_event(OWNER, "p1")
     clock = Clock()
     baseline = Faults(table.client)
@@ -268,21 +314,24 @@ def test_a_failing_table_call_at_any_point_of_a_delivery_loses_no_event(
         d = dispatcher(table, clock)
         d.publish([event])
         drain(d, clock)
-    print(baseline.calls)
-    assert baseline.calls == ["Query", "GetItem", "PutItem"]
+    assert baseline.calls == DELIVERY_CALLS
     for index, operation in enumerate(baseline.calls):
-        state.events.clear()
-        state.ids.clear()
-        # When that call fails (throttled until botocore gives up)
-        injected = Faults(table.client)
-        injected.by_index[index] = faults.throttled()
-        d = dispatcher(table, clock)
-        with injected.armed():
-            d.publish([event])
-            drain(d, clock)
-        # Then the event still arrives (again, with the same id, if the failure came after it)
-        d.publish([])
-        drain(d, clock, STALL_SECONDS)
-        assert list(state.events) == [event.id], operation
-        assert set(state.ids) == {event.id}, operation
-        assert d.pending() == 0, operation
+        for fault in (faults.throttled(), Fault("lost")):  # refused; applied but never answered
+            where = f"call {index} ({operation}), {fault.kind}"
+            state.events.clear()
+            state.ids.clear()
+            # When that call fails (until botocore gives up)
+            injected = Faults(table.client)
+            injected.by_index[index] = fault
+            d = dispatcher(table, clock)
+            with injected.armed():
+                d.publish([event])
+                drain(d, clock)
+            # Then the event still arrives (again, with the same id, if the failure came after
+            # it), and its lane is let go, empty
+            d.publish([])
+            drain(d, clock, STALL_SECONDS)
+            assert list(state.events) == [event.id], where
+            assert set(state.ids) == {event.id}, where
+            assert d.pending() == 0, where
+            assert lane(table, hook, event.subject) == (False, 0), where
