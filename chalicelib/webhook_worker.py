@@ -1,24 +1,28 @@
-"""Deployed webhook delivery: the bus's events → an SQS queue → this worker → the subscribers.
+"""Webhook delivery over the table-held lanes: deployed behind SQS (`handler`), and locally
+(`Dispatcher`, in the event publisher's thread under `make run`). One code path: the Worker.
 
-An EventBridge rule on `storefront-<stage>` sends every event (source `storefront`) to the
-delivery queue (infra/webhooks.py); `handler` is the Lambda behind an event source mapping on
-that queue (ReportBatchItemFailures). A message is one of two kinds:
+Deployed, an EventBridge rule on `storefront-<stage>` sends every event (source `storefront`)
+to the delivery queue (infra/webhooks.py); `handler` is the Lambda behind an event source
+mapping on that queue (ReportBatchItemFailures). A message is one of two kinds:
 
-- **an event** (EventBridge's envelope, the CloudEvent in `detail`): fanned out — one
-  delivery message per subscription that receives it (the same matching as locally,
-  services/webhook_delivery.matching), sent on the same queue;
-- **a delivery** (`{"webhook_id", "event", "failures", "not_before"}`): one attempt
+- **an event** (EventBridge's envelope, the CloudEvent in `detail`): appended to the lane of
+  every subscription that receives it (the same matching as locally, services/
+  webhook_delivery.matching; store/lanes.py), and a free lane is claimed with a first tick;
+- **a tick** (`{"webhook_id", "subject", "step"}`): the lane's head, if due, gets one attempt
   (services/webhook_delivery.attempt_once: URL re-checked, signed with the event id as
-  `webhook-id`, recorded in the subscription's deliveries). A failure is sent again with
-  the next due time of the local schedule (30 s * 2^n, capped at 6 h, 14 attempts); SQS
-  delays a message at most 15 minutes, so a longer wait is made of 15-minute hops (a hop
-  makes no attempt). After the last attempt the event is given up (services/webhook_delivery
-  .give_up: counted, the subscription disabled after 5 in a row).
+  `webhook-id`, recorded). A failure makes the entry due again on the local schedule (30 s *
+  2^n, capped at 6 h, 14 attempts); SQS delays a message at most 15 minutes, so a longer wait
+  is made of 15-minute hops (a hop makes no attempt). After the last attempt the event is given
+  up (services/webhook_delivery.give_up: counted once, the subscription disabled after 5 in a
+  row). A delivered or given-up head is deleted and the next tick looks at the next entry; an
+  empty lane is released.
 
-A message whose handling raised (the table unreachable, the queue refusing a send) is
-reported failed: SQS makes it visible again after the queue's visibility timeout, and after
-`MAX_RECEIVES` receives it goes to the dead-letter queue. Guarantees: docs/events.md,
-"Deployed delivery".
+Only the head of a lane is attempted, so a subscription gets a resource's events in the
+resource's order (the entries sort by the event's time), whatever order they arrived in.
+A message whose handling raised (the table unreachable, the queue refusing a send, a tick
+ahead of its lane's step) is reported failed: SQS makes it visible again after the queue's
+visibility timeout, and after `MAX_RECEIVES` receives it goes to the dead-letter queue.
+Guarantees: docs/events.md, "Webhooks" and "Deployed delivery".
 """
 
 from __future__ import annotations
