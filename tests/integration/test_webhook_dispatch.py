@@ -5,9 +5,11 @@ clock drives the schedule, so no test waits for a retry."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from chalicelib.services import webhooks as service
 from chalicelib.services.webhook_delivery import Policy, event_owner
 from chalicelib.store import keys
 from chalicelib.store.lanes import LaneStore
+from chalicelib.store.outbox import announce
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.table import Table
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
@@ -25,6 +28,8 @@ from chalicelib.webhook_worker import STALL_SECONDS, Dispatcher
 from tests import faults
 from tests.faults import Fault, Faults
 from tests.helpers import as_caller
+from tools import event_publisher
+from tools.event_publisher import LocalBus, Publisher, StreamReader
 from tools.webhook_receiver import Receiver
 
 OWNER, OTHER, ADMIN = "owner-1", "other-2", "admin-3"
@@ -335,3 +340,30 @@ def test_a_failing_table_call_at_any_point_of_a_delivery_loses_no_event(
             assert set(state.ids) == {event.id}, where
             assert d.pending() == 0, where
             assert lane(table, hook, event.subject) == (False, 0), where
+
+
+def test_an_event_whose_fan_out_failed_stays_off_the_bus_and_goes_out_after_a_restart(
+    table: Table, receiver: tuple[Receiver, str], tmp_path: Path
+) -> None:
+    # Given a committed change, and `make run`'s publisher whose fan-out cannot reach the table
+    state, url = receiver
+    subscribe(table, state, url)
+    event = product_event(OWNER, "p1")
+    table.transact_write([announce(event)])
+    _, streams = event_publisher.clients_for(table.client)
+    bus = tmp_path / "events.jsonl"
+    clock = Clock()
+    broken = Dispatcher(Table(table.client, "no-such-table", table.cursors), local=True, clock=clock)
+    first = Publisher(StreamReader(table.client, streams, table.name), LocalBus(bus), broken)
+    # When it polls: the event is kept off the bus (its fan-out failed)
+    assert (first.poll(), bus.exists()) == (0, False)
+    # and `make run` restarts: the stream is read again from its start
+    reader = StreamReader(table.client, streams, table.name)
+    again = Publisher(reader, LocalBus(bus), dispatcher(table, clock))
+    # Then the event is fanned out, delivered, and on the bus once (after the subscriber's own
+    # user.registered, which the stream holds too)
+    assert again.poll() == 2
+    on_bus = [json.loads(line)["id"] for line in bus.read_text().splitlines()]
+    assert (len(on_bus), on_bus[-1]) == (2, event.id)
+    assert list(state.events) == [event.id]
+    assert again.poll() == 0
