@@ -161,16 +161,26 @@ def mapping() -> dict[str, Any]:
 
 
 def role(stage: Stage, table: str) -> dict[str, Any]:
-    """Least privilege: the table's items and gsi2, its own queue, its log group, X-Ray."""
+    """Least privilege: the subscriptions' partitions (HOOK#*) and gsi2, its own queue, its
+    log group, X-Ray."""
     stack = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
     log_group = f"{stack}:log-group:/aws/lambda/{worker_function_name(stage)}"
     table_arn = {"Fn::GetAtt": [table, "Arn"]}
     statements = [
-        # GetItem: a subscription; PutItem: a delivery record; UpdateItem: its failure count.
+        # Only items of the HOOK#<id> partitions (dynamodb:LeadingKeys): GetItem a subscription
+        # or a lane; PutItem a delivery record, a lane entry, a claim; UpdateItem a failure
+        # count, a lane's step; DeleteItem a lane entry done; Query a lane's head.
         {
             "Effect": "Allow",
-            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+            ],
             "Resource": table_arn,
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["HOOK#*"]}},
         },
         # Query on gsi2 (its HOOKS partition): the enabled subscriptions (the fan-out).
         {

@@ -23,9 +23,10 @@ from typing import Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.models.events import CloudEvent
-from chalicelib.services.webhook_delivery import Dispatcher, Policy
+from chalicelib.services.webhook_delivery import Policy
 from chalicelib.store.outbox import StreamEvent, stream_events
 from chalicelib.store.table import create_client
+from chalicelib.webhook_worker import Dispatcher
 
 GET_RECORDS_LIMIT = 1000
 
@@ -126,14 +127,27 @@ class Publisher:
         self.reader = reader
         self.bus = bus
         self.dispatcher = dispatcher
+        self.held: list[StreamEvent] = []  # read, not yet fanned out: kept off the bus
 
     def poll(self) -> int:
-        """One read of the stream (and a round of webhook deliveries); the number of new events written."""
-        fresh = self.bus.append_new(stream_events(self.reader.read()))
-        if self.dispatcher is not None:
-            self.dispatcher.publish(fresh)
-            self.dispatcher.run_due()
-        return len(fresh)
+        """One read of the stream (and a round of webhook deliveries); the number of new events written.
+
+        With webhooks, an event goes on the bus only once it is in its lanes (the table): an
+        event whose fan-out failed stays off the bus, so a restart that re-reads the stream
+        fans it out then (the bus's dedupe would skip it otherwise)."""
+        found = stream_events(self.reader.read())
+        if self.dispatcher is None:
+            return len(self.bus.append_new(found))
+        held = {e.event.id for e in self.held}
+        fresh = [e for e in found if e.event.id not in self.bus.seen and e.event.id not in held]
+        self.held.extend(fresh)
+        self.dispatcher.publish([e.event for e in fresh])
+        waiting = {event.id for event in self.dispatcher.backlog}  # the failed one and those after it
+        ready = [e for e in self.held if e.event.id not in waiting]
+        self.held = [e for e in self.held if e.event.id in waiting]
+        written = self.bus.append_new(ready)
+        self.dispatcher.run_due()
+        return len(written)
 
     def run(self, stop: threading.Event, interval: float = 0.2) -> None:
         """Poll until `stop` is set; an unreachable engine is waited for, then read from the start."""

@@ -1,31 +1,22 @@
-"""Webhook delivery: each published event, fanned out to the subscriptions that receive it,
-POSTed (signed, URL re-checked, no redirects: chalicelib/webhooks.deliver) and retried with
-exponential backoff. No chalice, no boto3.
+"""Webhook delivery, the parts both paths share: which subscriptions receive an event, one
+attempt (signed, URL re-checked, no redirects: chalicelib/webhooks.deliver, recorded), the
+retry policy and giving up (a subscription whose events keep failing is disabled:
+`webhook.disabled`). No chalice, no boto3.
 
-Locally the worker runs in the event publisher's thread (tools/event_publisher.py under
-`make run`): the publisher hands it every event it appends to the local bus, then lets it
-run the attempts that are due. Its retry schedule is held in memory: a restart of `make run`
-loses the retries in flight (and the events published but not yet fanned out); events that
-reach the bus after the restart are delivered as usual (docs/events.md, "Webhooks").
-
-Order per resource: a subscription's events about one resource (one CloudEvents subject)
-form a queue, and only its head is attempted; the next waits until the head got a 2xx or
-gave up. A subscription whose events keep failing is disabled (`webhook.disabled`).
+The lanes that keep a resource's events in order and hold the retry schedule are in the
+table (store/lanes.py), driven by chalicelib/webhook_worker.py: deployed by the SQS worker,
+locally by its Dispatcher in the event publisher's thread (docs/events.md, "Webhooks").
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
-import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib.clock import isoformat, utc_now
 from chalicelib.models.events import CloudEvent
 from chalicelib.models.webhooks import DeliveryItem, WebhookItem
-from chalicelib.store.table import Table
 from chalicelib.store.webhooks import DELIVERY_TTL_SECONDS, DeliveryStore, WebhookStore
 from chalicelib.webhooks import (
     DISABLE_AFTER_FAILED_EVENTS,
@@ -34,13 +25,9 @@ from chalicelib.webhooks import (
     Resolver,
     deliver,
     resolve,
-    retry_delay,
 )
 
 logger = logging.getLogger("storefront")
-QueueKey = tuple[str, str]  # (subscription id, event subject)
-# A queue whose attempt could not even be made (the table unreachable) is tried again this much later.
-STALL_SECONDS = 5.0
 _OWNER_FIELD = {"orders": "user_id", "products": "owner_id"}
 
 
@@ -121,12 +108,13 @@ def attempt_once(
     return attempt
 
 
-def give_up(hooks: WebhookStore, webhook: WebhookItem, policy: Policy) -> None:
-    """An event given up on counts against its subscription; enough in a row disable it."""
+def give_up(hooks: WebhookStore, webhook: WebhookItem, event: CloudEvent, policy: Policy) -> None:
+    """An event given up on counts (once) against its subscription; enough in a row disable it."""
     now = isoformat(utc_now())
-    counted = hooks.failed_event(webhook.id, now)
-    if counted is not None and counted.failed_events >= policy.disable_after:
-        hooks.disable(webhook.id, now)
+    counted = hooks.failed_event(webhook.id, event.id, now)
+    if counted is None or counted.failed_events < policy.disable_after:
+        return
+    if hooks.disable(webhook.id, now) is not None:
         logger.warning(
             "webhook.disabled",
             extra={
@@ -135,100 +123,3 @@ def give_up(hooks: WebhookStore, webhook: WebhookItem, policy: Policy) -> None:
                 "failed_events": counted.failed_events,
             },
         )
-
-
-class Dispatcher:
-    """Fans events out to subscriptions and makes the attempts that are due (one thread)."""
-
-    def __init__(
-        self,
-        table: Table,
-        local: bool,
-        policy: Policy = Policy(),
-        resolver: Resolver = resolve,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.hooks = WebhookStore(table)
-        self.deliveries = DeliveryStore(table)
-        self.local = local
-        self.policy = policy
-        self.resolver = resolver
-        self.clock = clock
-        self.backlog: list[CloudEvent] = []
-        self.queues: dict[QueueKey, deque[Pending]] = {}
-        self.due: list[tuple[float, int, QueueKey]] = []
-        self.sequence = 0
-
-    def publish(self, events: Sequence[CloudEvent]) -> int:
-        """Queue each event for every subscription that receives it; how many were queued.
-
-        If the subscriptions cannot be read, the events wait for the next call.
-        """
-        self.backlog.extend(events)
-        if not self.backlog:
-            return 0
-        try:
-            webhooks = self.hooks.all_enabled()
-        except Exception:  # the table unreachable: fan out at the next poll
-            logger.warning("webhook fan-out postponed", exc_info=True)
-            return 0
-        queued = 0
-        for event in self.backlog:
-            for pending in matching(webhooks, event):
-                self._enqueue(pending)
-                queued += 1
-        self.backlog = []
-        return queued
-
-    def run_due(self) -> int:
-        """Make every attempt that is due now; how many were made."""
-        made = 0
-        while self.due and self.due[0][0] <= self.clock():
-            _, _, key = heapq.heappop(self.due)
-            try:
-                self._attempt(key)
-            except Exception:  # the table unreachable: this queue waits, the others go on
-                logger.warning("webhook delivery stalled", exc_info=True)
-                self._schedule(key, STALL_SECONDS)
-            made += 1
-        return made
-
-    def pending(self) -> int:
-        """Events still waiting (queued or being retried), over all subscriptions."""
-        return sum(len(queue) for queue in self.queues.values())
-
-    def _enqueue(self, pending: Pending) -> None:
-        key = (pending.webhook_id, pending.event.subject)
-        queue = self.queues.setdefault(key, deque())
-        queue.append(pending)
-        if len(queue) == 1:
-            self._schedule(key, 0.0)
-
-    def _schedule(self, key: QueueKey, delay: float) -> None:
-        self.sequence += 1
-        heapq.heappush(self.due, (self.clock() + delay, self.sequence, key))
-
-    def _attempt(self, key: QueueKey) -> None:
-        pending = self.queues[key][0]
-        webhook = self.hooks.get(pending.webhook_id)
-        if webhook is None or not webhook.enabled:  # deleted or disabled: nothing more goes out
-            del self.queues[key]
-            return
-        attempt = attempt_once(self.hooks, self.deliveries, webhook, pending, self.local, self.resolver)
-        if attempt.ok:
-            self._next(key)
-            return
-        pending.failures += 1
-        if pending.failures < self.policy.max_attempts:
-            self._schedule(key, retry_delay(pending.failures - 1, self.policy.base_seconds))
-            return
-        give_up(self.hooks, webhook, self.policy)
-        self._next(key)
-
-    def _next(self, key: QueueKey) -> None:
-        queue = self.queues[key]
-        queue.popleft()
-        if queue:
-            self._schedule(key, 0.0)
-        else:
-            del self.queues[key]

@@ -18,6 +18,10 @@ Layout (pk / sk, then the GSIs an item sits in):
                                                    gsi2: HOOKS            / <created_at>#<id>
     webhook attempt HOOK#<id>        / DELIVERY#<time>#<event_id>#<attempt>   (TTL 7 days)
                                                    gsi1: DELIVERIES#<id>  / <time>#<event_id>#<attempt>
+    delivery lane   HOOK#<id>        / LANE#<subject>   (TTL 7 days; busy flag + step of one
+                                                   (subscription, resource) delivery lane)
+    lane entry      HOOK#<id>        / QUEUE#<subject>#<event time>#<event_id>   (TTL 7 days;
+                                                   one event waiting in its lane, oldest first)
 
 Orders by status (GSI3) are write-sharded: an order's shard is a hash of its id, one of
 STATUS_SHARDS, so a burst of orders in one status spreads over that many index partitions
@@ -213,3 +217,24 @@ def delivery_index_keys(webhook_id: str, time: str, event_id: str, attempt: int)
 def webhook_deliveries_partition(webhook_id: str) -> str:
     """The GSI1 partition of one subscription's delivery attempts."""
     return f"DELIVERIES#{webhook_id}"
+
+
+LANE_PREFIX = "LANE#"
+LANE_ENTRY_PREFIX = "QUEUE#"
+
+
+def lane_key(webhook_id: str, subject: str) -> Key:
+    """HOOK#<id> / LANE#<subject>: the delivery lane of one subscription and one resource."""
+    return {"pk": f"HOOK#{webhook_id}", "sk": f"{LANE_PREFIX}{subject}"}
+
+
+def lane_entries_prefix(subject: str) -> str:
+    """The sort-key prefix of one lane's entries (`subject` holds no `#`: kind/id)."""
+    return f"{LANE_ENTRY_PREFIX}{subject}#"
+
+
+def lane_entry_key(webhook_id: str, subject: str, time: str, event_id: str) -> Key:
+    """HOOK#<id> / QUEUE#<subject>#<time>#<event_id>: an event waiting in its lane. The sort
+    key orders a lane by the resource's own order (the event's time, then its id), not by
+    arrival; the event id makes a duplicate of the same event the same item."""
+    return {"pk": f"HOOK#{webhook_id}", "sk": f"{lane_entries_prefix(subject)}{time}#{event_id}"}

@@ -298,6 +298,30 @@ class Table:
         last = response.get("LastEvaluatedKey")
         return items, ({k: str(v) for k, v in from_attributes(last).items()} if last else None)
 
+    def query_prefix(
+        self, partition: str, prefix: str, limit: int, start: Key | None = None
+    ) -> tuple[list[Item], Key | None]:
+        """One strongly consistent Query page of a base-table partition: the items whose sort
+        key starts with `prefix`, ascending; the key to continue from (None at the end)."""
+        p = Placeholders()
+        condition = (
+            f"{p.name('pk')} = {p.value(partition)} AND begins_with({p.name('sk')}, {p.value(prefix)})"
+        )
+        params: dict[str, Any] = {
+            "ConsistentRead": True,
+            "Limit": limit,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": p.names,
+            "ExpressionAttributeValues": to_attributes(p.values),
+        }
+        if start is not None:
+            params["ExclusiveStartKey"] = to_attributes(start)
+        with translate_errors():
+            response = self.client.query(TableName=self.name, **params)
+        items = [from_attributes(raw) for raw in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, ({k: str(v) for k, v in from_attributes(last).items()} if last else None)
+
     def partition_keys(self, partition: str) -> list[Key]:
         """The primary keys of every item in one base-table partition (strongly consistent
         Query, keys only, every page)."""

@@ -2,7 +2,8 @@
 
 Subscription item: keys.webhook_key(id) + keys.webhook_index_keys(id, owner_id, created_at) +
 {"type": "webhook", id, owner_id, url, events (list), scope, enabled, secret, failed_events,
-created_at, updated_at}. Attempt item: keys.delivery_key(...) + keys.delivery_index_keys(...) +
+last_given_up (the event counted last), created_at, updated_at}. Attempt item:
+keys.delivery_key(...) + keys.delivery_index_keys(...) +
 {"type": "webhook_delivery", webhook_id, time, event_id, event_type, attempt, status, error,
 latency_ms, expires_at (TTL, 7 days)}. A deleted subscription's attempts are left to their TTL:
 they are only reachable through the subscription.
@@ -15,7 +16,7 @@ from chalicelib.models.common import Page
 from chalicelib.models.webhooks import DeliveryItem, WebhookItem
 from chalicelib.store import keys
 from chalicelib.store.codec import Item
-from chalicelib.store.expr import Update, exists
+from chalicelib.store.expr import Update, eq, exists, ne, not_exists
 from chalicelib.store.pagination import Listing, PageRequest, query_newest_first
 from chalicelib.store.repository import Repository, Store
 from chalicelib.store.schema import GSI1, GSI2
@@ -59,10 +60,16 @@ class WebhookStore(Repository[WebhookItem]):
                 break
         return found
 
-    def failed_event(self, webhook_id: str, now: str) -> WebhookItem | None:
-        """Count one more event that failed after all its retries; the subscription after it
-        (None if it was deleted meanwhile)."""
-        return self._change(webhook_id, Update().increment("failed_events").set("updated_at", now))
+    def failed_event(self, webhook_id: str, event_id: str, now: str) -> WebhookItem | None:
+        """Count one more event that failed after all its retries, once per event (a worker
+        that gives the same event up again after a failure counts nothing more); the
+        subscription after it (None if it was deleted meanwhile)."""
+        update = Update().increment("failed_events").set("last_given_up", event_id).set("updated_at", now)
+        counted_once = exists() & (not_exists("last_given_up") | ne("last_given_up", event_id))
+        try:
+            return self.parse(self.table.update(self.key(webhook_id), update, counted_once))
+        except ConditionFailedError as failure:
+            return self.parse(failure.item)  # counted before (or deleted: None)
 
     def delivered(self, webhook_id: str, now: str) -> WebhookItem | None:
         """An event got through: the run of failures is over."""
@@ -70,7 +77,11 @@ class WebhookStore(Repository[WebhookItem]):
 
     def disable(self, webhook_id: str, now: str) -> WebhookItem | None:
         """Stop delivering to this subscription (a long run of failures)."""
-        return self._change(webhook_id, Update().set("enabled", False).set("updated_at", now))
+        update = Update().set("enabled", False).set("updated_at", now)
+        try:  # None when it was disabled already (or deleted): only one worker reports it
+            return self.parse(self.table.update(self.key(webhook_id), update, exists() & eq("enabled", True)))
+        except ConditionFailedError:
+            return None
 
     def _change(self, webhook_id: str, update: Update) -> WebhookItem | None:
         try:

@@ -91,6 +91,33 @@ def test_a_subscriber_gets_the_event_signed_and_a_retry_with_the_same_webhook_id
     assert depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
+def test_a_products_update_waits_in_its_lane_until_the_creation_got_through(
+    http: requests.Session, stack: Stack, receiver: tuple[Receiver, str]
+) -> None:
+    # Given a subscription to a product's creation and updates, a receiver refusing twice
+    state, url = receiver
+    state.fail_first = 2
+    email = f"wh-{uuid.uuid4().hex[:12]}@example.com"
+    _ok(http.post(stack.url("/users"), json={"email": email, "password": "password123", "name": "Wh"}), 201)
+    token = _ok(http.post(stack.url("/auth/token"), json={"email": email, "password": "password123"}), 200)
+    auth = bearer(token)
+    events = ["product.created", "product.updated"]
+    hook = _ok(http.post(stack.url("/webhooks"), headers=auth, json={"url": url, "events": events}), 201)
+    state.webhook = Webhook(hook["secret"])
+    # When a product is created and at once changed
+    product = _ok(
+        http.post(stack.url("/products"), headers=auth, json={"name": "Jug", "price": 9, "stock": 1}), 201
+    )
+    path = stack.url(f"/products/{product['id']}")
+    _ok(http.patch(path, headers={**auth, "If-Match": f'"{product["version"]}"'}, json={"stock": 5}), 200)
+    # Then the update is attempted only after the creation's third attempt got through
+    _wait_until(lambda: len(state.events) == 2)
+    assert len(state.events) == 2, _diagnosis(http, stack, auth, hook["id"], state)
+    created, updated = state.events.values()
+    assert (created["type"], updated["type"]) == ("product.created", "product.updated")
+    assert state.ids == [created["id"]] * 3 + [updated["id"]]
+
+
 def _diagnosis(http: requests.Session, stack: Stack, auth: dict[str, str], hook: str, state: Receiver) -> str:
     """What the chain did, for a failure message: attempts, the mapping, the queues, the worker's log."""
     attempts = http.get(stack.url(f"/webhooks/{hook}/deliveries"), headers=auth).text

@@ -5,9 +5,11 @@ clock drives the schedule, so no test waits for a retry."""
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -15,13 +17,19 @@ from chalicelib.models.events import CloudEvent, Deleted, new_event
 from chalicelib.models.products import ProductPublic
 from chalicelib.models.webhooks import WebhookCreate
 from chalicelib.services import webhooks as service
-from chalicelib.services.webhook_delivery import STALL_SECONDS, Dispatcher, Policy, event_owner
+from chalicelib.services.webhook_delivery import Policy, event_owner
+from chalicelib.store import keys
+from chalicelib.store.lanes import LaneStore
+from chalicelib.store.outbox import announce
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.table import Table
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
+from chalicelib.webhook_worker import STALL_SECONDS, Dispatcher
 from tests import faults
-from tests.faults import Faults
+from tests.faults import Fault, Faults
 from tests.helpers import as_caller
+from tools import event_publisher
+from tools.event_publisher import LocalBus, Publisher, StreamReader
 from tools.webhook_receiver import Receiver
 
 OWNER, OTHER, ADMIN = "owner-1", "other-2", "admin-3"
@@ -38,7 +46,8 @@ class Clock:
 
 
 def product_event(owner: str, product_id: str, version: int = 1, kind: str = "product.created") -> CloudEvent:
-    moment = datetime.now(UTC)
+    # a later version is a later change even within one millisecond (lanes sort by time)
+    moment = datetime.now(UTC) + timedelta(milliseconds=version)
     product = ProductPublic(
         id=product_id,
         owner_id=owner,
@@ -254,12 +263,55 @@ def test_the_owner_of_an_event() -> None:
     assert event_owner(deleted_user) == "u1"
 
 
+def lane(table: Table, hook: str, subject: str) -> tuple[bool | None, int]:
+    """Whether the lane is held (None: never made), and how many entries it has."""
+    item = LaneStore(table).get(hook, subject)
+    entries, _ = table.query_prefix(f"HOOK#{hook}", keys.lane_entries_prefix(subject), 100)
+    return (item.busy if item is not None else None), len(entries)
+
+
+def test_a_restarted_dispatcher_resumes_the_retries_held_in_the_table(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    # Given a delivery that failed once, and an event of the same resource behind it
+    state, url = receiver
+    state.fail_first = 1
+    hook = subscribe(table, state, url)
+    clock = Clock()
+    first = dispatcher(table, clock)
+    created, updated = product_event(OWNER, "p1"), product_event(OWNER, "p1", 2, "product.updated")
+    first.publish([created, updated])
+    drain(first, clock)
+    assert (state.deliveries, lane(table, hook, "products/p1")) == (1, (True, 2))
+    # When `make run` restarts: a new dispatcher, nothing in memory
+    del first
+    again = dispatcher(table, clock)
+    again.publish([])
+    drain(again, clock, 29)
+    assert state.deliveries == 1  # the retry keeps its due time (30 s after the failure)
+    drain(again, clock, 1)
+    # Then the retry is made when due, then the next event, in order; the lane is let go
+    assert list(state.events) == [created.id, updated.id]
+    assert (again.pending(), lane(table, hook, "products/p1")) == (0, (False, 0))
+
+
+# The calls of one delivery: resume (subscriptions, their lanes); fan-out (subscriptions,
+# append, lane, head, claim); the tick (lane, head, subscription, attempt record, remove,
+# advance); the last tick (lane, head, release, then the re-check: lane, head).
+DELIVERY_CALLS = [
+    *["Query", "Query"],
+    *["Query", "PutItem", "GetItem", "Query", "PutItem"],
+    *["GetItem", "Query", "GetItem", "PutItem", "DeleteItem", "UpdateItem"],
+    *["GetItem", "Query", "UpdateItem", "GetItem", "Query"],
+]
+
+
 def test_a_failing_table_call_at_any_point_of_a_delivery_loses_no_event(
     table: Table, receiver: tuple[Receiver, str]
 ) -> None:
     # Given one subscription and one event; the calls of a round without faults
     state, url = receiver
-    subscribe(table, state, url)
+    hook = subscribe(table, state, url)
     event = product_event(OWNER, "p1")
     clock = Clock()
     baseline = Faults(table.client)
@@ -267,20 +319,51 @@ def test_a_failing_table_call_at_any_point_of_a_delivery_loses_no_event(
         d = dispatcher(table, clock)
         d.publish([event])
         drain(d, clock)
-    assert baseline.calls == ["Query", "GetItem", "PutItem"]
+    assert baseline.calls == DELIVERY_CALLS
     for index, operation in enumerate(baseline.calls):
-        state.events.clear()
-        state.ids.clear()
-        # When that call fails (throttled until botocore gives up)
-        injected = Faults(table.client)
-        injected.by_index[index] = faults.throttled()
-        d = dispatcher(table, clock)
-        with injected.armed():
-            d.publish([event])
-            drain(d, clock)
-        # Then the event still arrives (again, with the same id, if the failure came after it)
-        d.publish([])
-        drain(d, clock, STALL_SECONDS)
-        assert list(state.events) == [event.id], operation
-        assert set(state.ids) == {event.id}, operation
-        assert d.pending() == 0, operation
+        for fault in (faults.throttled(), Fault("lost")):  # refused; applied but never answered
+            where = f"call {index} ({operation}), {fault.kind}"
+            state.events.clear()
+            state.ids.clear()
+            # When that call fails (until botocore gives up)
+            injected = Faults(table.client)
+            injected.by_index[index] = fault
+            d = dispatcher(table, clock)
+            with injected.armed():
+                d.publish([event])
+                drain(d, clock)
+            # Then the event still arrives (again, with the same id, if the failure came after
+            # it), and its lane is let go, empty
+            d.publish([])
+            drain(d, clock, STALL_SECONDS)
+            assert list(state.events) == [event.id], where
+            assert set(state.ids) == {event.id}, where
+            assert d.pending() == 0, where
+            assert lane(table, hook, event.subject) == (False, 0), where
+
+
+def test_an_event_whose_fan_out_failed_stays_off_the_bus_and_goes_out_after_a_restart(
+    table: Table, receiver: tuple[Receiver, str], tmp_path: Path
+) -> None:
+    # Given a committed change, and `make run`'s publisher whose fan-out cannot reach the table
+    state, url = receiver
+    subscribe(table, state, url)
+    event = product_event(OWNER, "p1")
+    table.transact_write([announce(event)])
+    _, streams = event_publisher.clients_for(table.client)
+    bus = tmp_path / "events.jsonl"
+    clock = Clock()
+    broken = Dispatcher(Table(table.client, "no-such-table", table.cursors), local=True, clock=clock)
+    first = Publisher(StreamReader(table.client, streams, table.name), LocalBus(bus), broken)
+    # When it polls: the event is kept off the bus (its fan-out failed)
+    assert (first.poll(), bus.exists()) == (0, False)
+    # and `make run` restarts: the stream is read again from its start
+    reader = StreamReader(table.client, streams, table.name)
+    again = Publisher(reader, LocalBus(bus), dispatcher(table, clock))
+    # Then the event is fanned out, delivered, and on the bus once (after the subscriber's own
+    # user.registered, which the stream holds too)
+    assert again.poll() == 2
+    on_bus = [json.loads(line)["id"] for line in bus.read_text().splitlines()]
+    assert (len(on_bus), on_bus[-1]) == (2, event.id)
+    assert list(state.events) == [event.id]
+    assert again.poll() == 0

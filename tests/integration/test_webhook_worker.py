@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -21,14 +22,17 @@ from chalicelib import webhook_worker
 from chalicelib.api import deps
 from chalicelib.config import reset_settings
 from chalicelib.models.events import CloudEvent
+from chalicelib.services import webhooks as service
 from chalicelib.services.webhook_delivery import Policy
+from chalicelib.store.lanes import LaneItem, LaneStore
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.table import Table
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
-from chalicelib.webhook_worker import SQS_MAX_DELAY_SECONDS, Delivery, Worker, handle_batch
+from chalicelib.webhook_worker import SQS_MAX_DELAY_SECONDS, Tick, Worker, handle_batch
 from tests import faults
-from tests.faults import Faults
-from tests.integration.test_webhook_dispatch import ADMIN, OTHER, OWNER, Clock, product_event, subscribe
+from tests.faults import Fault, Faults
+from tests.helpers import as_caller
+from tests.integration.test_webhook_dispatch import ADMIN, OTHER, OWNER, Clock, lane, product_event, subscribe
 from tools.webhook_receiver import Receiver
 
 VISIBILITY_SECONDS = 360.0
@@ -43,10 +47,13 @@ class Queue:
         self.sent: list[tuple[dict[str, Any], int]] = []  # every send: body, delay
         self.count = 0
         self.refuse = False
+        self.refuse_at: int | None = None  # refuse only this send (0: the first)
+        self.sends = 0
         self.failed: list[str] = []  # every message id reported failed
 
     def send(self, body: str, delay: int) -> None:
-        if self.refuse:
+        self.sends += 1
+        if self.refuse or self.refuse_at == self.sends - 1:
             raise ConnectionError("the queue is unreachable")
         assert 0 <= delay <= SQS_MAX_DELAY_SECONDS
         self.sent.append((json.loads(body), delay))
@@ -135,7 +142,8 @@ def test_a_failing_receiver_gets_the_event_again_with_backoff_and_the_same_webho
         [event.id],
         {event.id},
     )
-    assert [(body["failures"], delay) for body, delay in queue.sent] == [(0, 0), (1, 30), (2, 60)]
+    # (one tick per step of the lane: the first, two retries, the release of the empty lane)
+    assert [(body["step"], delay) for body, delay in queue.sent] == [(1, 0), (2, 30), (3, 60), (4, 0)]
     page = DeliveryStore(table).list_page(PageRequest(10), hook)
     assert [(a.attempt, a.status) for a in page.items] == [(3, 204), (2, 500), (1, 500)]
     assert queue.messages == []
@@ -150,14 +158,22 @@ def test_a_wait_longer_than_sqs_allows_is_made_of_15_minute_hops(
     hook = subscribe(table, state, url)
     queue = Queue(Clock())
     w = worker(table, queue)
-    queue.put(Delivery(hook, product_event(OWNER, "p1"), failures=6).to_json())
+    event = product_event(OWNER, "p1")
+    lanes = LaneStore(table)
+    lanes.append(hook, event, int(queue.clock.now))
+    head = lanes.head(hook, event.subject)
+    assert head is not None
+    lanes.failed(head, 6, 0, int(queue.clock.now))
+    w.claim(hook, event.subject)
     queue.run(w)  # attempt 7 fails
-    assert queue.sent[-1][0]["not_before"] == queue.clock.now + 1920
-    # When the queue gives it back every 15 minutes
+    head = lanes.head(hook, event.subject)
+    assert head is not None
+    assert (head.failures, head.due_ms) == (7, (queue.clock.now + 1920) * 1000)
+    # When the queue gives the tick back every 15 minutes
     queue.run(w, SQS_MAX_DELAY_SECONDS)
     queue.run(w, SQS_MAX_DELAY_SECONDS)
     assert state.deliveries == 1  # two hops: no attempt
-    assert [delay for _, delay in queue.sent] == [900, 900, 120]
+    assert [delay for _, delay in queue.sent] == [0, 900, 900, 120]
     queue.run(w, 120)
     # Then the attempt is made when due, with the same event
     assert (state.deliveries, state.rejected, len(state.events)) == (2, 0, 1)
@@ -183,9 +199,10 @@ def test_the_last_failed_attempt_gives_up_and_a_run_of_them_disables_the_subscri
     assert [
         getattr(r, "webhook_id", None) for r in caplog.records if r.getMessage() == "webhook.disabled"
     ] == [hook]
-    # A disabled subscription gets nothing more: no fan-out, no attempt of a queued delivery
+    # A disabled subscription gets nothing more: no fan-out, no attempt of an event in its lane
     queue.put(envelope(product_event(OWNER, "p3")))
-    queue.put(Delivery(hook, product_event(OWNER, "p4")).to_json())
+    LaneStore(table).append(hook, product_event(OWNER, "p4"), int(queue.clock.now))
+    queue.put(Tick(hook, "products/p4", 1).to_json())
     queue.run(w, 3600)
     assert (state.deliveries, queue.messages) == (4, [])
 
@@ -202,38 +219,209 @@ def test_a_message_that_cannot_be_handled_is_reported_alone(
     assert queue.pump(worker(table, queue)) == ["1", "2"]
 
 
-def test_a_failing_table_or_queue_call_at_any_point_loses_no_event(
+def test_a_resources_events_fanned_out_in_reverse_arrival_order_are_delivered_in_its_order(
     table: Table, receiver: tuple[Receiver, str]
 ) -> None:
-    # Given one subscription and one event; the table calls of a delivery without faults
+    # Given a product's two events reaching the worker newest first (EventBridge and a standard
+    # queue do not keep order), in one batch
     state, url = receiver
     subscribe(table, state, url)
-    event = product_event(OWNER, "p1")
-    baseline = Faults(table.client)
     queue = Queue(Clock())
-    with baseline.armed():
-        queue.put(envelope(event))
-        queue.run(worker(table, queue))
-    assert baseline.calls == ["Query", "GetItem", "PutItem"]
-    for index, operation in [*enumerate(baseline.calls), (-1, "SendMessage")]:
-        state.events.clear()
-        state.ids.clear()
-        queue = Queue(Clock())
-        # When that call fails (throttled until botocore gives up; the queue refusing a send)
-        injected = Faults(table.client)
-        injected.by_index[index] = faults.throttled()
-        queue.refuse = index == -1
-        with injected.armed():
-            queue.put(envelope(event))
-            queue.run(worker(table, queue))
-        assert len(queue.failed) == 1, operation  # reported, to be received again
-        queue.refuse = False
-        # Then the message comes back and the event arrives (again, with the same id, if the
-        # failure came after it: the failed record of the attempt is a failed attempt)
-        queue.run(worker(table, queue), VISIBILITY_SECONDS)
-        assert list(state.events) == [event.id], operation
-        assert set(state.ids) == {event.id}, operation
-        assert queue.messages == [], operation
+    created, updated = product_event(OWNER, "p1"), product_event(OWNER, "p1", 2, "product.updated")
+    queue.put(envelope(updated))
+    queue.put(envelope(created))
+    # When the queue is received
+    queue.run(worker(table, queue))
+    # Then the receiver gets them in the product's order, each once
+    assert state.ids == [created.id, updated.id]
+
+
+def test_a_later_event_is_not_attempted_while_the_earlier_one_is_retried(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    # Given a receiver that refuses the first two deliveries; a product's two events, and an
+    # event of another product
+    state, url = receiver
+    state.fail_first = 2
+    subscribe(table, state, url)
+    queue = Queue(Clock())
+    w = worker(table, queue)
+    created, updated = product_event(OWNER, "p1"), product_event(OWNER, "p1", 2, "product.updated")
+    queue.put(envelope(created))
+    queue.run(w)  # created refused once
+    other = product_event(OWNER, "p9")
+    queue.put(envelope(updated))
+    queue.put(envelope(other))
+    queue.run(w)  # other refused once (the receiver's second refusal); updated waits
+    # When the retries come due
+    queue.run(w, 30)
+    assert state.ids == [created.id, other.id, created.id, other.id, updated.id]
+    # Then the other product was not held up, and p1's update went only after its creation got through
+    assert list(state.events) == [created.id, other.id, updated.id]
+    assert state.ids.count(updated.id) == 1
+    assert queue.messages == []
+
+
+def test_a_duplicate_event_message_makes_no_second_entry(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.fail_first = 1
+    hook = subscribe(table, state, url)
+    queue = Queue(Clock())
+    w = worker(table, queue)
+    event = product_event(OWNER, "p1")
+    # Given the bus's event received twice (at-least-once), the second while the first is retried
+    queue.put(envelope(event))
+    queue.run(w)
+    queue.put(envelope(event))
+    queue.run(w)
+    assert lane(table, hook, event.subject) == (True, 1)
+    # When the retry comes due
+    queue.run(w, 30)
+    # Then the event went out once more, and no more
+    assert (state.ids, lane(table, hook, event.subject)) == ([event.id, event.id], (False, 0))
+    queue.run(w, 3600)
+    assert state.deliveries == 2
+
+
+class RacingLanes(LaneStore):
+    """Lanes whose release first lets another worker fan an event out into the same lane: the
+    entry is appended after the lane was found empty, and its claim finds the lane held."""
+
+    def __init__(self, table: Table, other: Worker, event: CloudEvent) -> None:
+        super().__init__(table)
+        self.other, self.event, self.raced = other, event, False
+
+    def release(self, lane: LaneItem, now: int) -> bool:
+        if not self.raced:
+            self.raced = True
+            assert self.other.fan_out(self.event) == 1
+        return super().release(lane, now)
+
+
+def test_an_event_appended_while_its_lane_is_released_is_not_stranded(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    hook = subscribe(table, state, url)
+    queue = Queue(Clock())
+    created, updated = product_event(OWNER, "p1"), product_event(OWNER, "p1", 2, "product.updated")
+    w = worker(table, queue)
+    w.lanes = RacingLanes(table, worker(table, queue), updated)
+    # Given the created event delivered; when its lane is found empty and released, the update
+    # is fanned out by another worker in between
+    queue.put(envelope(created))
+    queue.run(w)
+    assert w.lanes.raced
+    # Then the update is delivered too, and the lane is let go empty
+    assert state.ids == [created.id, updated.id]
+    assert (lane(table, hook, "products/p1"), queue.messages) == ((False, 0), [])
+
+
+def test_a_new_worker_resumes_the_lane_and_its_due_retry(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.fail_first = 1
+    hook = subscribe(table, state, url)
+    queue = Queue(Clock())
+    created, updated = product_event(OWNER, "p1"), product_event(OWNER, "p1", 2, "product.updated")
+    queue.put(envelope(created))
+    queue.put(envelope(updated))
+    queue.run(worker(table, queue))
+    assert lane(table, hook, "products/p1") == (True, 2)
+    # When another instance (a new container) receives the retry's tick
+    queue.run(worker(table, queue), 30)
+    # Then the retry is made and the next event follows, in order
+    assert state.ids == [created.id, created.id, updated.id]
+
+
+@dataclass
+class Scenario:
+    """One delivery to run under faults: how the receiver answers, the policy, what it leaves."""
+
+    fail_first: int
+    max_attempts: int
+    failed_before: int  # the subscription's run of given-up events before the delivery
+    delivered: bool
+    failed_after: int
+    enabled_after: bool
+
+
+SCENARIOS = {
+    "delivered at once": Scenario(0, 14, 0, True, 0, True),
+    "refused once, retried, delivered, the run of failures reset": Scenario(1, 14, 1, True, 0, True),
+    "given up, counted once, the subscription disabled": Scenario(1000, 1, 0, False, 1, False),
+}
+
+
+def run_scenario(
+    table: Table, receiver: tuple[Receiver, str], scenario: Scenario, fault: Fault | None, at: int
+) -> tuple[str, Queue, list[str]]:
+    state, url = receiver
+    state.fail_first, state.deliveries = scenario.fail_first, 0
+    state.events.clear()
+    state.ids.clear()
+    hook = subscribe(table, state, url)
+    if scenario.failed_before:
+        WebhookStore(table).failed_event(hook, "an-earlier-event", "2026-01-01T00:00:00.000Z")
+    queue = Queue(Clock())
+    injected = Faults(table.client)
+    if fault is not None:
+        injected.by_index[at] = fault
+    queue.refuse_at = -at - 1 if fault is None and at < 0 else None
+    w = worker(table, queue, max_attempts=scenario.max_attempts, disable_after=1)
+    with injected.armed():
+        queue.put(envelope(product_event(OWNER, "p1")))
+        queue.run(w)
+        queue.run(w, 30)
+    return hook, queue, injected.calls
+
+
+def settled(
+    table: Table, receiver: tuple[Receiver, str], scenario: Scenario, hook: str, queue: Queue
+) -> None:
+    """After the failed messages came back: the outcome of the run without faults."""
+    for _ in range(4):
+        queue.run(
+            worker(table, queue, max_attempts=scenario.max_attempts, disable_after=1), VISIBILITY_SECONDS
+        )
+    state = receiver[0]
+    stored = WebhookStore(table).get(hook)
+    assert stored is not None
+    assert (stored.failed_events, stored.enabled) == (scenario.failed_after, scenario.enabled_after)
+    assert set(state.ids) == {product_event(OWNER, "p1").id} or not state.ids
+    assert bool(state.events) == scenario.delivered
+    assert (lane(table, hook, "products/p1"), queue.messages) == ((False, 0), [])
+    service.delete_webhook(table, as_caller(OWNER, table=table), hook)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_a_failing_table_or_queue_call_at_any_point_loses_no_delivery_and_strands_no_lane(
+    table: Table, receiver: tuple[Receiver, str], name: str
+) -> None:
+    # Given a delivery and the calls it makes without faults
+    scenario = SCENARIOS[name]
+    hook, queue, calls = run_scenario(table, receiver, scenario, None, 0)
+    sends = queue.sends
+    settled(table, receiver, scenario, hook, queue)
+    plans: list[tuple[str, Fault | None, int]] = [(f"send {n}", None, -n - 1) for n in range(sends)]
+    for index, operation in enumerate(calls):
+        plans.append((f"call {index} ({operation}) refused", faults.throttled(), index))
+        if operation in {"PutItem", "UpdateItem", "DeleteItem"}:
+            plans.append((f"call {index} ({operation}) applied, never answered", Fault("lost"), index))
+    for where, fault, at in plans:
+        # When that call fails (the queue refusing a send; the table refusing a call, or applying
+        # it and never answering, until botocore gives up)
+        hook, queue, _ = run_scenario(table, receiver, scenario, fault, at)
+        assert queue.failed, where  # reported, to be received again
+        # Then once the message came back: the same outcome, the event with its one id, the
+        # give-up counted once, the lane let go empty
+        try:
+            settled(table, receiver, scenario, hook, queue)
+        except AssertionError as error:
+            raise AssertionError(where) from error
 
 
 @pytest.fixture
@@ -264,7 +452,9 @@ def test_the_lambda_handler_fans_out_through_sqs_and_delivers(
     answer = webhook_worker.handler({"Records": [{"messageId": "m1", "body": envelope(event)}]}, None)
     assert answer == {"batchItemFailures": []}
     # When the delivery message it sent on the queue is handled
-    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=5)[
+        "Messages"
+    ]
     assert json.loads(message["Body"])["webhook_id"] == hook
     answer = webhook_worker.handler({"Records": [{"messageId": "m2", "body": message["Body"]}]}, None)
     # Then the receiver has the event, signed

@@ -21,11 +21,17 @@ def merged(stage: Stage) -> dict[str, Any]:
     return resources
 
 
-def granted(stage: Stage) -> dict[str, Any]:
+def statements(stage: Stage) -> list[dict[str, Any]]:
     (policy,) = merged(stage)[webhooks.WORKER_ROLE]["Properties"]["Policies"]
+    found: list[dict[str, Any]] = policy["PolicyDocument"]["Statement"]
+    return found
+
+
+def granted(stage: Stage) -> dict[str, Any]:
+    """Each action → its resource (the table's Query: the gsi2 one, see the test)."""
     return {
         action: s["Resource"]
-        for s in policy["PolicyDocument"]["Statement"]
+        for s in statements(stage)
         for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
 
@@ -84,14 +90,23 @@ def test_the_worker_is_mapped_to_its_queue_with_partial_batch_failures(stage: St
 def test_the_worker_role_is_least_privilege(stage: Stage) -> None:
     actions = granted(stage)
     table = {"Fn::GetAtt": [template.TABLE, "Arn"]}
-    assert {a for a in actions if a.startswith("dynamodb:")} == {
+    on_items, on_index = (s for s in statements(stage) if "dynamodb:Query" in s["Action"])
+    # the items of the subscriptions' partitions only: subscriptions, attempts, lanes
+    assert set(on_items["Action"]) == {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
         "dynamodb:Query",
     }
-    assert all(actions[a] == table for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"))
-    assert actions["dynamodb:Query"] == {"Fn::Sub": f"${{{template.TABLE}.Arn}}/index/{GSI2}"}
+    assert on_items["Resource"] == table
+    assert on_items["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["HOOK#*"]}}
+    # and the HOOKS collection of gsi2 (the fan-out)
+    assert (on_index["Action"], on_index["Resource"]) == (
+        "dynamodb:Query",
+        {"Fn::Sub": f"${{{template.TABLE}.Arn}}/index/{GSI2}"},
+    )
+    assert {a for a in actions if a.startswith("dynamodb:")} == set(on_items["Action"])
     sqs = {a for a in actions if a.startswith("sqs:")}
     assert sqs == {
         "sqs:ReceiveMessage",
