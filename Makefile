@@ -121,12 +121,16 @@ deploy-local: ministack-venv package ## the dev stack on MiniStack (127.0.0.1, $
 deploy-local-stop: install ## delete the local stack and stop MiniStack
 	$(PY) -m infra.deploy_local down
 
+# Engine restart sizes (a comma inside $(or ...) would split its arguments: hence variables).
+BENCH_SIZES := 1000,10000
+RESTART_SIZES := 1000,10000,100000
+
 bench: install ## Storefront vs a plain boto3 handler: cold start, warm overhead (bench/results.md); engine restart
 	$(PY) -m bench.run
-	$(PY) -m bench.engine_restart --sizes $(or $(SIZES),1000,10000)
+	$(PY) -m bench.engine_restart --sizes $(or $(SIZES),$(BENCH_SIZES))
 
 bench-restart: install ## engine restart-to-ready after kill -9 for 1k/10k/100k items (SIZES=1000,10000 to choose)
-	$(PY) -m bench.engine_restart --sizes $(or $(SIZES),1000,10000,100000)
+	$(PY) -m bench.engine_restart --sizes $(or $(SIZES),$(RESTART_SIZES))
 
 load: install ## Locust on a stack of its own (free ports, temp data), engine killed mid-run; report in out/load/
 	$(PY) -m tools.load_test --duration $(or $(DURATION),60) --users $(or $(USERS),10)
