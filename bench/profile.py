@@ -1,6 +1,6 @@
 """Where a warm request's time goes: one route of Storefront under cProfile, in-process.
 
-    .venv/bin/python -m bench.profile [--route get|list|post] [--config logs|production]
+    .venv/bin/python -m bench.profile [--route get|list|post] [--config logs|production|production-default]
                                       [-n 2000] [--sort tottime|cumulative] [--top 40]
                                       [--filter REGEX] [--breakdown] [--replay]
 
@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     """Parse the arguments, start the engine, profile, print the statistics."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--route", choices=("get", "list", "post"), default="get")
-    parser.add_argument("--config", choices=("logs", "production"), default="logs")
+    parser.add_argument("--config", choices=("logs", "production", "production-default"), default="logs")
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
