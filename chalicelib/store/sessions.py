@@ -4,7 +4,8 @@ ended by deleting them; and the checks that tie other writes to a live caller.
 Item: keys.session_key(user_id, session_id) + {"type": "session", user_id, session_id,
 role, current_digest, spent_digests (string set), created_at, expires_at (epoch seconds,
 the table's TTL attribute)}. Ending a session deletes its item: from then on nothing can
-match it, neither a refresh nor the authorizer's GetItem (SessionStore.get_live).
+match it, neither a refresh nor the authorizer's GetItem (SessionStore.get_live, which is
+store/live_sessions.read_live).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from chalicelib.models.users import UserItem
 from chalicelib.store import keys
 from chalicelib.store.codec import Item
 from chalicelib.store.expr import Update, eq, exists, gt, not_exists
+from chalicelib.store.live_sessions import ITEM_TYPE, LiveSession, read_live
 from chalicelib.store.repository import Store
 from chalicelib.store.schema import TTL_ATTRIBUTE
 from chalicelib.store.table import (
@@ -27,8 +29,6 @@ from chalicelib.store.table import (
     delete_action,
     put_action,
 )
-
-ITEM_TYPE = "session"
 
 
 class StaleUserError(Exception):
@@ -62,13 +62,10 @@ class SessionStore(Store[SessionItem]):
             item["spent_digests"] = set(session.spent_digests)
         return item
 
-    def get_live(self, user_id: str, session_id: str, now: int) -> SessionItem | None:
+    def get_live(self, user_id: str, session_id: str, now: int) -> LiveSession | None:
         """The session while it is live; None once it has ended or expired (the authorizer's
-        one read). One strongly consistent GetItem: a logout is visible to the very next
-        request. Expiry is checked here because DynamoDB's TTL deletes items only eventually.
-        """
-        session = self.parse(self.table.get(self.key(user_id, session_id)))
-        return session if session is not None and session.expires_at > now else None
+        one read, store/live_sessions.py: it imports no model)."""
+        return read_live(self.table, user_id, session_id, now)
 
     def start(self, session: SessionItem, user: UserItem) -> None:
         """Write a new session, only if `user` is still as it was; StaleUserError otherwise.
