@@ -8,7 +8,7 @@ mapping on that queue (ReportBatchItemFailures). A message is one of two kinds:
 - **an event** (EventBridge's envelope, the CloudEvent in `detail`): appended to the lane of
   every subscription that receives it (the same matching as locally, services/
   webhook_delivery.matching; store/lanes.py), and a free lane is claimed with a first tick;
-- **a tick** (`{"webhook_id", "subject", "step"}`): the lane's head, if due, gets one attempt
+- **a tick** (`{"webhook_id", "subject", "step", "holder"}`): the lane's head, if due, gets one attempt
   (services/webhook_delivery.attempt_once: URL re-checked, signed with the event id as
   `webhook-id`, recorded). A failure makes the entry due again on the local schedule (30 s *
   2^n, capped at 6 h, 14 attempts); SQS delays a message at most 15 minutes, so a longer wait
@@ -39,7 +39,7 @@ from typing import Any
 from chalicelib.models.events import CloudEvent
 from chalicelib.services.webhook_delivery import Pending, Policy, attempt_once, give_up, matching
 from chalicelib.store.lanes import EntryItem, LaneItem, LaneStore
-from chalicelib.store.table import Table
+from chalicelib.store.table import Table, new_write_id
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
 from chalicelib.webhooks import Resolver, resolve, retry_delay
 
@@ -65,25 +65,30 @@ class Tick:
     webhook_id: str
     subject: str
     step: int
+    holder: str = ""  # the token the lane holds while this tick drives it
 
     def to_json(self) -> str:
         """The message body."""
-        return json.dumps({"webhook_id": self.webhook_id, "subject": self.subject, "step": self.step})
+        return json.dumps(
+            {"webhook_id": self.webhook_id, "subject": self.subject, "step": self.step, "holder": self.holder}
+        )
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> Tick:
         """The tick a message body describes (KeyError/ValueError when it is not one)."""
-        return cls(str(body["webhook_id"]), str(body["subject"]), int(body["step"]))
+        holder = str(body.get("holder", ""))
+        return cls(str(body["webhook_id"]), str(body["subject"]), int(body["step"]), holder)
 
 
 class Worker:
     """Handles one queue message at a time: an event to fan out into its lanes, or a tick.
 
-    Every lane change is "send the next tick, then write the step it carries": a tick whose
-    step the lane has not reached is received again later (its write is coming, or its
-    sender failed and is received again itself); a tick whose step the lane has passed is a
-    duplicate and is dropped. So a failure between any two calls neither strands a lane nor
-    lets two ticks drive it on.
+    Every lane change is "send the next tick, then write the step and the fresh token it
+    carries": a tick whose step the lane has not reached is received again later (its write
+    is coming, or its sender failed and is received again itself); a tick whose step the lane
+    has passed, or whose token is not the lane's (its claim or advance lost a race to
+    another worker's), is dropped. So a failure between any two calls neither strands a lane
+    nor lets two ticks drive it on.
     """
 
     def __init__(
@@ -131,9 +136,9 @@ class Worker:
             return  # its holder attempts the head, then the next
         if self.lanes.head(webhook_id, subject) is None:
             return
-        step = lane.step + 1 if lane is not None else 1
-        self.send(Tick(webhook_id, subject, step).to_json(), self.min_delay)
-        self.lanes.claim(webhook_id, subject, lane, self._now())
+        step, holder = (lane.step + 1 if lane is not None else 1), new_write_id()
+        self.send(Tick(webhook_id, subject, step, holder).to_json(), self.min_delay)
+        self.lanes.claim(webhook_id, subject, lane, holder, self._now())
 
     def tick(self, tick: Tick) -> None:
         """Attempt the lane's head if it is due (else wait another hop); then the next tick."""
@@ -141,8 +146,8 @@ class Worker:
         if lane is None or not lane.busy:  # released (an entry appended meanwhile is claimed)
             self.claim(tick.webhook_id, tick.subject)
             return
-        if lane.step > tick.step:
-            return  # a duplicate of a tick already handled
+        if lane.step > tick.step or (lane.step == tick.step and lane.holder != tick.holder):
+            return  # a duplicate of a tick already handled, or one whose write lost its race
         if lane.step < tick.step:
             raise LaneBehindError(f"{tick.subject} at step {lane.step}, tick {tick.step}")
         head = self.lanes.head(tick.webhook_id, tick.subject)
@@ -179,9 +184,9 @@ class Worker:
         self._next(lane, 0)
 
     def _next(self, lane: LaneItem, delay: int) -> None:
-        tick = Tick(lane.webhook_id, lane.subject, lane.step + 1)
+        tick = Tick(lane.webhook_id, lane.subject, lane.step + 1, new_write_id())
         self.send(tick.to_json(), max(self.min_delay, min(delay, SQS_MAX_DELAY_SECONDS)))
-        self.lanes.advance(lane, self._now())
+        self.lanes.advance(lane, tick.holder, self._now())
 
     def _release(self, lane: LaneItem) -> None:
         """Free the empty lane, then look again: an entry appended after the lane was found
@@ -252,7 +257,7 @@ class Dispatcher:
             return
         for webhook in self.worker.hooks.all_enabled():
             for lane in self.worker.lanes.held(webhook.id):
-                self._send(Tick(lane.webhook_id, lane.subject, lane.step).to_json(), 0)
+                self._send(Tick(lane.webhook_id, lane.subject, lane.step, lane.holder).to_json(), 0)
         self.resumed = True
 
     def _send(self, body: str, delay: float) -> None:

@@ -131,6 +131,16 @@ def key_range(
     return Condition(rendered)
 
 
+def key_prefix(partition_attribute: str, partition: str, sort_attribute: str, prefix: str) -> Condition:
+    """A key condition: one partition, sort keys that start with `prefix` (no parentheses)."""
+    return Condition(
+        lambda p: (
+            f"{p.name(partition_attribute)} = {p.value(partition)}"
+            f" AND begins_with({p.name(sort_attribute)}, {p.value(prefix)})"
+        )
+    )
+
+
 def all_of(conditions: Iterable[Condition]) -> Condition:
     """Every condition holds (at least one condition is required)."""
     items = list(conditions)

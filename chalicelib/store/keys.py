@@ -18,7 +18,7 @@ Layout (pk / sk, then the GSIs an item sits in):
                                                    gsi2: HOOKS            / <created_at>#<id>
     webhook attempt HOOK#<id>        / DELIVERY#<time>#<event_id>#<attempt>   (TTL 7 days)
                                                    gsi1: DELIVERIES#<id>  / <time>#<event_id>#<attempt>
-    delivery lane   HOOK#<id>        / LANE#<subject>   (TTL 7 days; busy flag + step of one
+    delivery lane   HOOK#<id>        / LANE#<subject>   (TTL 7 days; busy, step, holder of one
                                                    (subscription, resource) delivery lane)
     lane entry      HOOK#<id>        / QUEUE#<subject>#<event time>#<event_id>   (TTL 7 days;
                                                    one event waiting in its lane, oldest first)

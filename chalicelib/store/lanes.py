@@ -6,9 +6,10 @@ deployed worker and the local dispatcher keep their lanes here, so the order and
 schedule survive a restart.
 
 Lane item: keys.lane_key(webhook_id, subject) + {"type": "webhook_lane", webhook_id,
-subject, busy, step, expires_at (TTL)}: `busy` while one worker holds the lane (one tick
-message is on its way), `step` the number of that tick (a stale or duplicated tick carries
-an older one). Entry item: keys.lane_entry_key(webhook_id, subject, time, event_id) +
+subject, busy, step, holder, expires_at (TTL)}: `busy` while one worker holds the lane (one
+tick message is on its way), `step` the number of that tick and `holder` the token it
+carries (a stale tick carries an older step; one sent by a claim or an advance that lost its
+race carries another token). Entry item: keys.lane_entry_key(webhook_id, subject, time, event_id) +
 {"type": "webhook_lane_entry", webhook_id, subject, envelope (the CloudEvent as JSON),
 failures, due_ms, expires_at (TTL)}: sorted by the event's time, so events that reach the
 worker out of order still leave in the resource's order; keyed by the event id, so a
@@ -31,12 +32,14 @@ LANE_TTL_SECONDS = 7 * 24 * 3600
 
 
 class LaneItem(StoredModel):
-    """A lane's head item: whether a worker holds it, and the number of its current tick."""
+    """A lane's head item: whether a worker holds it, the number of its current tick and the
+    token that tick carries."""
 
     webhook_id: str
     subject: str
     busy: bool
     step: int
+    holder: str = ""
     expires_at: int
 
 
@@ -104,28 +107,39 @@ class LaneStore(Store[LaneItem]):
         """The lane's item (strongly consistent)."""
         return self.parse(self.table.get(keys.lane_key(webhook_id, subject)))
 
-    def claim(self, webhook_id: str, subject: str, lane: LaneItem | None, now: int) -> bool:
-        """Hold a free lane at its next step (conditional on the lane as read); False when
-        another worker holds it or changed it meanwhile."""
+    def claim(self, webhook_id: str, subject: str, lane: LaneItem | None, holder: str, now: int) -> bool:
+        """Hold a free lane at its next step for the tick carrying `holder` (conditional on the
+        lane as read); False when another worker holds it or changed it meanwhile."""
         step = lane.step + 1 if lane is not None else 1
         claimed = LaneItem(
-            webhook_id=webhook_id, subject=subject, busy=True, step=step, expires_at=now + LANE_TTL_SECONDS
+            webhook_id=webhook_id,
+            subject=subject,
+            busy=True,
+            step=step,
+            holder=holder,
+            expires_at=now + LANE_TTL_SECONDS,
         )
         item = self.stored(keys.lane_key(webhook_id, subject), claimed)
         condition = not_exists() if lane is None else eq("busy", False) & eq("step", lane.step)
         return self.table.try_write(lambda: self.table.put(item, condition))
 
-    def advance(self, lane: LaneItem, now: int) -> bool:
-        """The held lane's next tick: step + 1 (conditional on the step as read)."""
-        update = Update().set("step", lane.step + 1).set("expires_at", now + LANE_TTL_SECONDS)
+    def advance(self, lane: LaneItem, holder: str, now: int) -> bool:
+        """The held lane's next tick: step + 1, carrying `holder` (conditional on the lane as
+        read: one of two workers driving the same step wins, the other's tick is dropped)."""
+        update = (
+            Update()
+            .set("step", lane.step + 1)
+            .set("holder", holder)
+            .set("expires_at", now + LANE_TTL_SECONDS)
+        )
         key = keys.lane_key(lane.webhook_id, lane.subject)
-        return self.table.try_write(lambda: self.table.update(key, update, _held(lane.step)))
+        return self.table.try_write(lambda: self.table.update(key, update, _held(lane)))
 
     def release(self, lane: LaneItem, now: int) -> bool:
         """Free the held lane (it was found empty); False when it changed meanwhile."""
         update = Update().set("busy", False).set("expires_at", now + LANE_TTL_SECONDS)
         key = keys.lane_key(lane.webhook_id, lane.subject)
-        return self.table.try_write(lambda: self.table.update(key, update, _held(lane.step)))
+        return self.table.try_write(lambda: self.table.update(key, update, _held(lane)))
 
     def held(self, webhook_id: str) -> Iterator[LaneItem]:
         """The held lanes of one subscription (a restarted local dispatcher resumes them)."""
@@ -141,5 +155,6 @@ class LaneStore(Store[LaneItem]):
                 return
 
 
-def _held(step: int) -> Condition:
-    return eq("busy", True) & eq("step", step)
+def _held(lane: LaneItem) -> Condition:
+    held = eq("busy", True) & eq("step", lane.step)
+    return held & eq("holder", lane.holder) if lane.holder else held & not_exists("holder")

@@ -14,7 +14,7 @@ from chalicelib.errors import ServiceUnavailableError
 from chalicelib.retry import DEFAULT_RETRY, Retry, TryAgain
 from chalicelib.store import changes
 from chalicelib.store.codec import Item, from_attributes, to_attributes
-from chalicelib.store.expr import Condition, Placeholders, Update, eq, ne, not_exists, render
+from chalicelib.store.expr import Condition, Placeholders, Update, eq, key_prefix, ne, not_exists, render
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -269,7 +269,7 @@ class Table:
 
     def query_index(
         self,
-        index: str,
+        index: str | None,
         key_condition: Condition,
         limit: int,
         *,
@@ -277,14 +277,15 @@ class Table:
         start: Key | None = None,
         filter_: Condition | None = None,
     ) -> tuple[list[Item], Key | None]:
-        """One Query page of an index (a key range, optionally filtered); the items and the
-        key to continue from (None when the range is exhausted)."""
+        """One Query page of an index — or, with `index` None, of the table itself, strongly
+        consistent — (a key range, optionally filtered); the items and the key to continue
+        from (None when the range is exhausted)."""
         p = Placeholders()
         params: dict[str, Any] = {
-            "IndexName": index,
             "ScanIndexForward": forward,
             "Limit": limit,
             "KeyConditionExpression": key_condition.render(p),
+            **({"IndexName": index} if index is not None else {"ConsistentRead": True}),
         }
         if filter_ is not None:
             params["FilterExpression"] = filter_.render(p)
@@ -303,24 +304,8 @@ class Table:
     ) -> tuple[list[Item], Key | None]:
         """One strongly consistent Query page of a base-table partition: the items whose sort
         key starts with `prefix`, ascending; the key to continue from (None at the end)."""
-        p = Placeholders()
-        condition = (
-            f"{p.name('pk')} = {p.value(partition)} AND begins_with({p.name('sk')}, {p.value(prefix)})"
-        )
-        params: dict[str, Any] = {
-            "ConsistentRead": True,
-            "Limit": limit,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": p.names,
-            "ExpressionAttributeValues": to_attributes(p.values),
-        }
-        if start is not None:
-            params["ExclusiveStartKey"] = to_attributes(start)
-        with translate_errors():
-            response = self.client.query(TableName=self.name, **params)
-        items = [from_attributes(raw) for raw in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, ({k: str(v) for k, v in from_attributes(last).items()} if last else None)
+        condition = key_prefix("pk", partition, "sk", prefix)
+        return self.query_index(None, condition, limit, forward=True, start=start)
 
     def partition_keys(self, partition: str) -> list[Key]:
         """The primary keys of every item in one base-table partition (strongly consistent

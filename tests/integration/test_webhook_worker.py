@@ -300,6 +300,37 @@ class RacingLanes(LaneStore):
         return super().release(lane, now)
 
 
+def test_a_tick_whose_claim_lost_its_race_makes_no_second_attempt(
+    table: Table, receiver: tuple[Receiver, str]
+) -> None:
+    # Given a second worker holding a tick for the lane's first step whose claim lost the race
+    # (it read the lane free, sent its tick, and its conditional claim was refused)
+    state, url = receiver
+    hook = subscribe(table, state, url)
+    queue = Queue(Clock())
+    event = product_event(OWNER, "p1")
+    lost = {"webhook_id": hook, "subject": event.subject, "step": 1, "holder": "lost"}
+    receive = state.receive
+    raced: list[bool] = []
+
+    def receive_while_the_other_worker_runs(body: bytes, headers: dict[str, str]) -> int:
+        if not raced:  # while the winner's attempt is in flight, the loser's tick is handled
+            raced.append(True)
+            worker(table, queue).handle(lost)
+        return receive(body, headers)
+
+    setattr(state, "receive", receive_while_the_other_worker_runs)  # noqa: B010 - the receiver's hook
+    # When the winner fans the event out and drives its lane
+    queue.put(envelope(event))
+    queue.run(worker(table, queue))
+    # Then the head was attempted once: the losing tick does not hold the lane's token
+    assert raced == [True]
+    assert state.ids == [event.id]
+    lane_item = LaneStore(table).get(hook, event.subject)
+    assert lane_item is not None
+    assert not lane_item.busy
+
+
 def test_an_event_appended_while_its_lane_is_released_is_not_stranded(
     table: Table, receiver: tuple[Receiver, str]
 ) -> None:
