@@ -151,6 +151,14 @@ _pieces = st.sampled_from(
 @given(st.lists(_pieces | st.text(max_size=4), max_size=12).map("".join))
 @example("pa\u017f\u017fword='hunter2'")  # folds to password under re.IGNORECASE, not under lower()
 @example("to\u212aen='abc'")
+@example("pw_HASH='abc'")  # one example per trigger word: each alone lets a pattern match
+@example("api_Secret: 'abc'")
+@example("x_AUTHORIZATION='abc'")
+@example("refresh_Token='abc'")
+@example("PassWD='abc'")
+@example("BEARER abc")
+@example("eYJabcd.efgh.ij")
+@example("$2b$abc")
 def test_redact_skips_the_patterns_only_where_they_cannot_match(text: str) -> None:
     assert redact(text) == _redact_always(text)
 
