@@ -32,6 +32,12 @@ def nfc(value: object) -> object:
 
 def unsafe_characters(value: str, allowed: frozenset[str] = frozenset()) -> list[str]:
     """The characters of `value` the text rule refuses, as U+XXXX, in order of appearance."""
+    if value.isascii() and value.isprintable():
+        return []  # U+0020-U+007E only: no control, surrogate or format character among them
+    return _scan(value, allowed)
+
+
+def _scan(value: str, allowed: frozenset[str]) -> list[str]:
     return [
         f"U+{ord(char):04X}"
         for char in value
