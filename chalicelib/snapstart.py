@@ -90,8 +90,8 @@ def _step(name: str, action: Callable[[], object]) -> str:
 
 
 def warm_runtime() -> None:
-    """What both functions need on their first request: settings, the JSON log formatter
-    (Powertools), the EMF provider, PyJWT, X-Ray with botocore patched (in Lambda), and
+    """What both functions need on their first request: settings, the JSON log formatter,
+    PyJWT, X-Ray with botocore patched (in Lambda), and
     boto3 with the SSM model loaded (deployed, the key is read from SSM after a restore)."""
     settings = get_settings()
     if settings.jwt_secret_param:
@@ -101,8 +101,7 @@ def warm_runtime() -> None:
         boto3.session.Session().client("ssm", region_name=settings.region)
     observer = observability.get_observer()
     observer.logger()
-    for module in ("jwt", "aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch"):
-        importlib.import_module(module)
+    importlib.import_module("jwt")
     observability.xray_recorder()
 
 

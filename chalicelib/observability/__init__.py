@@ -4,9 +4,9 @@
 registration, a failed login, a product created); the HTTP middleware turns the
 events of a request into metrics when the request ends.
 
-Cold start is the budget: nothing here imports Powertools or the X-Ray SDK at import
-time. Logging loads Powertools' JSON formatter (~13 ms once the app is loaded) on the
-first request; EMF documents are written directly (`metrics.py`); the X-Ray SDK is
+Cold start is the budget: nothing here imports the X-Ray SDK at import time, and nothing
+imports Powertools at all: log lines are written by our own formatter (`logs.py`), EMF
+documents directly (`metrics.py`), both the text Powertools would write; the X-Ray SDK is
 loaded only when tracing can work (SDK enabled and inside Lambda) and then patches
 botocore alone, never `patch_all`.
 """
