@@ -77,6 +77,14 @@ def xray_recorder() -> Any | None:
 
     if not isinstance(recorder.context, LambdaContext):
         return None
+    from chalicelib.observability.xray_lean import LeanUDPEmitter, MemoLambdaContext
+
+    # The same context and emitter, without their per-call rework (xray_lean's docstring).
+    emitter = LeanUDPEmitter(f"{recorder.emitter.ip}:{recorder.emitter.port}")
+    recorder.configure(context=MemoLambdaContext(), emitter=emitter)
+    boto_utils: Any = importlib.import_module("aws_xray_sdk.ext.boto_utils")
+    # A pure function of a whitelisted parameter name (a few dozen): convert each once.
+    boto_utils.to_snake_case = functools.cache(boto_utils.to_snake_case)
     # The module, not the package's `patch` function of the same name.
     botocore_patch: Any = importlib.import_module("aws_xray_sdk.ext.botocore.patch")
     botocore_patch.aws_meta_processor = with_transaction_tables(botocore_patch.aws_meta_processor)
