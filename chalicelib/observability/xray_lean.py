@@ -29,6 +29,8 @@ from aws_xray_sdk.core.lambda_launcher import LAMBDA_TRACE_HEADER_KEY, LambdaCon
 from aws_xray_sdk.core.models.entity import Entity
 from aws_xray_sdk.core.models.trace_header import TraceHeader
 
+from chalicelib.observability.tracing import raw_trace_header
+
 # The SDK's own loggers: the same messages, under the same names, at the same levels.
 _EMITTER_LOG = logging.getLogger("aws_xray_sdk.core.emitters.udp_emitter")
 
@@ -48,15 +50,15 @@ class MemoLambdaContext(LambdaContext):  # type: ignore[misc]  # the SDK is unty
         Its answer depends only on the header string and the segment: when both are the ones
         last checked and the check found nothing to do, it again finds nothing to do."""
         local = self._local
-        header_str = os.getenv(LAMBDA_TRACE_HEADER_KEY)
+        raw = raw_trace_header()  # os.getenv's value before decoding: equal iff equal
         segment = getattr(local, "segment", None)
         if (
             segment
             and segment is getattr(local, "checked_segment", None)
-            and header_str == getattr(local, "checked_header", _UNSEEN)
+            and raw == getattr(local, "checked_header", _UNSEEN)
         ):
             return
-        trace_header = TraceHeader.from_header_str(header_str)
+        trace_header = TraceHeader.from_header_str(os.getenv(LAMBDA_TRACE_HEADER_KEY))
         if not global_sdk_config.sdk_enabled():
             trace_header._sampled = False
         if not segment or (trace_header.root and trace_header.root != segment.trace_id):
@@ -65,7 +67,7 @@ class MemoLambdaContext(LambdaContext):  # type: ignore[misc]  # the SDK is unty
         # Remember the pair only when the base class would return at once for it.
         current = not trace_header.root or trace_header.root == segment.trace_id
         local.checked_segment = segment if current else None
-        local.checked_header = header_str if current else _UNSEEN
+        local.checked_header = raw if current else _UNSEEN
 
 
 class LeanUDPEmitter(UDPEmitter):  # type: ignore[misc]  # the SDK is untyped

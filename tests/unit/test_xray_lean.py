@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from aws_xray_sdk.core.models.dummy_entities import DummySegment, DummySubsegmen
 from aws_xray_sdk.core.models.segment import Segment
 from aws_xray_sdk.core.models.subsegment import Subsegment
 
+from chalicelib.observability import tracing
 from chalicelib.observability.xray_lean import LeanUDPEmitter, MemoLambdaContext
 
 KEY = "_X_AMZN_TRACE_ID"
@@ -186,3 +188,29 @@ def test_at_debug_level_the_lean_emitter_logs_what_the_sdks_logs(caplog: pytest.
         m.rsplit(" to 127.0.0.1:", 1)[0] for m in messages[1]
     ]
     assert messages[0][0].startswith('sending: {"format":"json","version":1}')
+
+
+def test_sampled_answers_each_header_as_it_changes_not_the_last_one_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    headers = [
+        f"Root={ROOT_A};Parent=53995c3f42cd8ad8;Sampled=1",
+        f"Root={ROOT_A};Parent=53995c3f42cd8ad8;Sampled=1",  # asked again: remembered
+        f"Root={ROOT_A};Parent=53995c3f42cd8ad8;Sampled=0",  # same root, other decision
+        None,
+        f"Root={ROOT_B};Parent=53995c3f42cd8ad8;Sampled=1",
+        None,
+    ]
+    answers = []
+    for header in headers:
+        if header is None:
+            monkeypatch.delenv(KEY, raising=False)
+        else:
+            monkeypatch.setenv(KEY, header)
+        first = tracing.sampled()
+        assert tracing.sampled() is first  # asked again at once: the same answer
+        answers.append(first)
+    assert answers == [True, True, False, False, True, False]
+    assert tracing.raw_trace_header() is None
+    monkeypatch.setenv(KEY, "Root=x;Sampled=1")
+    assert tracing.raw_trace_header() == os.environ[KEY].encode()  # os.environ's own bytes
