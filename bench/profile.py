@@ -136,16 +136,19 @@ class Replay:
         setattr(BaseClient, "_make_api_call", call)  # noqa: B010 - untyped in the stubs
 
 
-def timed(handler: Any, step: dict[str, Any], n: int) -> float:
-    """Median µs of n unprofiled invocations."""
+def timed(handler: Any, step: dict[str, Any], n: int, traced: Any = None) -> float:
+    """Median µs of n unprofiled invocations (each with a trace header of its own when
+    traced, as Lambda sets one per invocation: sampled as `traced` decides)."""
     import statistics
     import time
 
-    from bench.lambda_sim import FakeLambdaContext, proxy_event
+    from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event
 
     samples = []
     for _ in range(n):
         event, context = proxy_event(step), FakeLambdaContext()
+        if traced is not None:
+            os.environ["_X_AMZN_TRACE_ID"] = new_trace_header(traced.decide())[1]
         started = time.perf_counter_ns()
         handler(event, context)
         samples.append((time.perf_counter_ns() - started) / 1000)
@@ -173,7 +176,8 @@ def profile(route: str, n: int, replay: bool = False) -> pstats.Stats:
         invoke(handler, step, traced)
     if replayed is not None:
         replayed.replaying = True
-        print(f"{route}: {timed(handler, step, n):.0f} µs per request, unprofiled", file=sys.__stdout__)
+        median = timed(handler, step, n, traced)
+        print(f"{route}: {median:.0f} µs per request, unprofiled", file=sys.__stdout__)
     profiler = cProfile.Profile()
     for _ in range(n):
         event, context = proxy_event(step), FakeLambdaContext()

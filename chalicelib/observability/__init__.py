@@ -13,7 +13,6 @@ botocore alone, never `patch_all`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -36,7 +35,7 @@ from chalicelib.observability.logs import (
     direct_line,
     redact,
 )
-from chalicelib.observability.metrics import emf_document
+from chalicelib.observability.metrics import emf_line
 from chalicelib.observability.tracing import NullSpan, Span, XraySpan, span, xray_recorder
 
 __all__ = [
@@ -166,24 +165,21 @@ class Observer:
             ("Latency", "Milliseconds", duration_ms),
             ("ServerErrors", "Count", 1 if status >= 500 else 0),
         ]
-        self._emit(emf_document(self.namespace, dimensions, values))
+        self.sink.write(emf_line(self.namespace, dimensions, values))
 
     def count_cold_start(self, init_type: str) -> None:
         """One EMF document: ColdStart = 1 by init_type (restore, on-demand, ...)."""
         if not self.metrics_enabled:
             return
         dimensions = {"init_type": init_type, "service": self.service}
-        self._emit(emf_document(self.namespace, dimensions, [("ColdStart", "Count", 1)]))
+        self.sink.write(emf_line(self.namespace, dimensions, [("ColdStart", "Count", 1)]))
 
     def count_events(self, events: list[str]) -> None:
         """One EMF document with a counter per business event (service dimension only)."""
         if not self.metrics_enabled or not events:
             return
         values = [(metric_name(name), "Count", count) for name, count in sorted(Counter(events).items())]
-        self._emit(emf_document(self.namespace, {"service": self.service}, values))
-
-    def _emit(self, document: dict[str, object]) -> None:
-        self.sink.write(json.dumps(document, separators=(",", ":")))
+        self.sink.write(emf_line(self.namespace, {"service": self.service}, values))
 
 
 class NullObserver(Observer):

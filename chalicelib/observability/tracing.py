@@ -77,6 +77,14 @@ def xray_recorder() -> Any | None:
 
     if not isinstance(recorder.context, LambdaContext):
         return None
+    from chalicelib.observability.xray_lean import LeanUDPEmitter, MemoLambdaContext
+
+    # The same context and emitter, without their per-call rework (xray_lean's docstring).
+    emitter = LeanUDPEmitter(f"{recorder.emitter.ip}:{recorder.emitter.port}")
+    recorder.configure(context=MemoLambdaContext(), emitter=emitter)
+    boto_utils: Any = importlib.import_module("aws_xray_sdk.ext.boto_utils")
+    # A pure function of a whitelisted parameter name (a few dozen): convert each once.
+    boto_utils.to_snake_case = functools.cache(boto_utils.to_snake_case)
     # The module, not the package's `patch` function of the same name.
     botocore_patch: Any = importlib.import_module("aws_xray_sdk.ext.botocore.patch")
     botocore_patch.aws_meta_processor = with_transaction_tables(botocore_patch.aws_meta_processor)
@@ -87,16 +95,43 @@ def xray_recorder() -> Any | None:
 
 
 # Lambda's trace header for this invocation: Root=1-...;Parent=...;Sampled=1
+TRACE_HEADER = "_X_AMZN_TRACE_ID"
 _SAMPLED = re.compile(r"(?:^|;)\s*Sampled=1\s*(?:;|$)")
+
+# os.environ keeps what it holds in `_data` (bytes on POSIX, as the OS has them), the one
+# place every os.environ write goes and every os.getenv reads: a lookup there answers
+# "has the header changed?" without decoding it (about 0.5 µs saved a read, 15 reads a
+# sampled request). Where it is missing, os.environ itself.
+_ENVIRON: Any = getattr(os.environ, "_data", None)
+_ENVIRON_KEY: object = TRACE_HEADER
+if _ENVIRON is None:  # pragma: no cover - CPython on POSIX (Lambda) has it
+    _ENVIRON = os.environ
+else:
+    _ENVIRON_KEY = getattr(os.environ, "encodekey")(TRACE_HEADER)  # noqa: B009 - not in the stubs
+
+
+def raw_trace_header() -> object:
+    """The trace header as os.environ stores it (None: no header): to compare, not to read."""
+    return _ENVIRON.get(_ENVIRON_KEY)
+
+
+_last_sampled: list[tuple[object, bool]] = [(None, False)]  # (raw header, its answer)
 
 
 def sampled() -> bool:
     """Whether this invocation is sampled. Lambda's facade segment takes its decision from
     the trace header alone (Sampled=1; 0, `?` or none: not sampled), and the SDK then only
     makes dummy subsegments, parsing the header again for each one; asking first costs one
-    search instead (docs/performance.md)."""
-    header = os.environ.get("_X_AMZN_TRACE_ID")
-    return header is not None and _SAMPLED.search(header) is not None
+    search instead (docs/performance.md), and one comparison when the header is the one
+    last asked about (it is asked three times a request)."""
+    raw = raw_trace_header()
+    last_raw, last_answer = _last_sampled[0]
+    if raw is not None and raw == last_raw:
+        return last_answer
+    header = os.environ.get(TRACE_HEADER)
+    answer = header is not None and _SAMPLED.search(header) is not None
+    _last_sampled[0] = (raw, answer)
+    return answer
 
 
 def only_when_sampled(wrapper: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,0 +1,88 @@
+"""The X-Ray SDK's Lambda context and UDP emitter without their repeated per-call work.
+
+Imported only by `tracing.xray_recorder()` (it imports the SDK). Both are subclasses the
+SDK lets an application install (`xray_recorder.configure(context=..., emitter=...)`), and
+both change what the SDK costs, never what it sends (tests/unit/test_xray_lean.py drives
+them and the SDK's own classes through the same steps and compares the results; the
+integration tests compare the documents the daemon receives):
+
+* `MemoLambdaContext`: the SDK's `LambdaContext.get_trace_entity()` parses the
+  `_X_AMZN_TRACE_ID` header again on every call (about twelve times per sampled request:
+  each subsegment's begin and end, streaming, the botocore patch). It only does anything
+  when the header names a new trace root; when the header and the segment are those it
+  already checked and found current, the answer cannot change, so the parse is skipped.
+* `LeanUDPEmitter`: the SDK's emitter formats the whole document into a debug message
+  even when debug logging is off, and `json.dumps(..., default=str)` builds a new encoder
+  for every document; this one does neither and sends the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from aws_xray_sdk import global_sdk_config
+from aws_xray_sdk.core.emitters.udp_emitter import PROTOCOL_DELIMITER, PROTOCOL_HEADER, UDPEmitter
+from aws_xray_sdk.core.lambda_launcher import LAMBDA_TRACE_HEADER_KEY, LambdaContext
+from aws_xray_sdk.core.models.entity import Entity
+from aws_xray_sdk.core.models.trace_header import TraceHeader
+
+from chalicelib.observability.tracing import raw_trace_header
+
+# The SDK's own loggers: the same messages, under the same names, at the same levels.
+_EMITTER_LOG = logging.getLogger("aws_xray_sdk.core.emitters.udp_emitter")
+
+# What json.dumps(document, default=str) builds on every call: the same encoder, once.
+_ENCODER = json.JSONEncoder(default=str)
+
+_UNSEEN = object()  # no header checked yet (None is a header value: no header at all)
+
+
+class MemoLambdaContext(LambdaContext):  # type: ignore[misc]  # the SDK is untyped
+    """LambdaContext that skips re-parsing a trace header it has already found current."""
+
+    def _refresh_context(self) -> None:
+        """The base class's refresh: parse the header; when its root is set and differs from
+        the segment's trace id (or there is no segment yet), start a new facade segment.
+
+        Its answer depends only on the header string and the segment: when both are the ones
+        last checked and the check found nothing to do, it again finds nothing to do."""
+        local = self._local
+        raw = raw_trace_header()  # os.getenv's value before decoding: equal iff equal
+        segment = getattr(local, "segment", None)
+        if (
+            segment
+            and segment is getattr(local, "checked_segment", None)
+            and raw == getattr(local, "checked_header", _UNSEEN)
+        ):
+            return
+        trace_header = TraceHeader.from_header_str(os.getenv(LAMBDA_TRACE_HEADER_KEY))
+        if not global_sdk_config.sdk_enabled():
+            trace_header._sampled = False
+        if not segment or (trace_header.root and trace_header.root != segment.trace_id):
+            self._initialize_context(trace_header)
+            segment = local.segment
+        # Remember the pair only when the base class would return at once for it.
+        current = not trace_header.root or trace_header.root == segment.trace_id
+        local.checked_segment = segment if current else None
+        local.checked_header = raw if current else _UNSEEN
+
+
+class LeanUDPEmitter(UDPEmitter):  # type: ignore[misc]  # the SDK is untyped
+    """UDPEmitter that sends the same datagrams without formatting unused debug text."""
+
+    def send_entity(self, entity: Any) -> None:
+        """Serialise the entity as `Entity.serialize` does and send it to the daemon."""
+        try:
+            if type(entity).serialize is Entity.serialize:
+                body = _ENCODER.encode(entity.to_dict())
+            else:  # an entity that serialises itself its own way
+                body = entity.serialize()
+            message = f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{body}"
+            if _EMITTER_LOG.isEnabledFor(logging.DEBUG):
+                _EMITTER_LOG.debug("sending: %s to %s:%s.", message, self._ip, self._port)
+            self._send_data(message)
+        except Exception:
+            _EMITTER_LOG.exception("Failed to send entity to Daemon.")
