@@ -50,7 +50,7 @@ class MemoLambdaContext(LambdaContext):  # type: ignore[misc]  # the SDK is unty
         Its answer depends only on the header string and the segment: when both are the ones
         last checked and the check found nothing to do, it again finds nothing to do."""
         local = self._local
-        raw = raw_trace_header()  # os.getenv's value before decoding: equal iff equal
+        raw = raw_trace_header()
         segment = getattr(local, "segment", None)
         if (
             segment

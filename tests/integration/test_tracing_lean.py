@@ -18,6 +18,7 @@ import pytest
 
 from bench.run import create_owner
 from bench.worker import OWNER, route_step
+from chalicelib.api import deps
 from chalicelib.config import get_settings
 from chalicelib.security import keys
 from chalicelib.store.cursor import CursorCodec
@@ -93,6 +94,7 @@ def _normalised(value: Any, ids: dict[str, int]) -> Any:
 @pytest.fixture
 def tables(engine_endpoint: str) -> Iterator[list[Table]]:
     """Two fresh tables, one per run, with the user the product writes are made as."""
+    deps.reset()  # settings as the engine's endpoint now says, not as an earlier test cached them
     settings = get_settings()
     made = []
     for _ in range(2):
@@ -103,6 +105,7 @@ def tables(engine_endpoint: str) -> Iterator[list[Table]]:
     yield made
     for table in made:
         table.client.delete_table(TableName=table.name)
+    deps.reset()
 
 
 def test_the_lean_parts_send_what_the_sdks_own_parts_send(tables: list[Table]) -> None:
