@@ -87,12 +87,8 @@ def record(table: Table, request: Keyed, response: BaseModel, now: int) -> Actio
     return IdempotencyStore(table).put_action(first, now)
 
 
-def _no_seal(_: BaseModel) -> Sequence[Action]:
-    return ()
-
-
 def create_once(
-    table: Table, request: Keyed | None, model: type[R], create: Callable[[Seal], R]
+    table: Table, request: Keyed | None, model: type[R], create: Callable[[Seal | None], R]
 ) -> Created[R]:
     """Run `create` (which adds `seal(response)` to its one transaction) at most once per key.
 
@@ -100,7 +96,7 @@ def create_once(
     request with the same key won the race, and its response is replayed (or 409).
     """
     if request is None:
-        return Created(create(_no_seal), replayed=False)
+        return Created(create(None), replayed=False)  # no key: nothing to seal (nor to build for it)
     now = int(time.time())
     first = earlier(table, request, model, now)
     if first is not None:
