@@ -14,7 +14,7 @@ from typing import Any
 from chalice.app import ChaliceUnhandledError, Request, Response
 
 from chalicelib import deadline, observability
-from chalicelib.api import context, routes
+from chalicelib.api import context, lazy_routes
 from chalicelib.api.caching import cache_control
 from chalicelib.api.errors import redress_chalice_error, to_response
 from chalicelib.api.headers import EXPOSED_HEADERS
@@ -74,9 +74,9 @@ def _respond(request: Request, get_response: Callable[[Request], Response]) -> R
 def _decorate(response: Response, state: context.RequestState) -> Response:
     response.headers["X-Request-Id"] = state.request_id
     response.headers["X-Content-Type-Options"] = "nosniff"
-    operation = routes.find(state.method, state.route)
-    response.headers["Cache-Control"] = cache_control(state.method, operation, response.status_code)
-    origin = get_settings().cors_allow_origin if operation is None or operation.cors else None
+    route = lazy_routes.find(state.method, state.route)  # the route table's copy of its declaration
+    response.headers["Cache-Control"] = cache_control(state.method, route, response.status_code)
+    origin = get_settings().cors_allow_origin if route is None or route.cross_origin else None
     if origin:
         response.headers.setdefault("Access-Control-Allow-Origin", origin)
         response.headers.setdefault("Access-Control-Expose-Headers", EXPOSED_HEADERS)
