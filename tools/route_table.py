@@ -14,6 +14,7 @@ nothing by hand, and the routes app.py registers from it are the ones declared.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import inspect
 import subprocess
@@ -43,8 +44,13 @@ ROUTES: tuple[Route, ...] = (
 '''
 
 
+@functools.cache
 def declared_app() -> Chalice:
-    """A Chalice app with every route blueprint of chalicelib/api/ registered (the eager way)."""
+    """A Chalice app with every route blueprint of chalicelib/api/ registered (the eager way).
+
+    Made once per process: chalice consumes a blueprint's route options when it registers
+    them, so a blueprint's routes cannot be registered with a second app.
+    """
     routes.all_operations()  # imports every module of the package
     app = Chalice(app_name="storefront")
     package = importlib.import_module("chalicelib.api")
@@ -115,10 +121,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from chalicelib.api.route_table import ROUTES
 
-    if declared_routes() != ROUTES:
-        print("chalicelib/api/route_table.py is out of date: run `make routes`", file=sys.stderr)
-        return 1
-    return 0
+    return report(ROUTES)
+
+
+def is_current(table: tuple[Route, ...]) -> bool:
+    """True when `table` is what the declarations make."""
+    return declared_routes() == table
+
+
+def report(table: tuple[Route, ...]) -> int:
+    """0 when `table` is current; else 1, saying what to run."""
+    if is_current(table):
+        return 0
+    print("chalicelib/api/route_table.py is out of date: run `make routes`", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
