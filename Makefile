@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export AWS_XRAY_SDK_ENABLED ?= false
 
 .PHONY: install browser run test check lint format typecheck unit integration e2e bench bench-restart load reset package \
-	package-venv clean openapi client swagger-ui events-doc ministack-venv deploy-local deploy-local-stop \
+	package-venv clean routes openapi client swagger-ui events-doc ministack-venv deploy-local deploy-local-stop \
 	scanners-venv scan
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -138,7 +138,10 @@ load: install ## Locust on a stack of its own (free ports, temp data), engine ki
 events-doc: install ## docs/events.schema.json and the catalogue in docs/events.md, from the models
 	$(PY) -m tools.event_docs
 
-openapi: install ## docs/openapi.json from the app (refuses an unrecorded breaking change)
+routes: install ## chalicelib/api/route_table.py: the table app.py registers lazily, from the route declarations
+	$(PY) -m tools.route_table
+
+openapi: routes ## docs/openapi.json from the app (refuses an unrecorded breaking change)
 	$(PY) -m tools.openapi_release document
 
 client: openapi ## clients/python/: the typed client, generated from docs/openapi.json

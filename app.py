@@ -1,47 +1,39 @@
-"""Wiring only: the app, its middleware and its blueprints."""
+"""Wiring only: the app, its middleware, the authorizer and the routes.
+
+Every route is registered from the route table (api/route_table.py, generated from the
+declarations by `make routes`) behind a stand-in that imports the route's module on its
+first call (api/lazy_routes.py): a cold start imports the middleware, the authorizer and
+the module of the route it serves, nothing else.
+"""
 
 from chalice.app import Chalice
 
 from chalicelib import snapstart
-from chalicelib.api import (
-    accounts,
-    auth,
-    deps,
-    docs,
-    health,
-    openapi,
-    orders,
-    payments,
-    products,
-    sessions,
-    sweep,
-    users,
-    webhooks,
-)
+from chalicelib.api import auth, deps, lazy_routes, sweep
 from chalicelib.api.cors import register_preflight
 from chalicelib.api.local_server import fix_chalice_local
 from chalicelib.api.middleware import handle_http
+from chalicelib.api.route_table import ROUTES
 
 app = Chalice(app_name="storefront")
 app.register_middleware(handle_http, "http")
-app.register_blueprint(accounts.bp)
 app.register_blueprint(auth.bp)
-app.register_blueprint(docs.bp)
-app.register_blueprint(health.bp)
-app.register_blueprint(openapi.bp)
-app.register_blueprint(orders.bp)
-app.register_blueprint(payments.bp)
-app.register_blueprint(products.bp)
-app.register_blueprint(sessions.bp)
 app.register_blueprint(sweep.bp)  # the scheduled expiry sweep (a function of its own)
-app.register_blueprint(users.bp)
-app.register_blueprint(webhooks.bp)
+lazy_routes.register(app, ROUTES, authorizers={"jwt_auth": auth.jwt_auth})
 register_preflight(app)
 fix_chalice_local()  # no-op outside `chalice local`
+
+
+def load_routes() -> list[str]:
+    """Import every route's module (and bind its blueprint) now, not on its first call."""
+    return lazy_routes.load_all(app, ROUTES)
+
+
 # SnapStart (the API function; the authorizer's module registers its own): warm the
-# table's client, the models and argon2 before the snapshot; after a restore, drop every
-# cached collaborator (clients, key ring, settings) so it is made anew on first use.
+# table's client, every route module, the models and argon2 before the snapshot, so a
+# restored function pays no import on any route; after a restore, drop every cached
+# collaborator (clients, key ring, settings) so it is made anew on first use.
 snapstart.register(
-    warm=(deps.get_table, snapstart.build_models, snapstart.import_password_hashing),
+    warm=(deps.get_table, load_routes, snapstart.build_models, snapstart.import_password_hashing),
     refresh=(deps.reset,),
 )

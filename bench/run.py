@@ -132,6 +132,7 @@ def base_env(endpoint: str, table: str, pycache: Path) -> dict[str, str]:
         DYNAMODB_ENDPOINT=endpoint,
         TABLE_NAME=table,
         LAMBDA_TASK_ROOT=str(ROOT),
+        PYDANTIC_DISABLE_PLUGINS="__all__",  # as every stage sets it (.chalice/config.json)
     )
     return env
 

@@ -8,10 +8,7 @@ cache, a proxy); errors are never stored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from chalicelib.api.routes import Operation
+from typing import Protocol
 
 NO_STORE = "no-store"
 # Store, but ask the origin every time (If-None-Match → 304 for one product): a product
@@ -24,7 +21,15 @@ DOCS = "public, max-age=300"
 STATIC_ASSET = "public, max-age=86400"
 
 
-def cache_control(method: str, operation: Operation | None, status: int) -> str:
+class Declared(Protocol):
+    """A route's declaration (routes.Operation), or the route table's copy of it (lazy_routes.Route)."""
+
+    @property
+    def cache(self) -> str:
+        """The declared policy ("": none)."""
+
+
+def cache_control(method: str, operation: Declared | None, status: int) -> str:
     """The Cache-Control of a response to `method` on this route (None: no declared route)."""
     if method != "GET" or status >= 400 or operation is None:
         return NO_STORE

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import MailSettings, get_settings, reset_settings
-from chalicelib.mail import Mailer
 from chalicelib.security import keys, webhooks
-from chalicelib.security.passwords import PasswordHasher, hasher_for, policy_for
 from chalicelib.store.cursor import CursorCodec
 from chalicelib.store.table import Table, create_client
+
+if TYPE_CHECKING:  # the routes that hash or mail import them (not every cold start)
+    from chalicelib.mail import Mailer
+    from chalicelib.security.passwords import PasswordHasher
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ def get_hasher() -> PasswordHasher:
     """The password hasher of the stage's policy (or the one `use_hasher` put in its place)."""
     if _hasher_override:
         return _hasher_override[0]
+    from chalicelib.security.passwords import hasher_for, policy_for
+
     return hasher_for(policy_for(get_settings()))
 
 

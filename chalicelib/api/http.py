@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from chalice.app import Blueprint, ChaliceUnhandledError, Request, Response
+from chalice.app import Blueprint, Chalice, ChaliceUnhandledError, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import routes
@@ -46,6 +46,12 @@ class ApiBlueprint(Blueprint):
         """The request this thread serves (not chalice's shared attribute)."""
         request = _request.get()
         return request if request is not None else super().current_request
+
+    def serve_from(self, app: Chalice) -> None:
+        """Serve this blueprint's views from `app` without registering them again: app.py
+        registers every route from the route table (api/lazy_routes.py), and binds the
+        blueprint when a route's module is first loaded."""
+        self._current_app = app
 
     def operation(
         self,

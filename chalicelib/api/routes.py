@@ -15,9 +15,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Operation:
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {}
+_ALL_IMPORTED: list[bool] = []  # every module of chalicelib.api has been imported once
 
 
 def declare(operation: Operation) -> Operation:
@@ -55,15 +57,19 @@ def declare(operation: Operation) -> Operation:
 
 
 def find(method: str, path: str) -> Operation | None:
-    """The declaration of `method path` (a route template such as /products/{product_id})."""
+    """The declaration of `method path` (a route template such as /products/{product_id}),
+    wherever it is declared (every route module is imported first, as all_operations does)."""
+    all_operations()
     return OPERATIONS.get((method.lower(), path))
 
 
 def all_operations() -> tuple[Operation, ...]:
     """Every declared route of the app, also where app.py is not imported (tools/openapi_release):
     every module of this package is imported, so no list of route modules is kept anywhere."""
-    import chalicelib.api as package
+    if not _ALL_IMPORTED:
+        import chalicelib.api as package
 
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+        _ALL_IMPORTED.append(True)
     return tuple(OPERATIONS.values())

@@ -18,7 +18,6 @@ from chalice.app import Blueprint, Rate
 
 from chalicelib.api.deps import get_table
 from chalicelib.config import get_settings
-from chalicelib.services import orders
 
 bp = Blueprint(__name__)
 logger = logging.getLogger("storefront")
@@ -28,6 +27,8 @@ SWEEP_RATE = Rate(1, unit=Rate.MINUTES)
 @bp.schedule(SWEEP_RATE, name="expire_orders")
 def expire_orders(event: Any) -> dict[str, int]:
     """Expire every overdue placed order (one transaction each, stock back with it)."""
+    from chalicelib.services import orders  # not at import: app.py imports this module too
+
     return {"expired": orders.expire_due_orders(get_table())}
 
 
@@ -35,6 +36,8 @@ _started: list[threading.Thread] = []
 
 
 def _sweep_forever(first_delay: float) -> None:
+    from chalicelib.services import orders
+
     time.sleep(first_delay)  # settings are read once the server has applied the stage's
     while (interval := get_settings().order_sweep_seconds) > 0:  # 0: off (the test suites)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 from collections.abc import Callable
@@ -15,10 +16,15 @@ from chalicelib.store.expr import Condition, key_range
 from chalicelib.store.table import Key, Table
 
 T = TypeVar("T")
+
+
 # Parametrised once and held here: pydantic caches Page[...] only while something references
 # it, so `Page[T](...)` in the function built (and the collector freed) a new model class
-# on every list request (~1-5 ms).
-_PAGE: type[Page[Any]] = Page[Any]
+# on every list request (~1-5 ms). Made on the first list, not at import: a cold start that
+# serves one product never builds it (~10 ms).
+@functools.cache
+def _page_model() -> type[Page[Any]]:
+    return Page[Any]
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ def query_newest_first(
         last = items[-1]
         key_names = ("pk", "sk", f"{index}pk", f"{index}sk")
         next_cursor = table.cursors.encode({name: last[name] for name in key_names}, listing.scope)
-    return _PAGE(items=[parse(item) for item in items], next_cursor=next_cursor)
+    return _page_model()(items=[parse(item) for item in items], next_cursor=next_cursor)
 
 
 def query_filtered_newest_first(
@@ -107,7 +113,7 @@ def _page_of(
     if len(found) > limit:
         found = found[:limit]
         next_cursor = table.cursors.encode({name: str(found[-1][name]) for name in key_names}, listing.scope)
-    return _PAGE(items=[parse(item) for item in found], next_cursor=next_cursor)
+    return _page_model()(items=[parse(item) for item in found], next_cursor=next_cursor)
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,7 @@ def merge_shards(
     if len(merged) > page.limit:
         merged = merged[: page.limit]
         next_cursor = table.cursors.encode({"after": str(merged[-1][sort])}, scope)
-    return _PAGE(items=[parse(item) for item in merged], next_cursor=next_cursor)
+    return _page_model()(items=[parse(item) for item in merged], next_cursor=next_cursor)
 
 
 def _shard_prefix(table: Table, index: str, shard: ShardRange, after: str | None, want: int) -> list[Item]:
