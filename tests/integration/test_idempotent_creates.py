@@ -135,7 +135,7 @@ def test_a_lost_race_for_the_key_replays_the_winner(table: Table) -> None:
     data = ProductCreate.model_validate(loads(json.dumps(LAMP)))
     winner: list[ProductPublic] = []
 
-    def competing_then_mine(seal: idempotent.Seal) -> ProductPublic:
+    def competing_then_mine(seal: idempotent.Seal | None) -> ProductPublic:
         winner.append(product_service.create_product_once(table, caller, data, "race").value)
         return product_service.create_product(table, caller, data, seal=seal)
 
