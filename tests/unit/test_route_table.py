@@ -75,11 +75,15 @@ def test_every_stand_in_loads_the_view_its_route_declares() -> None:
 def test_the_packaged_api_is_the_one_the_blueprints_made() -> None:
     # What `chalice package` writes for the REST API (paths, methods, summaries, authorizers).
     eager = Chalice(app_name="storefront")
+    eager.api.binary_types = []
     for path, methods in generator.declared_app().routes.items():
         eager.routes[path].update(methods)
     register_preflight(eager)
     swagger = TemplatedSwaggerGenerator()
-    assert swagger.generate_swagger(app) == swagger.generate_swagger(eager)
+    packaged = swagger.generate_swagger(app)
+    assert packaged == swagger.generate_swagger(eager)
+    # Every body is text: the API declares no binary media types (app.py).
+    assert packaged["x-amazon-apigateway-binary-media-types"] == []
 
 
 def test_only_default_chalice_cors_can_be_tabled() -> None:
