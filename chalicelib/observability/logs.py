@@ -3,7 +3,6 @@ request-scoped keys, one sink."""
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -171,9 +170,9 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
-        self.json_serializer = functools.partial(
-            json.dumps, default=str, separators=(",", ":"), ensure_ascii=False
-        )
+        # What json.dumps(line, default=str, separators=(",", ":"), ensure_ascii=False) writes,
+        # without building a new encoder for every line (~1.5 µs each).
+        self.json_serializer = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
 
     def format(self, record: logging.LogRecord) -> str:
         """The record's JSON line."""
