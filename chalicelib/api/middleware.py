@@ -170,7 +170,7 @@ def handle_http(request: Request, get_response: Callable[[Request], Response]) -
 def without_collection(serve: Callable[..., Response], *args: Any) -> Response:
     """The container's first request, with the cyclic garbage collector paused.
 
-    It imports the route's module, boto3 and Powertools and builds what the container keeps
+    It imports the route's module and botocore, and builds what the container keeps
     for its life (the table's client, the models, the logger): objects that each collection
     scans without finding any to free, some 100 times for a first `GET /products/{id}`
     (measured ~20 ms of its cold start). They are frozen when the request ends
