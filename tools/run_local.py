@@ -178,6 +178,13 @@ def _admin_credentials(data: Path) -> dict[str, str]:
     return credentials
 
 
+def create_admin_args(admin: dict[str, str]) -> list[str]:
+    """manage.py's create-admin for these credentials. `--password=<value>`, not two words: a
+    generated password starts with "-" one time in 64, and argparse takes a separate "-…"
+    for an option (`make run`'s first start then failed)."""
+    return ["create-admin", f"--email={admin['email']}", f"--password={admin['password']}"]
+
+
 def _prepare_data(data: Path) -> dict[str, str]:
     """Create the table; on the first start seed demo data and the admin (or import an old dump)."""
     import manage  # imported after the environment is set: settings are read on first use
@@ -193,7 +200,7 @@ def _prepare_data(data: Path) -> dict[str, str]:
         old_dump.replace(old_dump.with_suffix(".jsonl.imported"))
     else:
         manage.main(["seed"])
-        manage.main(["create-admin", "--email", admin["email"], "--password", admin["password"]])
+        manage.main(create_admin_args(admin))
     marker.touch()  # seed and admin are idempotent: a start killed before this line redoes them
     return admin
 

@@ -10,6 +10,8 @@ import pytest
 import manage
 from chalicelib.store.schema import GSI1, GSI2, GSI3, TTL_ATTRIBUTE, create_table_params
 from chalicelib.store.table import Table
+from chalicelib.store.users import UserStore
+from tools.run_local import create_admin_args
 
 
 def test_create_table_twice_succeeds_twice(table: Table, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,3 +83,15 @@ def test_load_without_a_dump_loads_nothing(
     assert manage.main(["load", "--file", str(tmp_path / "absent.jsonl")], table=table) == 0
     assert "nothing loaded" in capsys.readouterr().out
     assert list(manage.scan_all(table)) == []
+
+
+@pytest.mark.parametrize("password", ["-Zk3q_8LmN0pWx2", "--looks-like-an-option"])
+def test_make_run_creates_its_admin_whatever_its_generated_password_starts_with(
+    table: Table, password: str
+) -> None:
+    # token_urlsafe starts with "-" one time in 64: `--password -Zk…` was an argparse error
+    admin = {"email": "admin@storefront.local", "password": password}
+    assert manage.main(create_admin_args(admin), table=table) == 0
+    user = UserStore(table).get_by_email(admin["email"])
+    assert user is not None
+    assert user.role == "admin"
