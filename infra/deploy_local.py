@@ -177,7 +177,7 @@ def create_admin(endpoint: str, stage: Stage, email: str, password: str) -> None
         "AWS_SECRET_ACCESS_KEY": emulator.SECRET_KEY,
         "AWS_XRAY_SDK_ENABLED": "false",
     }
-    command = [sys.executable, "manage.py", "create-admin", "--email", email, "--password", password]
+    command = [sys.executable, "manage.py", *create_admin_args(email, password)]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise DeployError(f"create-admin failed:\n{result.stdout}{result.stderr}")
@@ -308,6 +308,12 @@ def _up(args: argparse.Namespace, stage: Stage) -> int:
     print(f"admin: {deployed.admin_email} / {deployed.admin_password}")
     print("stop:  make deploy-local-stop")
     return 0
+
+
+def create_admin_args(email: str, password: str) -> list[str]:
+    """manage.py's create-admin arguments. `--password=<value>`, not two words: a generated
+    password starts with "-" one time in 64, and argparse takes a separate "-…" for an option."""
+    return ["create-admin", f"--email={email}", f"--password={password}"]
 
 
 def _admin_password(state_dir: Path) -> str:

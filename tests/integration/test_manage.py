@@ -11,6 +11,7 @@ import manage
 from chalicelib.store.schema import GSI1, GSI2, GSI3, TTL_ATTRIBUTE, create_table_params
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
+from infra import deploy_local
 from tools.run_local import create_admin_args
 
 
@@ -95,3 +96,8 @@ def test_make_run_creates_its_admin_whatever_its_generated_password_starts_with(
     user = UserStore(table).get_by_email(admin["email"])
     assert user is not None
     assert user.role == "admin"
+
+
+def test_the_emulator_deploy_passes_a_dash_password_as_a_value() -> None:
+    args = manage.build_parser().parse_args(deploy_local.create_admin_args("a@b.example", "-Zk3q_8L"))
+    assert (args.command, args.email, args.password) == ("create-admin", "a@b.example", "-Zk3q_8L")
