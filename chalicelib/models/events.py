@@ -9,7 +9,10 @@ Adding an event type is one line in CATALOGUE: its name and the model of its `da
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,9 +20,6 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib import jsonio
 from chalicelib.models.common import OutputModel, Timestamp
-from chalicelib.models.orders import OrderPublic
-from chalicelib.models.products import ProductPublic
-from chalicelib.models.users import UserPublic
 
 SOURCE = "/storefront"
 
@@ -30,20 +30,48 @@ class Deleted(OutputModel):
     id: str
 
 
+class _Catalogue(Mapping[str, type[BaseModel]]):
+    """Event types, each with the model of its `data`, named "module:Model" and imported when
+    first asked for: the catalogue names every resource's public model, and a store that
+    announces its changes would otherwise import them all into every cold start (a product
+    read imported the order and user models). Its types are known without any import."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self._names = names
+
+    def __getitem__(self, event_type: str) -> type[BaseModel]:
+        return _model(self._names[event_type])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+@functools.cache
+def _model(name: str) -> type[BaseModel]:
+    module, _, model = name.partition(":")
+    found: type[BaseModel] = getattr(importlib.import_module(module), model)
+    return found
+
+
 # type → the model of its `data` (the resource's public shape after the change).
-CATALOGUE: dict[str, type[BaseModel]] = {
-    "user.registered": UserPublic,
-    "user.deleted": Deleted,
-    "product.created": ProductPublic,
-    "product.updated": ProductPublic,
-    "product.deleted": Deleted,
-    "order.placed": OrderPublic,
-    "order.paid": OrderPublic,
-    "order.shipped": OrderPublic,
-    "order.delivered": OrderPublic,
-    "order.cancelled": OrderPublic,
-    "order.expired": OrderPublic,
-}
+CATALOGUE: Mapping[str, type[BaseModel]] = _Catalogue(
+    {
+        "user.registered": "chalicelib.models.users:UserPublic",
+        "user.deleted": f"{__name__}:Deleted",
+        "product.created": "chalicelib.models.products:ProductPublic",
+        "product.updated": "chalicelib.models.products:ProductPublic",
+        "product.deleted": f"{__name__}:Deleted",
+        "order.placed": "chalicelib.models.orders:OrderPublic",
+        "order.paid": "chalicelib.models.orders:OrderPublic",
+        "order.shipped": "chalicelib.models.orders:OrderPublic",
+        "order.delivered": "chalicelib.models.orders:OrderPublic",
+        "order.cancelled": "chalicelib.models.orders:OrderPublic",
+        "order.expired": "chalicelib.models.orders:OrderPublic",
+    }
+)
 
 # When each type is emitted (docs/events.md).
 WHEN: dict[str, str] = {

@@ -8,7 +8,6 @@ atomically as the write's condition, so a PATCH stays one round trip.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import (
@@ -26,15 +25,14 @@ from chalicelib.models.products import (
     ProductUpdate,
 )
 from chalicelib.observability import business_event
+from chalicelib.services import idempotent
 from chalicelib.services.caller import Caller
+from chalicelib.services.idempotent import Seal
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.products import ProductStore
 from chalicelib.store.repository import Guard, Written
+from chalicelib.store.sessions import caller_checks
 from chalicelib.store.table import Table
-
-if TYPE_CHECKING:
-    from chalicelib.services import idempotent
-    from chalicelib.services.idempotent import Seal
 
 # The versions an If-Match header accepts (None: any current version; empty: none).
 Versions = frozenset[int] | None
@@ -53,8 +51,6 @@ def create_product(
     so no product is created for a user whose deletion (or logout) was acknowledged:
     SessionEndedError then. `seal` adds an Idempotency-Key's record to the same transaction.
     """
-    from chalicelib.store.sessions import caller_checks  # writes only: not on a read's cold start
-
     moment = now or utc_now()
     product = ProductItem(
         id=new_id(moment),
@@ -78,8 +74,6 @@ def create_product_once(
     table: Table, caller: Caller, data: ProductCreate, key: str | None
 ) -> idempotent.Created[ProductPublic]:
     """create_product, at most once per Idempotency-Key of the caller (replayed after that)."""
-    from chalicelib.services import idempotent  # writes only: not on a read's cold start
-
     request = idempotent.keyed(caller.user_id, key, data)
     return idempotent.create_once(
         table, request, ProductPublic, lambda seal: create_product(table, caller, data, seal=seal)

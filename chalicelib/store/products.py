@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.clock import isoformat, utc_now
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models.common import Page
+from chalicelib.models.events import Deleted, new_event
 from chalicelib.models.products import ProductItem
 from chalicelib.retry import TryAgain
 from chalicelib.store import keys
 from chalicelib.store.expr import Update, eq
+from chalicelib.store.outbox import announce
 from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Guard, Repository, Written
 from chalicelib.store.schema import GSI1, GSI2
@@ -32,26 +33,10 @@ PINNED_ATTEMPTS = 16
 PINNED_MAX_DELAY = 0.1
 Build = Callable[[ProductItem], tuple[list[Action], ProductItem]]
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel
-
 
 def subject(product_id: str) -> str:
     """The CloudEvents subject of a product."""
     return f"products/{product_id}"
-
-
-def announcement(event_type: str, product_id: str, data: BaseModel, revision: str, time: datetime) -> Action:
-    """The outbox item of a product's event (store/outbox.py), to write with the change.
-
-    The event catalogue (models/events.py) is imported on the first write, not with this
-    module: it names every resource's public model, which a cold start serving a product
-    read does not need.
-    """
-    from chalicelib.models.events import new_event
-    from chalicelib.store.outbox import announce
-
-    return announce(new_event(event_type, subject(product_id), data, revision, time))
 
 
 class ProductStore(Repository[ProductItem]):
@@ -71,8 +56,8 @@ class ProductStore(Repository[ProductItem]):
 
     def put_new(self, item: ProductItem, guards: Sequence[Action] = ()) -> bool:
         """Write a new product and its `product.created` event, in one transaction."""
-        event = announcement("product.created", item.id, item.public(), "1", item.created_at)
-        return super().put_new(item, [*guards, event])
+        event = new_event("product.created", subject(item.id), item.public(), "1", item.created_at)
+        return super().put_new(item, [*guards, announce(event)])
 
     def update_if(
         self, item_id: str, changes: Mapping[str, Any], guard: Guard, now: str
@@ -89,20 +74,20 @@ class ProductStore(Repository[ProductItem]):
             )
             update = Update().set_all({**changes, "updated_at": now}).increment("version")
             condition = guard.condition(self.owner_attribute) & eq("version", old.version)
-            event = announcement("product.updated", item_id, new.public(), str(new.version), new.updated_at)
-            return [update_action(self.key(item_id), update, condition), event], new
+            event = new_event(
+                "product.updated", subject(item_id), new.public(), str(new.version), new.updated_at
+            )
+            return [update_action(self.key(item_id), update, condition), announce(event)], new
 
         return self._pinned(item_id, build)
 
     def delete_if(self, item_id: str, guard: Guard) -> Written[ProductItem]:
         """Delete under the guard, with its `product.deleted` event, in one transaction."""
 
-        from chalicelib.models.events import Deleted
-
         def build(old: ProductItem) -> tuple[list[Action], ProductItem]:
             condition = guard.condition(self.owner_attribute) & eq("version", old.version)
-            event = announcement("product.deleted", item_id, Deleted(id=item_id), "deleted", utc_now())
-            return [delete_action(self.key(item_id), condition), event], old
+            event = new_event("product.deleted", subject(item_id), Deleted(id=item_id), "deleted", utc_now())
+            return [delete_action(self.key(item_id), condition), announce(event)], old
 
         return self._pinned(item_id, build)
 
