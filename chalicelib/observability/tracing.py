@@ -99,12 +99,7 @@ TRACE_HEADER = "_X_AMZN_TRACE_ID"
 _SAMPLED = re.compile(r"(?:^|;)\s*Sampled=1\s*(?:;|$)")
 
 
-def raw_trace_header() -> object:
-    """This invocation's trace header (None: no header), to compare with the last one seen."""
-    return os.environ.get(TRACE_HEADER)
-
-
-_last_sampled: list[tuple[object, bool]] = [(None, False)]  # (raw header, its answer)
+_last_sampled: list[tuple[str | None, bool]] = [(None, False)]  # (header, its answer)
 
 
 def sampled() -> bool:
@@ -113,13 +108,14 @@ def sampled() -> bool:
     makes dummy subsegments, parsing the header again for each one; asking first costs one
     search instead (docs/performance.md), and one comparison when the header is the one
     last asked about (it is asked three times a request)."""
-    raw = raw_trace_header()
-    last_raw, last_answer = _last_sampled[0]
-    if raw is not None and raw == last_raw:
-        return last_answer
     header = os.environ.get(TRACE_HEADER)
-    answer = header is not None and _SAMPLED.search(header) is not None
-    _last_sampled[0] = (raw, answer)
+    if header is None:
+        return False
+    last_header, last_answer = _last_sampled[0]
+    if header == last_header:
+        return last_answer
+    answer = _SAMPLED.search(header) is not None
+    _last_sampled[0] = (header, answer)
     return answer
 
 

@@ -25,11 +25,11 @@ from typing import Any
 
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core.emitters.udp_emitter import PROTOCOL_DELIMITER, PROTOCOL_HEADER, UDPEmitter
-from aws_xray_sdk.core.lambda_launcher import LAMBDA_TRACE_HEADER_KEY, LambdaContext
+from aws_xray_sdk.core.lambda_launcher import LambdaContext
 from aws_xray_sdk.core.models.entity import Entity
 from aws_xray_sdk.core.models.trace_header import TraceHeader
 
-from chalicelib.observability.tracing import raw_trace_header
+from chalicelib.observability.tracing import TRACE_HEADER
 
 # The SDK's own loggers: the same messages, under the same names, at the same levels.
 _EMITTER_LOG = logging.getLogger("aws_xray_sdk.core.emitters.udp_emitter")
@@ -50,7 +50,7 @@ class MemoLambdaContext(LambdaContext):  # type: ignore[misc]  # the SDK is unty
         Its answer depends only on the header string and the segment: when both are the ones
         last checked and the check found nothing to do, it again finds nothing to do."""
         local = self._local
-        raw = raw_trace_header()
+        raw = os.environ.get(TRACE_HEADER)  # the header the base class would parse
         segment = getattr(local, "segment", None)
         if (
             segment
@@ -58,7 +58,7 @@ class MemoLambdaContext(LambdaContext):  # type: ignore[misc]  # the SDK is unty
             and raw == getattr(local, "checked_header", _UNSEEN)
         ):
             return
-        trace_header = TraceHeader.from_header_str(os.getenv(LAMBDA_TRACE_HEADER_KEY))
+        trace_header = TraceHeader.from_header_str(raw)
         if not global_sdk_config.sdk_enabled():
             trace_header._sampled = False
         if not segment or (trace_header.root and trace_header.root != segment.trace_id):
