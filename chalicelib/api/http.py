@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
 from chalicelib.jsonio import DuplicateKeyError, dumps, loads
+from chalicelib.models.views import JsonPage
 
 M = TypeVar("M", bound=BaseModel)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -215,13 +216,16 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def json_response(
-    body: BaseModel | Mapping[str, Any],
+    body: BaseModel | Mapping[str, Any] | JsonPage,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """A JSON response; Decimals keep their exact text."""
-    data = body.model_dump(mode="python") if isinstance(body, BaseModel) else body
-    return Response(body=dumps(data), status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+    if isinstance(body, JsonPage):
+        text = body.json()
+    else:
+        text = dumps(body.model_dump(mode="python") if isinstance(body, BaseModel) else body)
+    return Response(body=text, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
 
 
 def created(body: BaseModel, location: str, headers: Mapping[str, str] | None = None) -> Response:

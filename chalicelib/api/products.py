@@ -31,7 +31,6 @@ from chalicelib.api.http import (
 from chalicelib.api.list_cache import LIST_PAGES
 from chalicelib.config import get_settings
 from chalicelib.errors import ValidationFailedError
-from chalicelib.jsonio import dumps
 from chalicelib.models.common import Page
 from chalicelib.models.products import ProductCreate, ProductListQuery, ProductPublic, ProductUpdate
 from chalicelib.services import products as service
@@ -156,7 +155,7 @@ def list_products() -> Response:
     key = (table.name, query.owner_id, query.limit, query.cursor)
     body = LIST_PAGES.get(key)
     if body is None:
-        body = dumps(service.list_products(table, query).model_dump(mode="python"))
+        body = service.list_products(table, query).json()
         LIST_PAGES.put(key, body, get_settings().list_cache_seconds)
     return Response(body=body, status_code=200, headers=dict(JSON_HEADERS))
 

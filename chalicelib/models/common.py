@@ -97,7 +97,13 @@ class StoredModel(BaseModel):
 
     def project(self, public: type[P]) -> P:
         """This item as the given public model: only that model's fields are read (by name,
-        from the item's attributes: ~2 µs a product, a third less than building a dict first)."""
+        from the item's attributes: ~2 µs a product, a third less than building a dict first).
+
+        An item model that extends its public one (DeliveryItem) is already an instance of
+        it, which pydantic would hand back as it is, stored-only fields and all: those are
+        copied field by field."""
+        if isinstance(self, public):
+            return public.model_construct(**{name: getattr(self, name) for name in public.model_fields})
         return public.model_validate(self, from_attributes=True)
 
 

@@ -16,7 +16,6 @@ from chalicelib.errors import (
     ProductNotFoundError,
     SessionEndedError,
 )
-from chalicelib.models.common import Page
 from chalicelib.models.products import (
     ProductCreate,
     ProductItem,
@@ -24,6 +23,7 @@ from chalicelib.models.products import (
     ProductPublic,
     ProductUpdate,
 )
+from chalicelib.models.views import JsonPage
 from chalicelib.observability import business_event
 from chalicelib.services import idempotent
 from chalicelib.services.caller import Caller
@@ -88,10 +88,9 @@ def get_product(table: Table, product_id: str) -> ProductPublic:
     return product.public()
 
 
-def list_products(table: Table, query: ProductListQuery) -> Page[ProductPublic]:
-    """A page of products, newest first, optionally one owner's."""
-    page = ProductStore(table).list_page(PageRequest(query.limit, query.cursor), query.owner_id)
-    return Page[ProductPublic](items=[p.public() for p in page.items], next_cursor=page.next_cursor)
+def list_products(table: Table, query: ProductListQuery) -> JsonPage:
+    """A page of products (Page[ProductPublic] as JSON), newest first, optionally one owner's."""
+    return ProductStore(table).public_page(PageRequest(query.limit, query.cursor), query.owner_id)
 
 
 def _guard(caller: Caller, if_match: Versions) -> Guard:

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 
 from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
-from chalicelib.models.common import Page, PageQuery, Role
+from chalicelib.models.common import PageQuery, Role
 from chalicelib.models.users import UserCreate, UserItem, UserPublic, UserUpdate, check_email
+from chalicelib.models.views import JsonPage
 from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import idempotent, sessions
@@ -98,12 +99,12 @@ def get_me(table: Table, caller: Caller) -> UserPublic:
     return get_user(table, caller, caller.user_id)
 
 
-def list_users(table: Table, caller: Caller, read_query: Callable[[], PageQuery]) -> Page[UserPublic]:
-    """One page of users, newest first (admin): a bad query is 400 before a non-admin's 403."""
+def list_users(table: Table, caller: Caller, read_query: Callable[[], PageQuery]) -> JsonPage:
+    """One page of users (Page[UserPublic] as JSON), newest first (admin): a bad query is 400
+    before a non-admin's 403."""
     query = read_query()
     _require_admin(caller)
-    page = UserStore(table).list_page(PageRequest(limit=query.limit, cursor=query.cursor))
-    return Page[UserPublic](items=[u.public() for u in page.items], next_cursor=page.next_cursor)
+    return UserStore(table).public_page(PageRequest(limit=query.limit, cursor=query.cursor))
 
 
 def update_user(

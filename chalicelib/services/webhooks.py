@@ -13,13 +13,12 @@ from datetime import datetime
 
 from chalicelib.clock import new_id, utc_now
 from chalicelib.errors import ForbiddenError, SessionEndedError, ValidationFailedError, WebhookNotFoundError
-from chalicelib.models.common import Page, PageQuery
+from chalicelib.models.common import PageQuery
+from chalicelib.models.views import JsonPage
 from chalicelib.models.webhooks import (
-    DeliveryPublic,
     WebhookCreate,
     WebhookCreated,
     WebhookItem,
-    WebhookPublic,
 )
 from chalicelib.services import idempotent
 from chalicelib.services.caller import Caller
@@ -91,10 +90,9 @@ def create_webhook_once(
     )
 
 
-def list_webhooks(table: Table, caller: Caller, query: PageQuery) -> Page[WebhookPublic]:
+def list_webhooks(table: Table, caller: Caller, query: PageQuery) -> JsonPage:
     """The caller's subscriptions, newest first (no secrets)."""
-    page = WebhookStore(table).list_page(PageRequest(query.limit, query.cursor), caller.user_id)
-    return Page[WebhookPublic](items=[w.public() for w in page.items], next_cursor=page.next_cursor)
+    return WebhookStore(table).public_page(PageRequest(query.limit, query.cursor), caller.user_id)
 
 
 def _explain(old: WebhookItem | None, caller: Caller) -> Exception:
@@ -113,10 +111,9 @@ def delete_webhook(table: Table, caller: Caller, webhook_id: str) -> None:
         raise _explain(result.old, caller)
 
 
-def list_deliveries(table: Table, caller: Caller, webhook_id: str, query: PageQuery) -> Page[DeliveryPublic]:
+def list_deliveries(table: Table, caller: Caller, webhook_id: str, query: PageQuery) -> JsonPage:
     """A subscription's recent delivery attempts, newest first (owner or admin)."""
     webhook = WebhookStore(table).get(webhook_id)
     if webhook is None or not caller.owns(webhook.owner_id):
         raise _explain(webhook, caller)
-    page = DeliveryStore(table).list_page(PageRequest(query.limit, query.cursor), webhook_id)
-    return Page[DeliveryPublic](items=[d.public() for d in page.items], next_cursor=page.next_cursor)
+    return DeliveryStore(table).public_page(PageRequest(query.limit, query.cursor), webhook_id)

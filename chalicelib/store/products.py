@@ -14,9 +14,9 @@ from typing import Any
 
 from chalicelib.clock import isoformat, utc_now
 from chalicelib.errors import ServiceUnavailableError
-from chalicelib.models.common import Page
 from chalicelib.models.events import Deleted, new_event
-from chalicelib.models.products import ProductItem
+from chalicelib.models.products import ProductItem, ProductPublic
+from chalicelib.models.views import JsonPage, View
 from chalicelib.retry import TryAgain
 from chalicelib.store import keys
 from chalicelib.store.expr import Update, eq
@@ -44,6 +44,7 @@ class ProductStore(Repository[ProductItem]):
 
     item_type = "product"
     model = ProductItem
+    view = View(ProductPublic, ProductItem)
     versioned = True
 
     def key(self, item_id: str) -> Key:
@@ -127,10 +128,10 @@ class ProductStore(Repository[ProductItem]):
                     found[product.id] = product
         return found
 
-    def list_page(self, page: PageRequest, owner_id: str | None = None) -> Page[ProductItem]:
+    def public_page(self, page: PageRequest, owner_id: str | None = None) -> JsonPage:
         """One page, newest first: all products (GSI1) or one owner's (GSI2). Never a Scan."""
         if owner_id is None:
             listing = Listing(GSI1, keys.PRODUCTS_COLLECTION, "products")
         else:
             listing = Listing(GSI2, keys.owner_partition(owner_id), f"products:owner={owner_id}")
-        return self._list(listing, page)
+        return self._public_list(listing, page)

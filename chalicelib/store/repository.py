@@ -7,6 +7,8 @@ items in and out (`Store`); resource stores have the same verbs (`Repository`):
     update_if(id, ..., guard) → one conditional UpdateItem; a refused write returns the old item
     delete_if(id, guard)      → one conditional DeleteItem; same
     list_page(page, ...)      → a Page of items, newest first (one index partition)
+    public_page(page, ...)    → the same page as JSON, each item's public view copied from
+                                its attributes (`view`, models/views.py): what list routes send
 
 Stores that are not public resources (sessions, idempotency records, attempt counters)
 are `Store`s keyed by more than one id, with verbs named after what they do (`start`,
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from chalicelib.models.common import Page, StoredModel
+from chalicelib.models.views import JsonPage, View
 from chalicelib.store.codec import Item
 from chalicelib.store.expr import Condition, Update, all_of, eq, exists, is_in, not_exists
 from chalicelib.store.pagination import Listing, PageRequest, query_newest_first
@@ -76,6 +79,9 @@ class Store(Generic[I]):
 
     item_type: ClassVar[str]
     model: type[I]
+    # The item's public view, when that is a plain projection of its attributes (not an
+    # order's, whose status is computed): what public_page writes.
+    view: ClassVar[View[Any] | None] = None
 
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -95,6 +101,20 @@ class Store(Generic[I]):
         if parsed is None:
             raise ValueError(f"not a {self.item_type} item")
         return parsed
+
+    def _public_json(self, raw: Item) -> str:
+        if self.view is None:
+            raise TypeError(f"{type(self).__name__} has no public view")
+        if raw.get("type") != self.item_type:
+            raise ValueError(f"not a {self.item_type} item")
+        return self.view.json(raw)
+
+    def _list(self, listing: Listing, page: PageRequest) -> Page[I]:
+        return query_newest_first(self.table, listing, page, self._parse)
+
+    def _public_list(self, listing: Listing, page: PageRequest) -> JsonPage:
+        found = query_newest_first(self.table, listing, page, self._public_json)
+        return JsonPage(found.items, found.next_cursor)
 
 
 class Repository(Store[I]):
@@ -149,6 +169,3 @@ class Repository(Store[I]):
             return Written(None, self.parse(failure.item))
         deleted = self.parse(raw)
         return Written(deleted) if deleted is not None else Written(None)
-
-    def _list(self, listing: Listing, page: PageRequest) -> Page[I]:
-        return query_newest_first(self.table, listing, page, self._parse)

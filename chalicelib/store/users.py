@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.clock import isoformat, utc_now
-from chalicelib.models.common import Page
 from chalicelib.models.events import Deleted, new_event
-from chalicelib.models.users import UserItem
+from chalicelib.models.users import UserItem, UserPublic
+from chalicelib.models.views import JsonPage, View
 from chalicelib.store import keys
 from chalicelib.store.expr import Update, eq, not_exists
 from chalicelib.store.outbox import announce
@@ -50,6 +50,7 @@ class UserStore(Repository[UserItem]):
 
     item_type = "user"
     model = UserItem
+    view = View(UserPublic, UserItem)
     owner_attribute = "id"  # a user owns itself
 
     def key(self, item_id: str) -> Key:
@@ -74,9 +75,9 @@ class UserStore(Repository[UserItem]):
         claim = self.table.get(keys.email_claim_key(email))
         return self.get(str(claim["user_id"]) if claim else ABSENT_USER_ID)
 
-    def list_page(self, page: PageRequest) -> Page[UserItem]:
+    def public_page(self, page: PageRequest) -> JsonPage:
         """One page of all users, newest first."""
-        return self._list(Listing(GSI1, keys.USERS_COLLECTION, SCOPE), page)
+        return self._public_list(Listing(GSI1, keys.USERS_COLLECTION, SCOPE), page)
 
     def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> bool:
         """Swap the hash only if it is still `old_hash` (a concurrent password change wins)."""

@@ -12,12 +12,12 @@ they are only reachable through the subscription.
 from __future__ import annotations
 
 from chalicelib.clock import isoformat
-from chalicelib.models.common import Page
-from chalicelib.models.webhooks import DeliveryItem, WebhookItem
+from chalicelib.models.views import JsonPage, View
+from chalicelib.models.webhooks import DeliveryItem, DeliveryPublic, WebhookItem, WebhookPublic
 from chalicelib.store import keys
 from chalicelib.store.codec import Item
 from chalicelib.store.expr import Update, eq, exists, ne, not_exists
-from chalicelib.store.pagination import Listing, PageRequest, query_newest_first
+from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Repository, Store
 from chalicelib.store.schema import GSI1, GSI2
 from chalicelib.store.table import ConditionFailedError, Key
@@ -33,6 +33,7 @@ class WebhookStore(Repository[WebhookItem]):
 
     item_type = "webhook"
     model = WebhookItem
+    view = View(WebhookPublic, WebhookItem)
 
     def key(self, item_id: str) -> Key:
         """HOOK#<id> / SUBSCRIPTION."""
@@ -42,10 +43,10 @@ class WebhookStore(Repository[WebhookItem]):
         """In its owner's subscriptions and in the collection of all of them."""
         return keys.webhook_index_keys(item.id, item.owner_id, isoformat(item.created_at))
 
-    def list_page(self, page: PageRequest, owner_id: str) -> Page[WebhookItem]:
+    def public_page(self, page: PageRequest, owner_id: str) -> JsonPage:
         """One page of an owner's subscriptions, newest first."""
         listing = Listing(GSI1, keys.owner_webhooks_partition(owner_id), f"webhooks:owner={owner_id}")
-        return self._list(listing, page)
+        return self._public_list(listing, page)
 
     def all_enabled(self) -> list[WebhookItem]:
         """Every enabled subscription (the delivery worker's fan-out), up to MAX_SUBSCRIPTIONS."""
@@ -95,6 +96,7 @@ class DeliveryStore(Store[DeliveryItem]):
 
     item_type = "webhook_delivery"
     model = DeliveryItem
+    view = View(DeliveryPublic, DeliveryItem)
 
     def to_item(self, item: DeliveryItem) -> Item:
         """An attempt → its item, keyed under its subscription."""
@@ -108,7 +110,7 @@ class DeliveryStore(Store[DeliveryItem]):
         """Write one attempt (each attempt has a key of its own: never overwritten)."""
         self.table.put(self.to_item(item))
 
-    def list_page(self, page: PageRequest, webhook_id: str) -> Page[DeliveryItem]:
+    def public_page(self, page: PageRequest, webhook_id: str) -> JsonPage:
         """One page of a subscription's attempts, newest first."""
         listing = Listing(GSI1, keys.webhook_deliveries_partition(webhook_id), f"deliveries:{webhook_id}")
-        return query_newest_first(self.table, listing, page, self._parse)
+        return self._public_list(listing, page)

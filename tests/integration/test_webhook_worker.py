@@ -25,14 +25,22 @@ from chalicelib.models.events import CloudEvent
 from chalicelib.services import webhooks as service
 from chalicelib.services.webhook_delivery import Policy
 from chalicelib.store.lanes import LaneItem, LaneStore
-from chalicelib.store.pagination import PageRequest
 from chalicelib.store.table import Table
-from chalicelib.store.webhooks import DeliveryStore, WebhookStore
+from chalicelib.store.webhooks import WebhookStore
 from chalicelib.webhook_worker import SQS_MAX_DELAY_SECONDS, Tick, Worker, handle_batch
 from tests import faults
 from tests.faults import Fault, Faults
 from tests.helpers import as_caller
-from tests.integration.test_webhook_dispatch import ADMIN, OTHER, OWNER, Clock, lane, product_event, subscribe
+from tests.integration.test_webhook_dispatch import (
+    ADMIN,
+    OTHER,
+    OWNER,
+    Clock,
+    attempts,
+    lane,
+    product_event,
+    subscribe,
+)
 from tools.webhook_receiver import Receiver
 
 VISIBILITY_SECONDS = 360.0
@@ -114,7 +122,7 @@ def test_an_event_is_fanned_out_to_each_subscription_that_receives_it(
     # (the receiver holds the last secret made, the admin's: the owner's is refused, to be retried)
     assert (state.deliveries, state.rejected, list(state.events)) == (1, 1, [event.id])
     for hook in (mine, admins):
-        (record,) = DeliveryStore(table).list_page(PageRequest(10), hook).items
+        (record,) = attempts(table, hook)
         assert (record.event_id, record.attempt) == (event.id, 1)
 
 
@@ -144,8 +152,7 @@ def test_a_failing_receiver_gets_the_event_again_with_backoff_and_the_same_webho
     )
     # (one tick per step of the lane: the first, two retries, the release of the empty lane)
     assert [(body["step"], delay) for body, delay in queue.sent] == [(1, 0), (2, 30), (3, 60), (4, 0)]
-    page = DeliveryStore(table).list_page(PageRequest(10), hook)
-    assert [(a.attempt, a.status) for a in page.items] == [(3, 204), (2, 500), (1, 500)]
+    assert [(a.attempt, a.status) for a in attempts(table, hook)] == [(3, 204), (2, 500), (1, 500)]
     assert queue.messages == []
 
 
@@ -177,7 +184,7 @@ def test_a_wait_longer_than_sqs_allows_is_made_of_15_minute_hops(
     queue.run(w, 120)
     # Then the attempt is made when due, with the same event
     assert (state.deliveries, state.rejected, len(state.events)) == (2, 0, 1)
-    assert [a.attempt for a in DeliveryStore(table).list_page(PageRequest(10), hook).items] == [8, 7]
+    assert [a.attempt for a in attempts(table, hook)] == [8, 7]
 
 
 def test_the_last_failed_attempt_gives_up_and_a_run_of_them_disables_the_subscription(

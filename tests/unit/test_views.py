@@ -1,0 +1,265 @@
+"""Every store's public view writes what its model path writes, for any stored item.
+
+A view (models/views.py) copies a list page's public fields straight from the stored
+attributes. The model path it replaces is `store.parse(raw).public()` written by
+`jsonio.dumps`: for any item, canonical or not, both give the same text or the same error.
+The items are generated field by field from the public model's own annotations: the
+values the store writes, and others a view must send the model's way (other timestamp
+spellings, unnormalised and huge numbers, wrong types, missing attributes).
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, Union, get_args, get_origin
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, Field, computed_field
+
+from chalicelib.clock import isoformat
+from chalicelib.jsonio import decimal_text, dumps, loads
+from chalicelib.models.common import OutputModel, Page, StoredModel, Timestamp
+from chalicelib.models.orders import OrderPublic
+from chalicelib.models.views import JsonPage, NotCanonical, View
+from chalicelib.models.webhooks import DeliveryItem, DeliveryPublic
+from chalicelib.store.codec import from_attributes, to_attributes
+from chalicelib.store.products import ProductStore
+from chalicelib.store.repository import Store
+from chalicelib.store.users import UserStore
+from chalicelib.store.webhooks import DeliveryStore, WebhookStore
+
+EXAMPLES = int(os.environ.get("VIEW_EXAMPLES", "400"))  # pure and fast: more than the default 60
+MOMENT = "2026-11-22T02:14:32.123Z"
+# The attributes each item needs besides its public fields (stored-only fields, keys).
+STORED_ONLY: dict[type[Store[Any]], dict[str, Any]] = {
+    ProductStore: {},
+    UserStore: {"password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"},
+    WebhookStore: {
+        "owner_id": "u1",
+        "secret": "whsec_c2VjcmV0",
+        "failed_events": Decimal(0),
+        "updated_at": MOMENT,
+    },
+    DeliveryStore: {"webhook_id": "h1", "expires_at": Decimal(1_790_000_000)},
+}
+STORES = list(STORED_ONLY)
+
+_moments = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC))
+_timestamps = (
+    _moments.map(isoformat)  # what the store writes (years before 1000 unpadded)
+    | _moments.map(lambda m: m.isoformat())  # +00:00, microseconds or none
+    | st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
+    | st.text(max_size=30)
+)
+_numbers = (
+    st.decimals(allow_nan=True, allow_infinity=True)
+    | st.decimals(min_value=0, max_value=10_000_000, places=2).map(lambda d: Decimal(str(d.normalize())))
+    | st.integers(-(10**20), 10**20).map(Decimal)
+    | st.sampled_from([Decimal("19.90"), Decimal("5.0"), Decimal("1E+3"), Decimal("-0"), Decimal("1E-5")])
+)
+_wrong_types = st.none() | st.booleans() | st.binary(max_size=3) | st.integers(-3, 3) | st.text(max_size=3)
+
+
+def _values(annotation: Any, name: str) -> st.SearchStrategy[Any]:
+    """Stored values for a field of this type: the canonical ones and others."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        return st.none() | _values(members[0], name)
+    if annotation is datetime:
+        return _timestamps | _wrong_types
+    if get_origin(annotation) is Literal:
+        return st.sampled_from(get_args(annotation)) | _wrong_types
+    scalars: dict[Any, st.SearchStrategy[Any]] = {
+        str: st.text(),
+        int: _numbers,
+        bool: st.booleans(),
+        Decimal: _numbers,
+    }
+    if annotation == list[str]:
+        return st.lists(st.text(max_size=5), max_size=3) | st.lists(_wrong_types, min_size=1, max_size=2)
+    return scalars[annotation] | _wrong_types
+
+
+_ABSENT = object()
+
+
+@st.composite
+def _raw_items(draw: st.DrawFn, store: type[Store[Any]]) -> dict[str, Any]:
+    assert store.view is not None
+    raw: dict[str, Any] = {"pk": "X#1", "sk": "X", "type": store.item_type, **STORED_ONLY[store]}
+    for name, field in store.view.public.model_fields.items():
+        value = draw(st.just(_ABSENT) | _values(field.annotation, name) | _values(field.annotation, name))
+        if value is not _ABSENT:
+            raw[name] = value
+    return raw
+
+
+def _outcome(write: Callable[[], str]) -> tuple[str, str]:
+    try:
+        return ("ok", write())
+    except Exception as exc:  # the same error, whatever it is
+        return ("error", f"{type(exc).__name__}: {exc}")
+
+
+def _model_path(store: type[Store[Any]], raw: dict[str, Any]) -> str:
+    item = store.model.model_validate(raw)
+    return dumps(item.public().model_dump(mode="python"))
+
+
+@pytest.mark.parametrize("store", STORES, ids=lambda s: s.__name__)
+@settings(max_examples=EXAMPLES)
+@given(data=st.data())
+def test_a_views_text_is_the_model_paths_for_any_stored_item(
+    store: type[Store[Any]], data: st.DataObject
+) -> None:
+    raw = data.draw(_raw_items(store))
+    view = store.view
+    assert view is not None
+    assert _outcome(lambda: view.json(raw)) == _outcome(lambda: _model_path(store, raw))
+
+
+def _canonical(annotation: Any) -> st.SearchStrategy[Any]:
+    """Valid values of a field of this type, as a service sets them."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return st.none() | _canonical(get_args(annotation)[0])
+    if get_origin(annotation) is Literal:
+        return st.sampled_from(get_args(annotation))
+    scalars: dict[Any, st.SearchStrategy[Any]] = {
+        datetime: _moments.filter(lambda m: m.year >= 1000),
+        str: st.text(),
+        int: st.integers(-(10**18), 10**18),
+        bool: st.booleans(),
+        # (a price is stored normalised: models/products.Price)
+        Decimal: st.decimals(min_value=0, max_value=10_000_000, places=2).map(
+            lambda d: Decimal(decimal_text(d))
+        ),
+    }
+    return st.lists(st.text(max_size=5), max_size=3) if annotation == list[str] else scalars[annotation]
+
+
+def _canonical_item(store: type[Store[Any]], data: st.DataObject) -> Any:
+    """A valid item model, as the store's services build one."""
+    raw: dict[str, Any] = {**STORED_ONLY[store]}
+    for name, field in store.model.model_fields.items():
+        if name not in raw:
+            raw[name] = data.draw(_canonical(field.annotation))
+    return store.model.model_validate(raw)
+
+
+@pytest.mark.parametrize("store", STORES, ids=lambda s: s.__name__)
+@settings(max_examples=EXAMPLES)
+@given(data=st.data())
+def test_what_a_store_writes_takes_the_fast_way(store: type[Store[Any]], data: st.DataObject) -> None:
+    # Given an item as the store writes it, read back through the table's codec
+    item = _canonical_item(store, data)
+    written = store(table=None).stored({"pk": "X#1", "sk": "X"}, item)  # type: ignore[arg-type]
+    raw = from_attributes(to_attributes(written))
+    # Then the view copies it (no model on the way) and writes the model's text
+    assert store.view is not None
+    store.view.row(raw)  # raises NotCanonical if this item would take the model's way
+    assert store.view.json(raw) == dumps(item.public().model_dump(mode="python"))
+
+
+def test_an_attribute_not_in_the_models_form_takes_the_models_way() -> None:
+    view = ProductStore.view
+    assert view is not None
+    product = {
+        "id": "p1",
+        "owner_id": "u1",
+        "name": "Teapot",
+        "description": "",
+        "price": Decimal("19.9"),
+        "currency": "USD",
+        "stock": Decimal(3),
+        "version": Decimal(1),
+        "created_at": MOMENT,
+        "updated_at": MOMENT,
+    }
+    view.row(product)
+    for name, value in [
+        ("price", Decimal("19.90")),  # unnormalised: written 19.9
+        ("created_at", "2026-11-22T02:14:32Z"),  # no milliseconds: written .000Z
+        ("created_at", "2026-11-22T03:14:32.123+01:00"),  # another zone: written in UTC
+        ("created_at", "2026-02-30T02:14:32.123Z"),  # no such day: the model's error
+        ("name", b"Teapot"),
+    ]:
+        with pytest.raises(NotCanonical):
+            view.row({**product, name: value})
+    assert loads(view.json({**product, "price": Decimal("19.90")}))["price"] == Decimal("19.9")
+    later = loads(view.json({**product, "created_at": "2026-11-22T03:14:32.123+01:00"}))
+    assert later["created_at"] == MOMENT
+
+
+class _Line(OutputModel):
+    sku: str
+
+
+class _WithLines(OutputModel):
+    lines: list[_Line]
+
+
+class _WithFloat(OutputModel):
+    ratio: float
+
+
+class _Constrained(OutputModel):
+    name: str = Field(max_length=3)
+
+
+class _Renamed(OutputModel):
+    name: str = Field(serialization_alias="title")
+
+
+class _WithListDefault(OutputModel):
+    tags: list[str] = Field(default=["a"])
+
+
+class _Stamp(OutputModel):
+    at: Timestamp | None = None
+
+
+class _Computed(OutputModel):
+    name: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        return self.name.upper()
+
+
+@pytest.mark.parametrize(
+    "public",
+    [_WithLines, _WithFloat, _Constrained, _Renamed, _WithListDefault, _Stamp, _Computed, OrderPublic],
+)
+def test_a_view_is_refused_for_a_model_it_cannot_copy(public: type[BaseModel]) -> None:
+    # (an order's view is also computed: an overdue order reads as expired)
+    with pytest.raises(TypeError):
+        View(public, StoredModel)
+
+
+@given(
+    rows=st.lists(st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2), max_size=3),
+    cursor=st.none() | st.text(),
+)
+def test_a_json_page_is_the_page_models_text(rows: list[dict[str, str]], cursor: str | None) -> None:
+    page = JsonPage([dumps(row) for row in rows], cursor)
+    assert page.json() == dumps(
+        Page[dict[str, str]](items=rows, next_cursor=cursor).model_dump(mode="python")
+    )
+
+
+def test_an_item_that_extends_its_public_model_projects_to_the_public_fields_only() -> None:
+    # DeliveryItem extends DeliveryPublic: pydantic hands such an instance back as it is,
+    # and public() showed the subscription id and the TTL (a view's model way goes there).
+    fields = {"time": MOMENT, "event_id": "e1", "event_type": "product.created", "attempt": 1}
+    item = DeliveryItem.model_validate({**fields, "latency_ms": 3, "webhook_id": "h1", "expires_at": 1})
+    public = item.public()
+    assert type(public) is DeliveryPublic
+    assert set(public.model_dump()) == set(DeliveryPublic.model_fields)
+    assert public.model_dump(mode="python") == {**fields, "status": None, "error": None, "latency_ms": 3}
