@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
 from chalicelib.jsonio import DuplicateKeyError, dumps, loads
-from chalicelib.models.views import JsonPage
+from chalicelib.models.views import Document, JsonPage
 
 M = TypeVar("M", bound=BaseModel)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -216,12 +216,12 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def json_response(
-    body: BaseModel | Mapping[str, Any] | JsonPage,
+    body: BaseModel | Mapping[str, Any] | JsonPage | Document,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """A JSON response; Decimals keep their exact text."""
-    if isinstance(body, JsonPage):
+    if isinstance(body, (JsonPage, Document)):
         text = body.json()
     else:
         text = dumps(body.model_dump(mode="python") if isinstance(body, BaseModel) else body)

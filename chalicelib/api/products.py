@@ -195,10 +195,10 @@ def create_product() -> Response:
 def get_product(product_id: str) -> Response:
     """One product, with its version as ETag; 304 when If-None-Match names that ETag."""
     product = service.get_product(get_table(), path_id(product_id, "product_id"))
-    tag = etag(product.version)
+    tag = etag(product.values["version"])
     if none_match_fails(parse_if_none_match(bp.current_request.headers.get("if-none-match")), tag):
         return not_modified(tag)
-    return _with_etag(product)
+    return json_response(product, 200, {"ETag": tag})
 
 
 @bp.operation(

@@ -193,7 +193,19 @@ class View(Generic[P]):
         try:
             return _encode(self.row(raw))
         except NotCanonical:
-            return dumps(self.item.model_validate(raw).project(self.public).model_dump(mode="python"))
+            return dumps(self._model_way(raw))
+
+    def document(self, raw: Mapping[str, Any]) -> Document:
+        """The item's public view as JSON text, with the values written (e.g. for an ETag)."""
+        try:
+            row = self.row(raw)
+        except NotCanonical:
+            values = self._model_way(raw)
+            return Document(dumps(values), values)
+        return Document(_encode(row), row)
+
+    def _model_way(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        return self.item.model_validate(raw).project(self.public).model_dump(mode="python")
 
     def row(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The public fields copied from the attributes, ready for the C encoder (Decimals as
@@ -210,6 +222,19 @@ class View(Generic[P]):
             else:
                 row[name] = default
         return row
+
+
+@dataclass(frozen=True)
+class Document:
+    """One item's public view: its JSON text, and the values it shows (integers as int,
+    timestamps as their text), for what a route derives from them (an ETag)."""
+
+    text: str
+    values: Mapping[str, Any]
+
+    def json(self) -> str:
+        """The JSON text."""
+        return self.text
 
 
 @dataclass(frozen=True)

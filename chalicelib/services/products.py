@@ -23,7 +23,7 @@ from chalicelib.models.products import (
     ProductPublic,
     ProductUpdate,
 )
-from chalicelib.models.views import JsonPage
+from chalicelib.models.views import Document, JsonPage
 from chalicelib.observability import business_event
 from chalicelib.services import idempotent
 from chalicelib.services.caller import Caller
@@ -80,12 +80,12 @@ def create_product_once(
     )
 
 
-def get_product(table: Table, product_id: str) -> ProductPublic:
-    """One product; ProductNotFoundError when there is none."""
-    product = ProductStore(table).get(product_id)
+def get_product(table: Table, product_id: str) -> Document:
+    """One product (ProductPublic as JSON); ProductNotFoundError when there is none."""
+    product = ProductStore(table).get_public(product_id)
     if product is None:
         raise ProductNotFoundError()
-    return product.public()
+    return product
 
 
 def list_products(table: Table, query: ProductListQuery) -> JsonPage:

@@ -13,7 +13,7 @@ from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
 from chalicelib.models.common import PageQuery, Role
 from chalicelib.models.users import UserCreate, UserItem, UserPublic, UserUpdate, check_email
-from chalicelib.models.views import JsonPage
+from chalicelib.models.views import Document, JsonPage
 from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import idempotent, sessions
@@ -89,12 +89,18 @@ def register_user_once(
     )
 
 
-def get_user(table: Table, caller: Caller, user_id: str) -> UserPublic:
-    """The user with this id (self or admin); UserNotFoundError if there is none."""
-    return _load(table, caller, user_id).public()
+def get_user(table: Table, caller: Caller, user_id: str) -> Document:
+    """The user with this id (UserPublic as JSON; self or admin); UserNotFoundError if there
+    is none, then ForbiddenError if it is someone else (the one check order)."""
+    user = UserStore(table).get_public(user_id)
+    if user is None:
+        raise UserNotFoundError()
+    if not caller.owns(user_id):
+        raise ForbiddenError()
+    return user
 
 
-def get_me(table: Table, caller: Caller) -> UserPublic:
+def get_me(table: Table, caller: Caller) -> Document:
     """The caller's own user; UserNotFoundError if it was deleted since the token was issued."""
     return get_user(table, caller, caller.user_id)
 

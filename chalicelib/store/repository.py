@@ -2,6 +2,8 @@
 items in and out (`Store`); resource stores have the same verbs (`Repository`):
 
     get(id)                   → the item, or None
+    get_public(id)            → its public view as JSON (`view`, models/views.py), or None:
+                                what a GET of one item sends
     put_new(item, guards=())  → write a new item (never overwrites); `guards` are extra
                                 transaction actions (e.g. a ConditionCheck) that must hold too
     update_if(id, ..., guard) → one conditional UpdateItem; a refused write returns the old item
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from chalicelib.models.common import Page, StoredModel
-from chalicelib.models.views import JsonPage, View
+from chalicelib.models.views import Document, JsonPage, View
 from chalicelib.store.codec import Item
 from chalicelib.store.expr import Condition, Update, all_of, eq, exists, is_in, not_exists
 from chalicelib.store.pagination import Listing, PageRequest, query_newest_first
@@ -139,6 +141,15 @@ class Repository(Store[I]):
     def get(self, item_id: str) -> I | None:
         """The item, strongly consistent, or None."""
         return self.parse(self.table.get(self.key(item_id)))
+
+    def get_public(self, item_id: str) -> Document | None:
+        """The item's public view, strongly consistent, or None (no model on the way)."""
+        raw = self.table.get(self.key(item_id))
+        if not raw or raw.get("type") != self.item_type:
+            return None
+        if self.view is None:
+            raise TypeError(f"{type(self).__name__} has no public view")
+        return self.view.document(raw)
 
     def put_new(self, item: I, guards: Sequence[Action] = ()) -> bool:
         """Write a new item; False if one with its key exists (or a guard failed)."""

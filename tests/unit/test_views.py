@@ -121,7 +121,16 @@ def test_a_views_text_is_the_model_paths_for_any_stored_item(
     raw = data.draw(_raw_items(store))
     view = store.view
     assert view is not None
-    assert _outcome(lambda: view.json(raw)) == _outcome(lambda: _model_path(store, raw))
+    expected = _outcome(lambda: _model_path(store, raw))
+    assert _outcome(lambda: view.json(raw)) == expected
+    assert _outcome(lambda: view.document(raw).json()) == expected  # a GET of one item
+    if expected[0] == "ok":
+        shown = store.model.model_validate(raw).public()
+        integers = [name for name, field in view.public.model_fields.items() if field.annotation is int]
+        values = view.document(raw).values
+        assert [(type(values[n]), values[n]) for n in integers] == [
+            (int, getattr(shown, n)) for n in integers
+        ]
 
 
 def _canonical(annotation: Any) -> st.SearchStrategy[Any]:
