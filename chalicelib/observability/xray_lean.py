@@ -28,6 +28,7 @@ from aws_xray_sdk.core.emitters.udp_emitter import PROTOCOL_DELIMITER, PROTOCOL_
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 from aws_xray_sdk.core.models.entity import Entity
 from aws_xray_sdk.core.models.trace_header import TraceHeader
+from aws_xray_sdk.core.streaming.default_streaming import DefaultStreaming
 
 from chalicelib.observability.tracing import TRACE_HEADER
 
@@ -86,3 +87,30 @@ class LeanUDPEmitter(UDPEmitter):  # type: ignore[misc]  # the SDK is untyped
             self._send_data(message)
         except Exception:
             _EMITTER_LOG.exception("Failed to send entity to Daemon.")
+
+
+# The SDK's threshold outside Lambda: a tree with more open and closed subsegments than this
+# streams its closed ones before its top closes (a bounded datagram for long requests).
+STREAM_THRESHOLD = 30
+
+
+class TreeStreaming(DefaultStreaming):  # type: ignore[misc]  # the SDK is untyped
+    """Streams each top-level subsegment (the request's) with everything under it, once it closes.
+
+    In Lambda the SDK streams every subsegment the moment it closes (threshold 0): a GET
+    sends its DynamoDB call and then its request subsegment, two datagrams and two walks of
+    the tree. X-Ray takes subsegments nested in their parent as well as sent on their own,
+    so this sends the same subsegments, ids and parents as one document per request; past
+    STREAM_THRESHOLD subsegments the closed ones go out early, as the SDK does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(streaming_threshold=STREAM_THRESHOLD)
+
+    def is_eligible(self, segment: Any) -> bool:
+        """Sampled, and no top-level subsegment is still open (or the tree is large)."""
+        if not segment or not segment.sampled:
+            return False
+        if segment.get_total_subsegments_size() > self.streaming_threshold:
+            return True
+        return not any(child.in_progress for child in segment.subsegments)

@@ -19,7 +19,12 @@ from aws_xray_sdk.core.models.segment import Segment
 from aws_xray_sdk.core.models.subsegment import Subsegment
 
 from chalicelib.observability import tracing
-from chalicelib.observability.xray_lean import LeanUDPEmitter, MemoLambdaContext
+from chalicelib.observability.xray_lean import (
+    STREAM_THRESHOLD,
+    LeanUDPEmitter,
+    MemoLambdaContext,
+    TreeStreaming,
+)
 
 KEY = "_X_AMZN_TRACE_ID"
 ROOT_A = "1-5759e988-bd862e3fe1be46a994272793"
@@ -210,3 +215,40 @@ def test_sampled_answers_each_header_as_it_changes_not_the_last_one_asked(
         assert tracing.sampled() is first  # asked again at once: the same answer
         answers.append(first)
     assert answers == [True, True, False, False, True, False]
+
+
+def _tree(children: int) -> tuple[Segment, Subsegment]:
+    """A sampled segment with one open request subsegment and `children` closed calls under it."""
+    segment = Segment("fn", traceid="1-5759e988-bd862e3fe1be46a994272793", sampled=True)
+    request = Subsegment("## request", "local", segment)
+    segment.add_subsegment(request)
+    for _ in range(children):
+        call = Subsegment("dynamodb", "aws", segment)
+        request.add_subsegment(call)
+        call.close()
+    return segment, request
+
+
+def test_tree_streaming_sends_a_request_with_its_calls_once_it_closes() -> None:
+    segment, request = _tree(2)
+    streaming = TreeStreaming()
+    assert not streaming.is_eligible(segment)  # the request is still open: nothing yet
+    request.close()
+    assert streaming.is_eligible(segment)
+    sent: list[Subsegment] = []
+    streaming.stream(segment, sent.append)
+    assert sent == [request]  # one document, its two calls nested
+    assert [child.name for child in sent[0].subsegments] == ["dynamodb", "dynamodb"]
+    assert segment.subsegments == []
+
+
+def test_tree_streaming_sends_closed_calls_early_past_its_threshold() -> None:
+    segment, request = _tree(STREAM_THRESHOLD)
+    sent: list[Subsegment] = []
+    streaming = TreeStreaming()
+    assert streaming.is_eligible(segment)  # 31 subsegments: bounded datagrams
+    streaming.stream(segment, sent.append)
+    assert len(sent) == STREAM_THRESHOLD
+    assert request.subsegments == []
+    segment.sampled = False
+    assert not streaming.is_eligible(segment)
