@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
 from chalicelib.jsonio import DuplicateKeyError, dumps, loads
-from chalicelib.models.views import Document, JsonPage
+from chalicelib.store.views import Document, JsonPage
 
 M = TypeVar("M", bound=BaseModel)
 JSON_HEADERS = {"Content-Type": "application/json"}

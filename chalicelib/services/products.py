@@ -23,7 +23,6 @@ from chalicelib.models.products import (
     ProductPublic,
     ProductUpdate,
 )
-from chalicelib.models.views import Document, JsonPage
 from chalicelib.observability import business_event
 from chalicelib.services import idempotent
 from chalicelib.services.caller import Caller
@@ -33,6 +32,7 @@ from chalicelib.store.products import ProductStore
 from chalicelib.store.repository import Guard, Written
 from chalicelib.store.sessions import caller_checks
 from chalicelib.store.table import Table
+from chalicelib.store.views import Document, JsonPage
 
 # The versions an If-Match header accepts (None: any current version; empty: none).
 Versions = frozenset[int] | None

@@ -13,7 +13,6 @@ from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
 from chalicelib.models.common import PageQuery, Role
 from chalicelib.models.users import UserCreate, UserItem, UserPublic, UserUpdate, check_email
-from chalicelib.models.views import Document, JsonPage
 from chalicelib.observability import business_event
 from chalicelib.security.passwords import PasswordHasher
 from chalicelib.services import idempotent, sessions
@@ -24,6 +23,7 @@ from chalicelib.store.repository import ANY
 from chalicelib.store.sessions import MAX_ENDED_IN_ONE_WRITE, SessionStore
 from chalicelib.store.table import Action, Table
 from chalicelib.store.users import UserStore
+from chalicelib.store.views import Document, JsonPage
 
 
 def _load(table: Table, caller: Caller, user_id: str) -> UserItem:

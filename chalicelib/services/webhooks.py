@@ -14,7 +14,6 @@ from datetime import datetime
 from chalicelib.clock import new_id, utc_now
 from chalicelib.errors import ForbiddenError, SessionEndedError, ValidationFailedError, WebhookNotFoundError
 from chalicelib.models.common import PageQuery
-from chalicelib.models.views import JsonPage
 from chalicelib.models.webhooks import (
     WebhookCreate,
     WebhookCreated,
@@ -27,6 +26,7 @@ from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import Guard
 from chalicelib.store.sessions import caller_checks
 from chalicelib.store.table import Table
+from chalicelib.store.views import JsonPage
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
 from chalicelib.webhooks import Resolver, WebhookUrlError, check_url, new_secret, resolve
 

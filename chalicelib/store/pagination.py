@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from chalicelib.errors import InvalidCursorError
 from chalicelib.models.common import Page
-from chalicelib.store.codec import Item
+from chalicelib.store.codec import Item, from_attributes
 from chalicelib.store.expr import Condition, key_range
 from chalicelib.store.table import Key, Table
 
@@ -45,7 +45,7 @@ class Listing:
 
 
 def query_newest_first(
-    table: Table, listing: Listing, page: PageRequest, parse: Callable[[Item], T]
+    table: Table, listing: Listing, page: PageRequest, parse: Callable[[Item], T], *, wire: bool = False
 ) -> Page[T]:
     """One page of a GSI partition in descending sort-key order.
 
@@ -53,6 +53,7 @@ def query_newest_first(
     key of the last item returned, so a walk sees each item that existed when it began
     exactly once, whatever is inserted (before the cursor, newer) or deleted meanwhile.
     One item more than asked is read so that the last page never carries a cursor.
+    `wire`: `parse` takes the items as DynamoDB sends them (a View's reader).
     """
     index, partition = listing.index, listing.partition
     start = None
@@ -60,14 +61,14 @@ def query_newest_first(
         start = table.cursors.decode(page.cursor, listing.scope)
         if start.get(f"{index}pk") != partition:
             raise InvalidCursorError()
-    items, truncated = table.query_newest_first(index, partition, page.limit + 1, start)
+    items, truncated = table.query_newest_first(index, partition, page.limit + 1, start, wire=wire)
     more = len(items) > page.limit or (truncated and items)
     next_cursor = None
     if more:
         items = items[: page.limit]
-        last = items[-1]
         key_names = ("pk", "sk", f"{index}pk", f"{index}sk")
-        next_cursor = table.cursors.encode({name: last[name] for name in key_names}, listing.scope)
+        last = {name: items[-1][name] for name in key_names}
+        next_cursor = table.cursors.encode(from_attributes(last) if wire else last, listing.scope)
     return _page_model()(items=[parse(item) for item in items], next_cursor=next_cursor)
 
 

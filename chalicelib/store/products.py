@@ -16,7 +16,6 @@ from chalicelib.clock import isoformat, utc_now
 from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models.events import Deleted, new_event
 from chalicelib.models.products import ProductItem, ProductPublic
-from chalicelib.models.views import JsonPage, View
 from chalicelib.retry import TryAgain
 from chalicelib.store import keys
 from chalicelib.store.expr import Update, eq
@@ -25,6 +24,7 @@ from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Guard, Repository, Written
 from chalicelib.store.schema import GSI1, GSI2
 from chalicelib.store.table import Action, ConditionFailedError, Key, delete_action, update_action
+from chalicelib.store.views import JsonPage, View
 
 BATCH_GET_LIMIT = 100
 # A write pinned to the version it read is tried this often while others change the item

@@ -2,7 +2,7 @@
 items in and out (`Store`); resource stores have the same verbs (`Repository`):
 
     get(id)                   → the item, or None
-    get_public(id)            → its public view as JSON (`view`, models/views.py), or None:
+    get_public(id)            → its public view as JSON (`view`, store/views.py), or None:
                                 what a GET of one item sends
     put_new(item, guards=())  → write a new item (never overwrites); `guards` are extra
                                 transaction actions (e.g. a ConditionCheck) that must hold too
@@ -10,7 +10,7 @@ items in and out (`Store`); resource stores have the same verbs (`Repository`):
     delete_if(id, guard)      → one conditional DeleteItem; same
     list_page(page, ...)      → a Page of items, newest first (one index partition)
     public_page(page, ...)    → the same page as JSON, each item's public view copied from
-                                its attributes (`view`, models/views.py): what list routes send
+                                its attributes (`view`, store/views.py): what list routes send
 
 Stores that are not public resources (sessions, idempotency records, attempt counters)
 are `Store`s keyed by more than one id, with verbs named after what they do (`start`,
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from chalicelib.models.common import Page, StoredModel
-from chalicelib.models.views import Document, JsonPage, View
 from chalicelib.store.codec import Item
 from chalicelib.store.expr import Condition, Update, all_of, eq, exists, is_in, not_exists
 from chalicelib.store.pagination import Listing, PageRequest, query_newest_first
 from chalicelib.store.table import Action, ConditionFailedError, Key, Table, put_action
+from chalicelib.store.views import Document, JsonPage, View
 
 I = TypeVar("I", bound=StoredModel)  # noqa: E741
 
@@ -104,18 +104,18 @@ class Store(Generic[I]):
             raise ValueError(f"not a {self.item_type} item")
         return parsed
 
-    def _public_json(self, raw: Item) -> str:
+    def _public_json(self, wire: Item) -> str:
         if self.view is None:
             raise TypeError(f"{type(self).__name__} has no public view")
-        if raw.get("type") != self.item_type:
+        if wire.get("type") != {"S": self.item_type}:
             raise ValueError(f"not a {self.item_type} item")
-        return self.view.json(raw)
+        return self.view.json(wire)
 
     def _list(self, listing: Listing, page: PageRequest) -> Page[I]:
         return query_newest_first(self.table, listing, page, self._parse)
 
     def _public_list(self, listing: Listing, page: PageRequest) -> JsonPage:
-        found = query_newest_first(self.table, listing, page, self._public_json)
+        found = query_newest_first(self.table, listing, page, self._public_json, wire=True)
         return JsonPage(found.items, found.next_cursor)
 
 
@@ -144,12 +144,12 @@ class Repository(Store[I]):
 
     def get_public(self, item_id: str) -> Document | None:
         """The item's public view, strongly consistent, or None (no model on the way)."""
-        raw = self.table.get(self.key(item_id))
-        if not raw or raw.get("type") != self.item_type:
+        wire = self.table.get(self.key(item_id), wire=True)
+        if not wire or wire.get("type") != {"S": self.item_type}:
             return None
         if self.view is None:
             raise TypeError(f"{type(self).__name__} has no public view")
-        return self.view.document(raw)
+        return self.view.document(wire)
 
     def put_new(self, item: I, guards: Sequence[Action] = ()) -> bool:
         """Write a new item; False if one with its key exists (or a guard failed)."""

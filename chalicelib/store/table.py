@@ -185,14 +185,17 @@ class Table:
     cursors: CursorCodec
     retry: Retry = DEFAULT_RETRY
 
-    def get(self, key: Key, consistent: bool = True) -> Item | None:
-        """GetItem; None when absent. Strongly consistent by default."""
+    def get(self, key: Key, consistent: bool = True, *, wire: bool = False) -> Item | None:
+        """GetItem; None when absent. Strongly consistent by default. `wire`: the item as
+        DynamoDB sends it ({"S": ...} per attribute), for a View (store/views.py)."""
         with translate_errors():
             response = self.client.get_item(
                 TableName=self.name, Key=to_attributes(key), ConsistentRead=consistent
             )
         raw = response.get("Item")
-        return from_attributes(raw) if raw else None
+        if not raw:
+            return None
+        return dict(raw) if wire else from_attributes(raw)
 
     def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
         """PutItem, optionally conditional, applied once however often botocore resends it.
@@ -253,9 +256,10 @@ class Table:
             return from_attributes(raw) if raw else None
 
     def query_newest_first(
-        self, index: str, partition: str, limit: int, start: Key | None = None
+        self, index: str, partition: str, limit: int, start: Key | None = None, *, wire: bool = False
     ) -> tuple[list[Item], bool]:
-        """Up to `limit` items of one index partition, sort key descending; True if more may follow."""
+        """Up to `limit` items of one index partition, sort key descending; True if more may
+        follow. `wire`: the items as DynamoDB sends them, for a View."""
         params: dict[str, Any] = {
             "IndexName": index,
             "ScanIndexForward": False,
@@ -266,7 +270,8 @@ class Table:
             params["ExclusiveStartKey"] = to_attributes(start)
         with translate_errors():
             response = self.client.query(TableName=self.name, **params)
-        items = [from_attributes(raw) for raw in response.get("Items", [])]
+        found = response.get("Items", [])
+        items = list(found) if wire else [from_attributes(raw) for raw in found]
         return items, "LastEvaluatedKey" in response
 
     def query_index(

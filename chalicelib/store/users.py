@@ -13,7 +13,6 @@ from typing import Any
 from chalicelib.clock import isoformat, utc_now
 from chalicelib.models.events import Deleted, new_event
 from chalicelib.models.users import UserItem, UserPublic
-from chalicelib.models.views import JsonPage, View
 from chalicelib.store import keys
 from chalicelib.store.expr import Update, eq, not_exists
 from chalicelib.store.outbox import announce
@@ -28,6 +27,7 @@ from chalicelib.store.table import (
     put_action,
     update_action,
 )
+from chalicelib.store.views import JsonPage, View
 
 SCOPE = "users"
 # Looked up when an e-mail address has no claim, so that a login does the same reads

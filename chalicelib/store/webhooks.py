@@ -12,7 +12,6 @@ they are only reachable through the subscription.
 from __future__ import annotations
 
 from chalicelib.clock import isoformat
-from chalicelib.models.views import JsonPage, View
 from chalicelib.models.webhooks import DeliveryItem, DeliveryPublic, WebhookItem, WebhookPublic
 from chalicelib.store import keys
 from chalicelib.store.codec import Item
@@ -21,6 +20,7 @@ from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Repository, Store
 from chalicelib.store.schema import GSI1, GSI2
 from chalicelib.store.table import ConditionFailedError, Key
+from chalicelib.store.views import JsonPage, View
 
 DELIVERY_TTL_SECONDS = 7 * 24 * 3600
 # The fan-out reads every subscription once per batch of events: bounded, so a runaway

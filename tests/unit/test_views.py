@@ -1,6 +1,6 @@
 """Every store's public view writes what its model path writes, for any stored item.
 
-A view (models/views.py) copies a list page's public fields straight from the stored
+A view (store/views.py) copies a list page's public fields straight from the stored
 attributes. The model path it replaces is `store.parse(raw).public()` written by
 `jsonio.dumps`: for any item, canonical or not, both give the same text or the same error.
 The items are generated field by field from the public model's own annotations: the
@@ -26,12 +26,12 @@ from chalicelib.clock import isoformat
 from chalicelib.jsonio import decimal_text, dumps, loads
 from chalicelib.models.common import OutputModel, Page, StoredModel, Timestamp
 from chalicelib.models.orders import OrderPublic
-from chalicelib.models.views import JsonPage, NotCanonical, View
 from chalicelib.models.webhooks import DeliveryItem, DeliveryPublic
 from chalicelib.store.codec import from_attributes, to_attributes
 from chalicelib.store.products import ProductStore
 from chalicelib.store.repository import Store
 from chalicelib.store.users import UserStore
+from chalicelib.store.views import JsonPage, NotCanonical, View
 from chalicelib.store.webhooks import DeliveryStore, WebhookStore
 
 EXAMPLES = int(os.environ.get("VIEW_EXAMPLES", "400"))  # pure and fast: more than the default 60
@@ -87,17 +87,50 @@ def _values(annotation: Any, name: str) -> st.SearchStrategy[Any]:
 
 
 _ABSENT = object()
+# Attributes as DynamoDB could send them that no Python value above serialises to.
+_ODD_WIRE = st.sampled_from(
+    [
+        {"N": "007"},
+        {"N": "5.0"},
+        {"N": "1E+3"},
+        {"N": "-0"},
+        {"N": "1" * 39},
+        {"N": "0" * 39 + "1"},
+        {"N": "\uff11\uff12"},  # non-ASCII digits
+        {"N": "abc"},
+        {"NULL": True},
+        {"SS": ["a"]},
+        {"L": [{"N": "1"}]},
+        {"L": [{"S": "a"}, {"S": "b"}]},
+        {"M": {}},
+        {"BOOL": True},
+        {"B": b"x"},
+    ]
+)
+
+
+def _attribute(value: Any) -> dict[str, Any] | None:
+    """A Python value as DynamoDB sends it back (None: not storable, e.g. an empty set)."""
+    try:
+        attribute: dict[str, Any] = to_attributes({"v": value}).get("v", {"NULL": True})
+    except (TypeError, ArithmeticError, ValueError):
+        return None
+    return attribute
 
 
 @st.composite
-def _raw_items(draw: st.DrawFn, store: type[Store[Any]]) -> dict[str, Any]:
+def _wire_items(draw: st.DrawFn, store: type[Store[Any]]) -> dict[str, Any]:
     assert store.view is not None
-    raw: dict[str, Any] = {"pk": "X#1", "sk": "X", "type": store.item_type, **STORED_ONLY[store]}
+    values = {"pk": "X#1", "sk": "X", "type": store.item_type, **STORED_ONLY[store]}
+    wire: dict[str, Any] = to_attributes(values)
     for name, field in store.view.public.model_fields.items():
-        value = draw(st.just(_ABSENT) | _values(field.annotation, name) | _values(field.annotation, name))
-        if value is not _ABSENT:
-            raw[name] = value
-    return raw
+        choice = draw(st.integers(0, 9))
+        if choice == 0:
+            continue  # absent
+        attribute = draw(_ODD_WIRE) if choice == 1 else _attribute(draw(_values(field.annotation, name)))
+        if attribute is not None:
+            wire[name] = attribute
+    return wire
 
 
 def _outcome(write: Callable[[], str]) -> tuple[str, str]:
@@ -107,8 +140,9 @@ def _outcome(write: Callable[[], str]) -> tuple[str, str]:
         return ("error", f"{type(exc).__name__}: {exc}")
 
 
-def _model_path(store: type[Store[Any]], raw: dict[str, Any]) -> str:
-    item = store.model.model_validate(raw)
+def _model_path(store: type[Store[Any]], wire: dict[str, Any]) -> str:
+    """What the routes wrote before views: the codec, the item model, its public model, jsonio."""
+    item = store.model.model_validate(from_attributes(wire))
     return dumps(item.public().model_dump(mode="python"))
 
 
@@ -118,14 +152,14 @@ def _model_path(store: type[Store[Any]], raw: dict[str, Any]) -> str:
 def test_a_views_text_is_the_model_paths_for_any_stored_item(
     store: type[Store[Any]], data: st.DataObject
 ) -> None:
-    raw = data.draw(_raw_items(store))
+    raw = data.draw(_wire_items(store))
     view = store.view
     assert view is not None
     expected = _outcome(lambda: _model_path(store, raw))
     assert _outcome(lambda: view.json(raw)) == expected
     assert _outcome(lambda: view.document(raw).json()) == expected  # a GET of one item
     if expected[0] == "ok":
-        shown = store.model.model_validate(raw).public()
+        shown = store.model.model_validate(from_attributes(raw)).public()
         integers = [name for name, field in view.public.model_fields.items() if field.annotation is int]
         values = view.document(raw).values
         assert [(type(values[n]), values[n]) for n in integers] == [
@@ -168,7 +202,7 @@ def test_what_a_store_writes_takes_the_fast_way(store: type[Store[Any]], data: s
     # Given an item as the store writes it, read back through the table's codec
     item = _canonical_item(store, data)
     written = store(table=None).stored({"pk": "X#1", "sk": "X"}, item)  # type: ignore[arg-type]
-    raw = from_attributes(to_attributes(written))
+    raw = to_attributes(written)
     # Then the view copies it (no model on the way) and writes the model's text
     assert store.view is not None
     store.view.row(raw)  # raises NotCanonical if this item would take the model's way
@@ -190,7 +224,8 @@ def test_an_attribute_not_in_the_models_form_takes_the_models_way() -> None:
         "created_at": MOMENT,
         "updated_at": MOMENT,
     }
-    view.row(product)
+    wire = to_attributes(product)
+    view.row(wire)
     for name, value in [
         ("price", Decimal("19.90")),  # unnormalised: written 19.9
         ("created_at", "2026-11-22T02:14:32Z"),  # no milliseconds: written .000Z
@@ -199,10 +234,15 @@ def test_an_attribute_not_in_the_models_form_takes_the_models_way() -> None:
         ("name", b"Teapot"),
     ]:
         with pytest.raises(NotCanonical):
-            view.row({**product, name: value})
-    assert loads(view.json({**product, "price": Decimal("19.90")}))["price"] == Decimal("19.9")
-    later = loads(view.json({**product, "created_at": "2026-11-22T03:14:32.123+01:00"}))
+            view.row({**wire, **to_attributes({name: value})})
+    assert loads(view.json({**wire, "price": {"N": "19.90"}}))["price"] == Decimal("19.9")
+    later = loads(view.json({**wire, "created_at": {"S": "2026-11-22T03:14:32.123+01:00"}}))
     assert later["created_at"] == MOMENT
+    assert loads(view.json({**wire, "stock": {"N": "007"}}))["stock"] == 7  # digits read directly
+    too_long = {**wire, "stock": {"N": "1" * 39}}  # past DynamoDB's 38 digits: the codec refuses it
+    refused = _outcome(lambda: view.json(too_long))
+    assert refused[0] == "error"
+    assert refused == _outcome(lambda: _model_path(ProductStore, too_long))
 
 
 class _Line(OutputModel):

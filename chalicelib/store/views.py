@@ -39,8 +39,10 @@ from pydantic_core import PydanticUndefined
 from chalicelib.clock import isoformat
 from chalicelib.jsonio import dumps
 from chalicelib.models.common import StoredModel
+from chalicelib.store.codec import DYNAMODB_CONTEXT, from_attributes
 
 P = TypeVar("P", bound=BaseModel)
+_to_decimal = DYNAMODB_CONTEXT.create_decimal
 Read = Callable[[Any], Any]
 
 # What models/common.Timestamp writes (clock.isoformat) for years 1000-9999; earlier
@@ -66,7 +68,7 @@ def _encode(row: dict[str, Any]) -> str:
 
 
 _SIMPLE_DEFAULTS = (type(None), bool, int, str)
-_ABSENT = object()
+_DIGITS = 38  # DynamoDB's precision: a longer number is the codec's to refuse
 
 
 class NotCanonical(Exception):
@@ -76,29 +78,54 @@ class NotCanonical(Exception):
 _NOT_CANONICAL = NotCanonical()
 
 
-def _text(value: Any) -> Any:
+# Each reader takes one attribute as DynamoDB sends it ({"S": "..."}, {"N": "..."}, ...)
+# and gives the value the C encoder writes, or raises NotCanonical.
+
+
+def _string(attribute: Any) -> str:
+    value = attribute.get("S")
     if type(value) is str:
         return value
     raise _NOT_CANONICAL
 
 
-def _integer(value: Any) -> Any:
-    if type(value) is Decimal and value.is_finite() and value == value.to_integral_value():
+def _text(attribute: Any) -> Any:
+    return _string(attribute)
+
+
+def _decimal(attribute: Any) -> Decimal:
+    text = attribute.get("N")
+    if type(text) is not str:
+        raise _NOT_CANONICAL
+    try:
+        return _to_decimal(text)  # as the codec reads it (38 digits, exact or refused)
+    except ArithmeticError:
+        raise _NOT_CANONICAL from None
+
+
+def _integer(attribute: Any) -> Any:
+    text = attribute.get("N")
+    if type(text) is str and len(text) <= _DIGITS and text.isascii() and text.isdigit():
+        return int(text)  # the common case: "3"
+    value = _decimal(attribute)
+    if value.is_finite() and value == value.to_integral_value():
         return int(value)
     raise _NOT_CANONICAL
 
 
-def _boolean(value: Any) -> Any:
+def _boolean(attribute: Any) -> Any:
+    value = attribute.get("BOOL")
     if type(value) is bool:
         return value
     raise _NOT_CANONICAL
 
 
-def _number(value: Any) -> Any:
+def _number(attribute: Any) -> Any:
     # An exact number, written by the C encoder: an int, or a float whose repr is the
     # Decimal's own text (so the float is exact, and the text is what decimal_text writes
     # for a stored, normalised number). Anything else is written by jsonio, the model's way.
-    if type(value) is Decimal and value.is_finite():
+    value = _decimal(attribute)
+    if value.is_finite():
         number = float(value)
         if repr(number) == str(value):
             return number
@@ -107,8 +134,9 @@ def _number(value: Any) -> Any:
     raise _NOT_CANONICAL
 
 
-def _timestamp(value: Any) -> Any:
-    if type(value) is str and _CANONICAL_TIME(value):
+def _timestamp(attribute: Any) -> Any:
+    value = _string(attribute)
+    if _CANONICAL_TIME(value):
         try:
             datetime.fromisoformat(value)  # a real date and time, e.g. not February 30th
         except ValueError:
@@ -117,15 +145,21 @@ def _timestamp(value: Any) -> Any:
     raise _NOT_CANONICAL
 
 
-def _text_list(value: Any) -> Any:
-    if type(value) is list and all(type(member) is str for member in value):
-        return value
+def _text_list(attribute: Any) -> Any:
+    members = attribute.get("L")
+    if type(members) is list:
+        return [_string(member) if type(member) is dict else _refuse() for member in members]
+    raise _NOT_CANONICAL
+
+
+def _refuse() -> Any:
     raise _NOT_CANONICAL
 
 
 def _one_of(names: frozenset[str]) -> Read:
-    def read(value: Any) -> Any:
-        if type(value) is str and value in names:
+    def read(attribute: Any) -> Any:
+        value = _string(attribute)
+        if value in names:
             return value
         raise _NOT_CANONICAL
 
@@ -133,8 +167,8 @@ def _one_of(names: frozenset[str]) -> Read:
 
 
 def _or_none(read: Read) -> Read:
-    def optional(value: Any) -> Any:
-        return None if value is None else read(value)
+    def optional(attribute: Any) -> Any:
+        return None if attribute.get("NULL") is True else read(attribute)
 
     return optional
 
@@ -205,22 +239,27 @@ class View(Generic[P]):
         return Document(_encode(row), row)
 
     def _model_way(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        return self.item.model_validate(raw).project(self.public).model_dump(mode="python")
+        item = self.item.model_validate(from_attributes(raw))
+        return item.project(self.public).model_dump(mode="python")
 
     def row(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """The public fields copied from the attributes, ready for the C encoder (Decimals as
-        exact ints or floats); NotCanonical if one is not in the form the model writes."""
+        """The public fields copied from the item's attributes as DynamoDB sends them, ready
+        for the C encoder (numbers as exact ints or floats); NotCanonical if one is not in
+        the form the model writes."""
         row: dict[str, Any] = {}
         for name, read, default in self._fields:
-            value = raw.get(name, _ABSENT)
-            if read is _text and type(value) is str:  # most fields: no call
-                row[name] = value
-            elif value is not _ABSENT:
-                row[name] = read(value)
-            elif default is PydanticUndefined:  # absent and required: the model's way (its error)
-                raise _NOT_CANONICAL
-            else:
+            attribute = raw.get(name)
+            if attribute is None:  # absent: the field's default, or the model's way if it has none
+                if default is PydanticUndefined:
+                    raise _NOT_CANONICAL
                 row[name] = default
+            elif type(attribute) is not dict:
+                raise _NOT_CANONICAL
+            elif read is _text:  # most fields: no call
+                value = attribute.get("S")
+                row[name] = value if type(value) is str else _refuse()
+            else:
+                row[name] = read(attribute)
         return row
 
 
