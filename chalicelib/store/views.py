@@ -7,13 +7,15 @@ a dict (the timestamps formatted again), then write the dict with jsonio. For a 
 
 A stored item already holds what the public model would show, in the form the model
 would write it: the store wrote it from that model. A `View` copies the public fields
-straight from the attributes, after checking each one is in exactly that form (a string
-where the model has `str`, an integral number for `int`, a canonical `…123Z` timestamp
-that is a real instant, one of the allowed names of a Literal, …), and writes the row
+straight from the attributes as DynamoDB sends them ({"S": ...}, {"N": ...}), after
+checking each one is in exactly that form (a string where the model has `str`, an
+integral number for `int`, a canonical `…123Z` timestamp that is a real instant, one of
+the allowed names of a Literal, …), and writes the row
 with the C JSON encoder. An attribute that is not in that form (written by hand, by an
-older release, or missing) sends the item the model's way, with the model's result or
-its error. Either way the text is what `jsonio.dumps(item.public().model_dump())`
-writes: tests/unit/test_views.py holds every store's view to that, for any item.
+older release, or missing) sends the item the model's way (the codec, the models,
+jsonio), with its result or its error. Either way the text is what
+`jsonio.dumps(item.public().model_dump())` writes: tests/unit/test_views.py holds every
+store's view to that, for any item DynamoDB could send.
 
 A View checks only the fields it shows: a stored-only field (a password hash) is not
 read at all. Only plain projections have a view; a public model with a field type not
@@ -75,9 +77,6 @@ class NotCanonical(Exception):
     """An attribute is not in the form its model writes: the item takes the model's way."""
 
 
-_NOT_CANONICAL = NotCanonical()
-
-
 # Each reader takes one attribute as DynamoDB sends it ({"S": "..."}, {"N": "..."}, ...)
 # and gives the value the C encoder writes, or raises NotCanonical.
 
@@ -86,7 +85,7 @@ def _string(attribute: Any) -> str:
     value = attribute.get("S")
     if type(value) is str:
         return value
-    raise _NOT_CANONICAL
+    raise NotCanonical
 
 
 def _text(attribute: Any) -> Any:
@@ -96,11 +95,11 @@ def _text(attribute: Any) -> Any:
 def _decimal(attribute: Any) -> Decimal:
     text = attribute.get("N")
     if type(text) is not str:
-        raise _NOT_CANONICAL
+        raise NotCanonical
     try:
         return _to_decimal(text)  # as the codec reads it (38 digits, exact or refused)
     except ArithmeticError:
-        raise _NOT_CANONICAL from None
+        raise NotCanonical from None
 
 
 def _integer(attribute: Any) -> Any:
@@ -110,14 +109,14 @@ def _integer(attribute: Any) -> Any:
     value = _decimal(attribute)
     if value.is_finite() and value == value.to_integral_value():
         return int(value)
-    raise _NOT_CANONICAL
+    raise NotCanonical
 
 
 def _boolean(attribute: Any) -> Any:
     value = attribute.get("BOOL")
     if type(value) is bool:
         return value
-    raise _NOT_CANONICAL
+    raise NotCanonical
 
 
 def _number(attribute: Any) -> Any:
@@ -131,7 +130,7 @@ def _number(attribute: Any) -> Any:
             return number
         if value == value.to_integral_value():
             return int(value)
-    raise _NOT_CANONICAL
+    raise NotCanonical
 
 
 def _timestamp(attribute: Any) -> Any:
@@ -140,20 +139,20 @@ def _timestamp(attribute: Any) -> Any:
         try:
             datetime.fromisoformat(value)  # a real date and time, e.g. not February 30th
         except ValueError:
-            raise _NOT_CANONICAL from None
+            raise NotCanonical from None
         return value
-    raise _NOT_CANONICAL
+    raise NotCanonical
 
 
 def _text_list(attribute: Any) -> Any:
     members = attribute.get("L")
     if type(members) is list:
         return [_string(member) if type(member) is dict else _refuse() for member in members]
-    raise _NOT_CANONICAL
+    raise NotCanonical
 
 
 def _refuse() -> Any:
-    raise _NOT_CANONICAL
+    raise NotCanonical
 
 
 def _one_of(names: frozenset[str]) -> Read:
@@ -161,7 +160,7 @@ def _one_of(names: frozenset[str]) -> Read:
         value = _string(attribute)
         if value in names:
             return value
-        raise _NOT_CANONICAL
+        raise NotCanonical
 
     return read
 
@@ -251,10 +250,10 @@ class View(Generic[P]):
             attribute = raw.get(name)
             if attribute is None:  # absent: the field's default, or the model's way if it has none
                 if default is PydanticUndefined:
-                    raise _NOT_CANONICAL
+                    raise NotCanonical
                 row[name] = default
             elif type(attribute) is not dict:
-                raise _NOT_CANONICAL
+                raise NotCanonical
             elif read is _text:  # most fields: no call
                 value = attribute.get("S")
                 row[name] = value if type(value) is str else _refuse()
