@@ -41,6 +41,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class JsonText:
+    """A JSON document already written (a store's view of an item or a page): a response
+    sends its text as it is."""
+
+    __slots__ = ()
+
+    def json(self) -> str:
+        """The JSON text."""
+        raise NotImplementedError
+
+
 def decimal_text(value: Decimal) -> str:
     """The shortest exact plain-notation text of a finite Decimal: 19.90 → 19.9, 1E+1 → 10."""
     if not value.is_finite():

@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from infra import emulator, emulator_template, mail
 from infra.stage import ROOT, Stage, load_stage
+from tools.run_local import create_admin_args
 
 ARTIFACT_BUCKET = "storefront-deploy-artifacts"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -308,12 +309,6 @@ def _up(args: argparse.Namespace, stage: Stage) -> int:
     print(f"admin: {deployed.admin_email} / {deployed.admin_password}")
     print("stop:  make deploy-local-stop")
     return 0
-
-
-def create_admin_args(email: str, password: str) -> list[str]:
-    """manage.py's create-admin arguments. `--password=<value>`, not two words: a generated
-    password starts with "-" one time in 64, and argparse takes a separate "-…" for an option."""
-    return ["create-admin", f"--email={email}", f"--password={password}"]
 
 
 def _admin_password(state_dir: Path) -> str:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from chalicelib.api import deps
@@ -73,3 +77,22 @@ def bearer(user_id: str, role: Role = "user") -> dict[str, str]:
 def json_body(response: Any) -> Any:
     """The JSON body of a chalice test-client response."""
     return json.loads(response.body)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(source: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> str:
+    """Run `source` in a fresh interpreter at the project's root (X-Ray off, the project on
+    its path, the test's environment otherwise); its standard output. Fails on an error."""
+    done = subprocess.run(
+        [sys.executable, "-c", source, *args],
+        cwd=ROOT,
+        env={**os.environ, "AWS_XRAY_SDK_ENABLED": "false", "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

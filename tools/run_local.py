@@ -178,11 +178,11 @@ def _admin_credentials(data: Path) -> dict[str, str]:
     return credentials
 
 
-def create_admin_args(admin: dict[str, str]) -> list[str]:
-    """manage.py's create-admin for these credentials. `--password=<value>`, not two words: a
-    generated password starts with "-" one time in 64, and argparse takes a separate "-…"
-    for an option (`make run`'s first start then failed)."""
-    return ["create-admin", f"--email={admin['email']}", f"--password={admin['password']}"]
+def create_admin_args(email: str, password: str) -> list[str]:
+    """manage.py's create-admin arguments (`make run`, and the emulator deploy's). Each value
+    as `--name=<value>`, not two words: a generated password starts with "-" one time in 64,
+    and argparse takes a separate "-…" for an option (a first start then failed)."""
+    return ["create-admin", f"--email={email}", f"--password={password}"]
 
 
 def _prepare_data(data: Path) -> dict[str, str]:
@@ -200,7 +200,7 @@ def _prepare_data(data: Path) -> dict[str, str]:
         old_dump.replace(old_dump.with_suffix(".jsonl.imported"))
     else:
         manage.main(["seed"])
-        manage.main(create_admin_args(admin))
+        manage.main(create_admin_args(admin["email"], admin["password"]))
     marker.touch()  # seed and admin are idempotent: a start killed before this line redoes them
     return admin
 

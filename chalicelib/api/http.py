@@ -13,8 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
-from chalicelib.jsonio import DuplicateKeyError, dumps, loads
-from chalicelib.store.views import Document, JsonPage
+from chalicelib.jsonio import DuplicateKeyError, JsonText, dumps, loads
 
 M = TypeVar("M", bound=BaseModel)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -216,12 +215,12 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def json_response(
-    body: BaseModel | Mapping[str, Any] | JsonPage | Document,
+    body: BaseModel | Mapping[str, Any] | JsonText,
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """A JSON response; Decimals keep their exact text."""
-    if isinstance(body, (JsonPage, Document)):
+    if isinstance(body, JsonText):  # a store's view, written already
         text = body.json()
     else:
         text = dumps(body.model_dump(mode="python") if isinstance(body, BaseModel) else body)

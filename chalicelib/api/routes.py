@@ -12,6 +12,7 @@ the two cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
@@ -45,7 +46,6 @@ class Operation:
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {}
-_ALL_IMPORTED: list[bool] = []  # every module of chalicelib.api has been imported once
 
 
 def declare(operation: Operation) -> Operation:
@@ -66,10 +66,13 @@ def find(method: str, path: str) -> Operation | None:
 def all_operations() -> tuple[Operation, ...]:
     """Every declared route of the app, also where app.py is not imported (tools/openapi_release):
     every module of this package is imported, so no list of route modules is kept anywhere."""
-    if not _ALL_IMPORTED:
-        import chalicelib.api as package
-
-        for module in pkgutil.iter_modules(package.__path__):
-            importlib.import_module(f"{package.__name__}.{module.name}")
-        _ALL_IMPORTED.append(True)
+    _import_every_module()
     return tuple(OPERATIONS.values())
+
+
+@functools.cache
+def _import_every_module() -> None:
+    import chalicelib.api as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")

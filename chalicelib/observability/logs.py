@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from chalicelib.observability.tracing import TRACE_HEADER
+
 # chalice's app logger (app_name) and every module logger under chalicelib.*.
 LOGGER_NAMES = ("storefront", "chalicelib")
 ACCESS_MESSAGE = "request"
@@ -153,7 +155,7 @@ _RESERVED = frozenset(
 
 def trace_id() -> str | None:
     """The X-Ray trace id of this invocation (the Root of Lambda's trace header), if any."""
-    header = os.environ.get("_X_AMZN_TRACE_ID")
+    header = os.environ.get(TRACE_HEADER)
     return header.split(";")[0].replace("Root=", "") if header else None
 
 

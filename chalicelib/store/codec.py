@@ -6,7 +6,7 @@ cold start ~15-20 ms (boto3's session, resources and s3transfer). Strings, numbe
 booleans, nulls, lists, maps and string/number sets — everything the stores write — take
 the direct path here; anything else (binary, a set of mixed or unusual types, a float,
 Infinity/NaN, an unsupported type) goes to boto3's own code, which gives the value or
-raises the error. tests/unit/test_codec.py holds both directions equal to boto3's.
+raises the error. tests/unit/test_codec_attributes.py holds both directions equal to boto3's.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ Item = dict[str, Any]
 DYNAMODB_CONTEXT = Context(
     Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
 )
-_number: Callable[[Any], Decimal] = DYNAMODB_CONTEXT.create_decimal
+# An N attribute's text (or an int/Decimal) → its Decimal, exact or refused (ArithmeticError).
+number: Callable[[Any], Decimal] = DYNAMODB_CONTEXT.create_decimal
 
 
 @functools.cache
@@ -34,7 +35,7 @@ def _boto3() -> tuple[Any, Any]:
 
 def _number_text(value: int | Decimal) -> str | None:
     """The N text of an int or Decimal; None when it is not a plain finite number."""
-    text = str(_number(value))
+    text = str(number(value))
     return text if text[-1].isdigit() else None
 
 
@@ -79,7 +80,7 @@ def deserialize(wire: Mapping[str, Any]) -> Any:
     if kind == "S":
         return wire["S"]
     if kind == "N":
-        return _number(wire["N"])
+        return number(wire["N"])
     if kind == "BOOL":
         return wire["BOOL"]
     if kind == "NULL":
@@ -91,7 +92,7 @@ def deserialize(wire: Mapping[str, Any]) -> Any:
     if kind == "SS":
         return set(wire["SS"])
     if kind == "NS":
-        return set(map(_number, wire["NS"]))
+        return set(map(number, wire["NS"]))
     _, deserializer = _boto3()
     return deserializer.deserialize(wire)
 
@@ -118,7 +119,7 @@ def from_attributes(item: Mapping[str, Any]) -> Item:
         if kind == "S":
             values[key] = wire["S"]
         elif kind == "N":
-            values[key] = _number(wire["N"])
+            values[key] = number(wire["N"])
         else:
             values[key] = deserialize(wire)
     return values

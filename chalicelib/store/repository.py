@@ -104,12 +104,19 @@ class Store(Generic[I]):
             raise ValueError(f"not a {self.item_type} item")
         return parsed
 
-    def _public_json(self, wire: Item) -> str:
+    def _view_of(self, wire: Item | None) -> View[Any] | None:
+        """The view that writes this item as DynamoDB sent it; None for an absent or foreign item."""
+        if not wire or wire.get("type") != {"S": self.item_type}:
+            return None
         if self.view is None:
             raise TypeError(f"{type(self).__name__} has no public view")
-        if wire.get("type") != {"S": self.item_type}:
+        return self.view
+
+    def _public_json(self, wire: Item) -> str:
+        view = self._view_of(wire)
+        if view is None:
             raise ValueError(f"not a {self.item_type} item")
-        return self.view.json(wire)
+        return view.json(wire)
 
     def _list(self, listing: Listing, page: PageRequest) -> Page[I]:
         return query_newest_first(self.table, listing, page, self._parse)
@@ -145,11 +152,8 @@ class Repository(Store[I]):
     def get_public(self, item_id: str) -> Document | None:
         """The item's public view, strongly consistent, or None (no model on the way)."""
         wire = self.table.get(self.key(item_id), wire=True)
-        if not wire or wire.get("type") != {"S": self.item_type}:
-            return None
-        if self.view is None:
-            raise TypeError(f"{type(self).__name__} has no public view")
-        return self.view.document(wire)
+        view = self._view_of(wire)
+        return None if view is None or wire is None else view.document(wire)
 
     def put_new(self, item: I, guards: Sequence[Action] = ()) -> bool:
         """Write a new item; False if one with its key exists (or a guard failed)."""

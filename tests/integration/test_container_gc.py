@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from bench.lambda_sim import RESULT_PREFIX
+from tests.helpers import run_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -43,14 +44,4 @@ def test_importing_the_app_builds_no_pydantic_model() -> None:
             "print([name for name in built if name != 'Page'])",
         ]
     )
-    env = {**os.environ, "AWS_XRAY_SDK_ENABLED": "false"}
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.strip() == "[]"
+    assert run_python(probe, timeout=60).strip() == "[]"

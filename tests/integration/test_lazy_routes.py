@@ -4,9 +4,6 @@ interpreters, as Lambda starts them, against the real engine."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +12,7 @@ from chalicelib.api.route_table import ROUTES
 from chalicelib.models.products import ProductCreate
 from chalicelib.services.products import create_product
 from chalicelib.store.table import Table
-from tests.helpers import as_caller
+from tests.helpers import as_caller, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTE_MODULES = sorted({route.module for route in ROUTES})
@@ -51,17 +48,7 @@ print(json.dumps(loaded))
 
 def _probe(steps: list[dict[str, Any]], *extra: str) -> dict[str, Any]:
     """Run PROBE in a fresh interpreter (the test's engine and table): modules loaded when."""
-    env = {**os.environ, "AWS_XRAY_SDK_ENABLED": "false", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(steps), *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    answer: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    answer: dict[str, Any] = json.loads(run_python(PROBE, json.dumps(steps), *extra).splitlines()[-1])
     return answer
 
 

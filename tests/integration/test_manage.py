@@ -11,7 +11,6 @@ import manage
 from chalicelib.store.schema import GSI1, GSI2, GSI3, TTL_ATTRIBUTE, create_table_params
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
-from infra import deploy_local
 from tools.run_local import create_admin_args
 
 
@@ -92,12 +91,13 @@ def test_make_run_creates_its_admin_whatever_its_generated_password_starts_with(
 ) -> None:
     # token_urlsafe starts with "-" one time in 64: `--password -Zk…` was an argparse error
     admin = {"email": "admin@storefront.local", "password": password}
-    assert manage.main(create_admin_args(admin), table=table) == 0
+    assert manage.main(create_admin_args(admin["email"], admin["password"]), table=table) == 0
     user = UserStore(table).get_by_email(admin["email"])
     assert user is not None
     assert user.role == "admin"
 
 
-def test_the_emulator_deploy_passes_a_dash_password_as_a_value() -> None:
-    args = manage.build_parser().parse_args(deploy_local.create_admin_args("a@b.example", "-Zk3q_8L"))
+def test_a_dash_password_is_parsed_as_the_value() -> None:
+    # (the emulator deploy runs manage.py with these arguments too: infra/deploy_local.py)
+    args = manage.build_parser().parse_args(create_admin_args("a@b.example", "-Zk3q_8L"))
     assert (args.command, args.email, args.password) == ("create-admin", "a@b.example", "-Zk3q_8L")

@@ -5,12 +5,7 @@ a cold start ~15-20 ms). Anything unusual in an item still goes to boto3's own
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import run_python
 
 PROGRAM = """
 import sys
@@ -30,15 +25,5 @@ print("boto3" in sys.modules)
 
 
 def test_the_table_client_and_codec_do_not_import_boto3() -> None:
-    env = {
-        **os.environ,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_XRAY_SDK_ENABLED": "false",
-        "TABLE_NAME": "storefront-test",
-        "PYTHONPATH": str(ROOT),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", PROGRAM], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "True"]
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "TABLE_NAME": "storefront-test"}
+    assert run_python(PROGRAM, env=env).split() == ["False", "True"]
