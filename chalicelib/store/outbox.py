@@ -53,8 +53,20 @@ class OutboxItem(StoredModel):
 
 
 def outbox_item(event: CloudEvent) -> Item:
-    """The DynamoDB item that records `event`: keyed by its subject, not its id."""
-    return _item(OutboxItem.of(event))
+    """The DynamoDB item that records `event`: keyed by its subject, not its id.
+
+    What `_item(OutboxItem.of(event))` writes, without validating and dumping a model of
+    fields that are the event's own (~4 µs of every write; tests/unit/test_events.py holds
+    the two equal for every type of the catalogue)."""
+    return {
+        **keys.outbox_key(event.subject),
+        "type": ITEM_TYPE,
+        "id": event.id,
+        "event_type": event.type,
+        "subject": event.subject,
+        "envelope": event.to_json(),
+        "expires_at": int(event.time.timestamp()) + OUTBOX_TTL_SECONDS,
+    }
 
 
 def _item(item: OutboxItem) -> Item:
