@@ -8,6 +8,7 @@ eagerly cost ~0.3 ms per request; this costs a few µs.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ def emf_document(
 
 # One encoder for every document: json.dumps(document, separators=...) builds a new one per call.
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
+_FRAMES_KEPT = 256  # routes x status classes, cold start kinds, event sets: a few dozen in use
 
 
 def emf_line(
@@ -49,5 +51,51 @@ def emf_line(
     timestamp_ms: int | None = None,
 ) -> str:
     """The EMF document as one compact JSON line (`json.dumps(emf_document(...),
-    separators=(",", ":"))`'s text)."""
-    return _COMPACT.encode(emf_document(namespace, dimensions, metrics, timestamp_ms))
+    separators=(",", ":"))`'s text).
+
+    Only the timestamp and the values change from one request to the next: the rest of the
+    text (namespace, dimensions, metric names and units) is written once per set of them
+    and kept (_frame), and each value is written as the encoder writes a float (~1.5 µs
+    against ~7 µs; tests/unit/test_emf.py holds the text to the document's for any names
+    and values)."""
+    frame = _frame(namespace, tuple(dimensions.items()), tuple((name, unit) for name, unit, _ in metrics))
+    if frame is None:  # a key written twice: the document's dict decides which value stays
+        return _COMPACT.encode(emf_document(namespace, dimensions, metrics, timestamp_ms))
+    head, keys = frame
+    timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    stamp = int.__repr__(timestamp) if type(timestamp) is int else _COMPACT.encode(timestamp)
+    values = "".join(
+        [key + _float_text(float(value)) + "]" for key, (_, _, value) in zip(keys, metrics, strict=True)]
+    )
+    return '{"_aws":{"Timestamp":' + stamp + head + values + "}"
+
+
+_INFINITY = float("inf")
+
+
+def _float_text(value: float) -> str:
+    """What the encoder writes for a float (json.encoder's floatstr, with allow_nan)."""
+    if value != value:
+        return "NaN"
+    if value == _INFINITY:
+        return "Infinity"
+    if value == -_INFINITY:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+@functools.lru_cache(maxsize=_FRAMES_KEPT)
+def _frame(
+    namespace: str, dimensions: tuple[tuple[str, str], ...], metrics: tuple[tuple[str, str], ...]
+) -> tuple[str, tuple[str, ...]] | None:
+    """A document's constant text: from after the timestamp to the last dimension, and each
+    metric's key up to its value; None when a key repeats ("_aws", a dimension, a metric)."""
+    keys = ["_aws", *(name for name, _ in dimensions), *(name for name, _ in metrics)]
+    if len(set(keys)) != len(keys):
+        return None
+    document = emf_document(namespace, dict(dimensions), [(name, unit, 0) for name, unit in metrics], 0)
+    aws = _COMPACT.encode(document["_aws"])  # {"Timestamp":0,"CloudWatchMetrics":[...]}
+    head = aws[len('{"Timestamp":0') :] + "".join(
+        "," + _COMPACT.encode(name) + ":" + _COMPACT.encode(value) for name, value in dimensions
+    )
+    return head, tuple("," + _COMPACT.encode(name) + ":[" for name, _ in metrics)

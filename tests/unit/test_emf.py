@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Sequence
 
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from chalicelib.observability import Observer, Sink
-from chalicelib.observability.metrics import emf_document
+from chalicelib.observability.metrics import emf_document, emf_line
 
 
 def _powertools(dimensions: dict[str, str], metrics: Sequence[tuple[str, str, float]]) -> dict[str, object]:
@@ -58,3 +61,44 @@ def test_a_cold_start_document_is_the_one_powertools_writes() -> None:
     assert json.dumps(ours) == json.dumps(
         _powertools({"init_type": "snap-start"}, [("ColdStart", "Count", 1)])
     )
+
+
+_names = st.sampled_from(["_aws", "route", "service", "Requests", "é", 'a"b']) | st.text(max_size=8)
+_values = st.one_of(
+    st.integers(min_value=-(2**60), max_value=2**60),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3, max_value=10**9, min_value=-(10**9)),
+)
+
+
+@given(
+    namespace=st.text(max_size=10),
+    dimensions=st.dictionaries(_names, st.text(max_size=10), max_size=4),
+    metrics=st.lists(st.tuples(_names, st.sampled_from(["Count", "Milliseconds"]), _values), max_size=4),
+    timestamp=st.integers(min_value=0, max_value=2**50),
+)
+@example("Shop", {"service": "storefront"}, [("service", "Count", 1)], 1)  # a metric named as a dimension
+@example("Shop", {}, [("Requests", "Count", 1), ("Requests", "Count", 2)], 1)  # one metric twice
+@example("Shop", {"_aws": "x"}, [], 1)
+@example(
+    "Shop", {}, [("a", "Count", float("nan")), ("b", "Count", float("inf")), ("c", "Count", -float("inf"))], 1
+)
+def test_a_line_is_the_document_as_compact_json(
+    namespace: str,
+    dimensions: dict[str, str],
+    metrics: list[tuple[str, str, float]],
+    timestamp: int,
+) -> None:
+    # The line is written from a kept frame; the document is the reference.
+    expected = json.dumps(emf_document(namespace, dimensions, metrics, timestamp), separators=(",", ":"))
+    assert emf_line(namespace, dimensions, metrics, timestamp) == expected
+    assert emf_line(namespace, dimensions, metrics, timestamp) == expected  # the frame kept
+
+
+def test_a_line_without_a_timestamp_is_stamped_now() -> None:
+    before = int(time.time() * 1000)
+    line = emf_line("Shop", {"service": "storefront"}, [("Requests", "Count", 1)])
+    after = int(time.time() * 1000)
+    document = json.loads(line)
+    assert before <= document["_aws"]["Timestamp"] <= after
+    assert document["Requests"] == [1.0]
