@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from json.encoder import (  # type: ignore[attr-defined]  # c_make_encoder is untyped
+    c_make_encoder,
+    encode_basestring_ascii,
+)
 from json.encoder import encode_basestring as _quote  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
@@ -50,6 +54,30 @@ class JsonText:
     def json(self) -> str:
         """The JSON text."""
         raise NotImplementedError
+
+
+if c_make_encoder is None:  # pragma: no cover - CPython always has its _json module
+    raise ImportError("the C JSON encoder (_json) is required")
+
+
+def encoder(
+    default: Callable[[Any], Any], *, ensure_ascii: bool = False, separators: tuple[str, str] = (",", ":")
+) -> Callable[[Any], str]:
+    """What `json.JSONEncoder(default=default, separators=separators, ensure_ascii=...,
+    check_circular=False).encode` writes, with the C encoder built once: `encode` builds a
+    new one (and its closures) for every call. A circular value raises RecursionError.
+
+    The C encoder's arguments, as JSONEncoder passes them (CPython 3.11-3.13): markers,
+    default, the string writer, indent, the key and item separators, sort_keys, skipkeys,
+    allow_nan."""
+    strings = encode_basestring_ascii if ensure_ascii else _quote
+    item_separator, key_separator = separators
+    make = c_make_encoder(None, default, strings, None, key_separator, item_separator, False, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(make(value, 0))
+
+    return encode
 
 
 def decimal_text(value: Decimal) -> str:

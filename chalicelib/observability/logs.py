@@ -10,11 +10,12 @@ import re
 import sys
 import threading
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from chalicelib import jsonio
 from chalicelib.observability.tracing import TRACE_HEADER
 
 # chalice's app logger (app_name) and every module logger under chalicelib.*.
@@ -173,8 +174,8 @@ class JsonFormatter(logging.Formatter):
         super().__init__()
         self.service = service
         # What json.dumps(line, default=str, separators=(",", ":"), ensure_ascii=False) writes,
-        # without building a new encoder for every line (~1.5 µs each).
-        self.json_serializer = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
+        # without building a new encoder for every line.
+        self.json_serializer = jsonio.encoder(str)
 
     def format(self, record: logging.LogRecord) -> str:
         """The record's JSON line."""
@@ -261,19 +262,29 @@ _RECORD_ATTRIBUTES = frozenset(
      "exception_name", "exception_notes", "stack_trace", "xray_trace_id"}  # fmt: skip
 
 
+# logging.getLevelName's answers for the standard levels, without a call into logging.
+_LEVEL_NAMES = {level: logging.getLevelName(level) for level in (10, 20, 30, 40, 50)}
+_ACCESS_KEYS = frozenset(ACCESS_KEYS)
+
+
 def direct_line(
     handler: logging.Handler, level: int, message: str, fields: Mapping[str, Any], location: str
 ) -> str | None:
     """The JSON line the logging path would write for `logger.log(level, message, extra=fields)`,
     built without a LogRecord (the access line's cost was half a GET's overhead); None when
     this message or these fields need the logging path (a JSON-looking message, a field named
-    like a record attribute). Same keys, same order, same redaction and serialiser: the
-    formatter's own `serialize` writes it (tests/unit/test_access_line.py holds them equal)."""
+    like a record attribute). Same keys, same order, same redaction and serialiser
+    (tests/unit/test_access_line.py holds them equal).
+
+    The line is written first and screened as a whole: when its text is ASCII without a
+    trigger word, no value in it can hold a secret, and redaction (which changes only values
+    that hold one) would write the same text. Otherwise the formatter's `serialize` redacts
+    and writes it again."""
     if _MAY_BE_JSON.match(message) or not _RECORD_ATTRIBUTES.isdisjoint(fields):
         return None
     formatter: Any = handler.formatter
     record: dict[str, Any] = {
-        "level": logging.getLevelName(level),
+        "level": _LEVEL_NAMES.get(level) or logging.getLevelName(level),
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "message": message,
         "service": formatter.service,
@@ -281,29 +292,13 @@ def direct_line(
         "location": location,
         **fields,
     }
-    for key, value in (_log_keys.get() or {}).items():
-        if key not in fields:
-            record[key] = value
+    bound = _log_keys.get()
+    if bound:
+        for key, value in bound.items():
+            if key not in fields:
+                record[key] = value
     record["xray_trace_id"] = trace_id()
-    record = strip_none(record)
-    if _nothing_to_redact(record.values()):
-        return str(formatter.json_serializer(record))  # what serialize() writes after redact()
-    return str(formatter.serialize(record))
-
-
-_SCALARS = (str, int, float, type(None))
-
-
-def _nothing_to_redact(values: Iterable[Any]) -> bool:
-    """True when redaction would change none of these values: scalars (and lists of text)
-    whose text, joined, is ASCII without a trigger. One search instead of one per value;
-    the separator cannot be part of any pattern, so no match spans two values."""
-    texts: list[str] = []
-    for value in values:
-        if type(value) is str:
-            texts.append(value)
-        elif type(value) is list and all(type(item) is str for item in value):
-            texts.extend(value)
-        elif not isinstance(value, _SCALARS):
-            return False
-    return _clean("\x00".join(texts))
+    keep = _ACCESS_KEYS if message == ACCESS_MESSAGE else ()
+    record = {k: v for k, v in record.items() if v is not None or k in keep}  # strip_none
+    text = str(formatter.json_serializer(record))
+    return text if _clean(text) else str(formatter.serialize(record))

@@ -18,7 +18,6 @@ integration tests compare the documents the daemon receives):
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Any
@@ -30,13 +29,14 @@ from aws_xray_sdk.core.models.entity import Entity
 from aws_xray_sdk.core.models.trace_header import TraceHeader
 from aws_xray_sdk.core.streaming.default_streaming import DefaultStreaming
 
+from chalicelib import jsonio
 from chalicelib.observability.tracing import TRACE_HEADER
 
 # The SDK's own loggers: the same messages, under the same names, at the same levels.
 _EMITTER_LOG = logging.getLogger("aws_xray_sdk.core.emitters.udp_emitter")
 
-# What json.dumps(document, default=str) builds on every call: the same encoder, once.
-_ENCODER = json.JSONEncoder(default=str)
+# What json.dumps(document, default=str) writes, without building an encoder on every call.
+_ENCODE = jsonio.encoder(str, ensure_ascii=True, separators=(", ", ": "))
 
 _UNSEEN = object()  # no header checked yet (None is a header value: no header at all)
 
@@ -78,7 +78,7 @@ class LeanUDPEmitter(UDPEmitter):  # type: ignore[misc]  # the SDK is untyped
         """Serialise the entity as `Entity.serialize` does and send it to the daemon."""
         try:
             if type(entity).serialize is Entity.serialize:
-                body = _ENCODER.encode(entity.to_dict())
+                body = _ENCODE(entity.to_dict())
             else:  # an entity that serialises itself its own way
                 body = entity.serialize()
             message = f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{body}"

@@ -30,7 +30,7 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
@@ -38,7 +38,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from chalicelib.clock import isoformat
-from chalicelib.jsonio import JsonText, dumps
+from chalicelib.jsonio import JsonText, dumps, encoder
 from chalicelib.models.common import StoredModel
 from chalicelib.store.codec import from_attributes, number
 
@@ -55,16 +55,8 @@ def _unknown(value: Any) -> Any:
 
 
 # The C encoder with jsonio's settings (compact, UTF-8 text, the same string escapes as
-# jsonio's encode_basestring), built once: JSONEncoder.encode builds one per call. The
-# arguments as JSONEncoder passes them (CPython 3.11-3.13): markers, default, strings,
-# indent, the two separators, sort_keys, skipkeys, allow_nan.
-if c_make_encoder is None:  # pragma: no cover - CPython always has its _json module
-    raise ImportError("the C JSON encoder (_json) is required")
-_C_ENCODE = c_make_encoder(None, _unknown, encode_basestring, None, ":", ",", False, False, True)
-
-
-def _encode(row: dict[str, Any]) -> str:
-    return "".join(_C_ENCODE(row, 0))
+# jsonio's), built once.
+_encode = encoder(_unknown)
 
 
 _SIMPLE_DEFAULTS = (type(None), bool, int, str)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.jsonio import decimal_text, dumps, loads
+from chalicelib.jsonio import decimal_text, dumps, encoder, loads
 
 
 def test_fractions_parse_as_decimal() -> None:
@@ -77,3 +77,41 @@ def test_dumps_writes_subclasses_and_non_string_keys_like_the_json_module() -> N
     value = OrderedDict([(1, _Code("x\n")), (_Code("k"), (True, _Level.A))])
     assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     assert dumps({"nested": [{"p": Decimal("1.50")}]}) == '{"nested":[{"p":1.5}]}'
+
+
+class _Opaque:
+    def __str__(self) -> str:
+        return "opaque é"
+
+
+_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.builds(_Opaque)
+    | st.decimals(allow_nan=False)
+)
+_documents = st.recursive(
+    _leaves,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    value=_documents,
+    ensure_ascii=st.booleans(),
+    separators=st.sampled_from([(",", ":"), (", ", ": ")]),
+)
+def test_the_encoder_writes_what_json_encoder_writes(
+    value: object, ensure_ascii: bool, separators: tuple[str, str]
+) -> None:
+    # Built once, it writes what a JSONEncoder with the same settings writes for each value.
+    reference = json.JSONEncoder(default=str, ensure_ascii=ensure_ascii, separators=separators)
+    assert encoder(str, ensure_ascii=ensure_ascii, separators=separators)(value) == reference.encode(value)
