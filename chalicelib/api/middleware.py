@@ -121,11 +121,15 @@ def _report(observer: observability.Observer, state: context.RequestState, statu
         events = observability.take_business_events()
         duration = state.elapsed_ms()
         level = _access_level(status)
-        observer.log(level, observability.ACCESS_MESSAGE, **access_fields(state, status, duration, events))
-        observer.count_request(f"{state.method} {state.route or '-'}", status, duration)
-        if state.cold_start:
-            observer.count_cold_start(observability.initialization_type())
-        observer.count_events(events)
+        observer.report_request(
+            level,
+            access_fields(state, status, duration, events),
+            f"{state.method} {state.route or '-'}",
+            status,
+            duration,
+            observability.initialization_type() if state.cold_start else None,
+            events,
+        )
     except Exception:  # observability is best effort; the response is already made
         logging.getLogger(__name__).debug("observability failed", exc_info=True)
 

@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any
@@ -138,48 +139,86 @@ class Observer:
 
     def log(self, level: int, message: str, **fields: Any) -> None:
         """Write one JSON log line with these fields."""
+        line = self._line(level, message, fields, 2)
+        if line is not None:
+            self.sink.write(line)
+
+    def _line(self, level: int, message: str, fields: Mapping[str, Any], depth: int) -> str | None:
+        """The line to write for the caller `depth` frames up, or None: below the level, or
+        already written through logging (a replaced handler, a field only logging takes)."""
         logger = self.logger()
         if not logger.isEnabledFor(level):
-            return
-        line = None
+            return None
         if logger.handlers == [self._handler] and self._handler is not None and not logger.disabled:
-            caller = sys._getframe(1)  # where logging's stacklevel=2 points: the caller
+            caller = sys._getframe(depth)  # where logging's stacklevel points: the caller
             location = f"{caller.f_code.co_name}:{caller.f_lineno}"
             line = direct_line(self._handler, level, message, fields, location)
-        if line is None:
-            logger.log(level, message, extra=fields, stacklevel=2)
-        else:
-            self.sink.write(line)
+            if line is not None:
+                return line
+        logger.log(level, message, extra=fields, stacklevel=depth + 1)
+        return None
 
     def span(self, name: str) -> AbstractContextManager[Span]:
         """An X-Ray subsegment around the block (a no-op span when tracing is off)."""
         return span(name, enabled=self.tracing)
 
+    def report_request(
+        self,
+        level: int,
+        fields: Mapping[str, Any],
+        route: str,
+        status: int,
+        duration_ms: float,
+        cold_start: str | None,
+        events: list[str],
+    ) -> None:
+        """A request's access line and its metric documents (count_request, count_cold_start
+        with `cold_start` as init type, count_events), in one write: each write to stdout is
+        a system call, and Lambda makes each line a log event of its own either way."""
+        lines = []
+        line = self._line(level, ACCESS_MESSAGE, fields, 2)
+        if line is not None:
+            lines.append(line)
+        if self.metrics_enabled:
+            lines.append(self._request_document(route, status, duration_ms))
+            if cold_start is not None:
+                lines.append(self._cold_start_document(cold_start))
+            if events:
+                lines.append(self._events_document(events))
+        if lines:
+            self.sink.write_lines(lines)
+
     def count_request(self, route: str, status: int, duration_ms: float) -> None:
         """One EMF document: Requests, Latency and ServerErrors by route and status class."""
-        if not self.metrics_enabled:
-            return
+        if self.metrics_enabled:
+            self.sink.write(self._request_document(route, status, duration_ms))
+
+    def count_cold_start(self, init_type: str) -> None:
+        """One EMF document: ColdStart = 1 by init_type (restore, on-demand, ...)."""
+        if self.metrics_enabled:
+            self.sink.write(self._cold_start_document(init_type))
+
+    def count_events(self, events: list[str]) -> None:
+        """One EMF document with a counter per business event (service dimension only)."""
+        if self.metrics_enabled and events:
+            self.sink.write(self._events_document(events))
+
+    def _request_document(self, route: str, status: int, duration_ms: float) -> str:
         dimensions = {"route": route, "status_class": f"{status // 100}xx", "service": self.service}
         values = [
             ("Requests", "Count", 1),
             ("Latency", "Milliseconds", duration_ms),
             ("ServerErrors", "Count", 1 if status >= 500 else 0),
         ]
-        self.sink.write(emf_line(self.namespace, dimensions, values))
+        return emf_line(self.namespace, dimensions, values)
 
-    def count_cold_start(self, init_type: str) -> None:
-        """One EMF document: ColdStart = 1 by init_type (restore, on-demand, ...)."""
-        if not self.metrics_enabled:
-            return
+    def _cold_start_document(self, init_type: str) -> str:
         dimensions = {"init_type": init_type, "service": self.service}
-        self.sink.write(emf_line(self.namespace, dimensions, [("ColdStart", "Count", 1)]))
+        return emf_line(self.namespace, dimensions, [("ColdStart", "Count", 1)])
 
-    def count_events(self, events: list[str]) -> None:
-        """One EMF document with a counter per business event (service dimension only)."""
-        if not self.metrics_enabled or not events:
-            return
+    def _events_document(self, events: list[str]) -> str:
         values = [(metric_name(name), "Count", count) for name, count in sorted(Counter(events).items())]
-        self.sink.write(emf_line(self.namespace, {"service": self.service}, values))
+        return emf_line(self.namespace, {"service": self.service}, values)
 
 
 class NullObserver(Observer):
@@ -196,6 +235,18 @@ class NullObserver(Observer):
         """Nothing: observability is off."""
 
     def count_request(self, route: str, status: int, duration_ms: float) -> None:
+        """Nothing: observability is off."""
+
+    def report_request(
+        self,
+        level: int,
+        fields: Mapping[str, Any],
+        route: str,
+        status: int,
+        duration_ms: float,
+        cold_start: str | None,
+        events: list[str],
+    ) -> None:
         """Nothing: observability is off."""
 
     def count_cold_start(self, init_type: str) -> None:

@@ -62,6 +62,13 @@ class Sink:
             stream.write(line + "\n")
             stream.flush()
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Write these lines to the sink at once (one write and one flush)."""
+        stream = self._stream or sys.stdout
+        with self._lock:
+            stream.write("\n".join(lines) + "\n")
+            stream.flush()
+
 
 # Defence in depth: no code logs these on purpose, but an exception message or a chained
 # pydantic error can quote input. Values of secret-looking fields, bearer tokens, JWTs and

@@ -128,3 +128,73 @@ def test_a_disabled_logger_writes_nothing_either_way() -> None:
     finally:
         logger.disabled = False
     assert stream.getvalue() == ""
+
+
+class _CountingStream(io.StringIO):
+    """A stream that counts its writes (each is a system call on stdout)."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+_ACCESS = {"method": "GET", "route": "/health", "status": 200, "duration_ms": 1.5, "user_id": None}
+
+
+def _but_time_and_place(line: str) -> list[tuple[str, Any]]:
+    fields = json.loads(line)
+    del fields["timestamp"], fields["location"]
+    return list(fields.items())  # in order
+
+
+def _separately(observer: Observer) -> None:
+    observer.log(logging.INFO, ACCESS_MESSAGE, **_ACCESS)
+    observer.count_request("GET /health", 200, 1.5)
+    observer.count_cold_start("on-demand")
+    observer.count_events(["order_placed", "order_placed"])
+
+
+def _at_once(observer: Observer) -> None:
+    observer.report_request(logging.INFO, _ACCESS, "GET /health", 200, 1.5, "on-demand", ["order_placed"] * 2)
+
+
+def test_a_request_report_writes_the_line_and_its_metrics_in_one_write() -> None:
+    texts = []
+    for write in (_separately, _at_once):
+        stream = _CountingStream()
+        observer = Observer(service="storefront", metrics_enabled=True, namespace="Shop", sink=Sink(stream))
+        write(observer)
+        texts.append((stream.writes, stream.getvalue().splitlines()))
+    (separate_writes, separate), (writes, together) = texts
+    assert (separate_writes, writes) == (4, 1)
+    assert len(together) == 4
+    assert json.loads(together[0])["location"].startswith("_at_once:")  # the caller, as log() names it
+    assert _but_time_and_place(together[0]) == _but_time_and_place(separate[0])
+    strip = re.compile(r'"Timestamp":\d+')
+    assert [strip.sub("", line) for line in together[1:]] == [strip.sub("", line) for line in separate[1:]]
+
+
+def test_a_request_report_without_metrics_writes_the_line_only() -> None:
+    stream = _CountingStream()
+    Observer(service="storefront", sink=Sink(stream)).report_request(
+        logging.INFO, _ACCESS, "GET /health", 200, 1.5, "on-demand", ["order_placed"]
+    )
+    (line,) = stream.getvalue().splitlines()
+    assert (stream.writes, json.loads(line)["status"]) == (1, 200)
+
+
+def test_a_request_report_through_a_replaced_handler_still_writes_its_metrics() -> None:
+    stream, captured = _CountingStream(), io.StringIO()
+    observer = Observer(service="storefront", metrics_enabled=True, sink=Sink(stream))
+    logger = observer.logger()
+    saved = logger.handlers
+    logger.handlers = [logging.StreamHandler(captured)]
+    try:
+        observer.report_request(logging.INFO, _ACCESS, "GET /health", 200, 1.5, None, [])
+    finally:
+        logger.handlers = saved
+    assert captured.getvalue() == "request\n"
+    (document,) = stream.getvalue().splitlines()
+    assert json.loads(document)["Requests"] == [1.0]
