@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -269,6 +270,23 @@ _RECORD_ATTRIBUTES = frozenset(
      "exception_name", "exception_notes", "stack_trace", "xray_trace_id"}  # fmt: skip
 
 
+# The second last written and its text ("2026-12-04T19:00:00"): one tuple, read and
+# replaced at once.
+_last_second: tuple[int, str] = (-1, "")
+
+
+def line_timestamp(now_ns: int | None = None) -> str:
+    """`datetime.now(UTC).isoformat(timespec="milliseconds")` (the clock's time, floored
+    to the millisecond), with the date and time of day written once per second: a line's
+    timestamp is the clock read and its milliseconds."""
+    global _last_second
+    second, rest = divmod(time.time_ns() if now_ns is None else now_ns, 1_000_000_000)
+    last = _last_second
+    if second != last[0]:
+        last = _last_second = (second, datetime.fromtimestamp(second, UTC).isoformat()[:19])
+    return f"{last[1]}.{rest // 1_000_000:03d}+00:00"
+
+
 # logging.getLevelName's answers for the standard levels, without a call into logging.
 _LEVEL_NAMES = {level: logging.getLevelName(level) for level in (10, 20, 30, 40, 50)}
 _ACCESS_KEYS = frozenset(ACCESS_KEYS)
@@ -292,7 +310,7 @@ def direct_line(
     formatter: Any = handler.formatter
     record: dict[str, Any] = {
         "level": _LEVEL_NAMES.get(level) or logging.getLevelName(level),
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "timestamp": line_timestamp(),
         "message": message,
         "service": formatter.service,
         "request_id": None,

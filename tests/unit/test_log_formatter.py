@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.observability.logs import (
@@ -23,6 +24,7 @@ from chalicelib.observability.logs import (
     ACCESS_MESSAGE,
     JsonFormatter,
     _redact_value,
+    line_timestamp,
 )
 
 
@@ -157,3 +159,20 @@ def test_any_record_is_written_as_powertools_writes_it(
 ) -> None:
     record = _record(message, extra=extra, level=level)
     assert JsonFormatter("storefront").format(record) == _reference().format(record)
+
+
+@given(st.integers(min_value=-(10**9) * 86_400 * 365 * 60, max_value=10**9 * 86_400 * 365 * 7000))
+@example(0)
+@example(1_796_411_725_999_999_999)  # the last nanosecond of a second
+def test_a_line_timestamp_is_the_clocks_time_in_milliseconds(now_ns: int) -> None:
+    second, rest = divmod(now_ns, 10**9)
+    moment = datetime.fromtimestamp(second, UTC).replace(microsecond=rest // 1000)
+    expected = moment.isoformat(timespec="milliseconds")
+    assert line_timestamp(now_ns) == expected
+    assert line_timestamp(now_ns) == expected  # the second kept
+
+
+def test_a_line_timestamp_without_an_instant_is_now() -> None:
+    before = datetime.now(UTC) - timedelta(milliseconds=1)  # the stamp is floored to the ms
+    stamp = datetime.fromisoformat(line_timestamp())
+    assert before <= stamp <= datetime.now(UTC)
