@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chalicelib import observability
-from chalicelib.observability import REDACTED, Observer, Sink, XraySpan, redact, tracing
+from chalicelib.observability import REDACTED, NullSpan, Observer, Sink, XraySpan, redact, tracing
 from chalicelib.observability.logs import _redact_always
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLWJ5dGVz"
@@ -113,6 +113,7 @@ def test_null_observer_writes_nothing() -> None:
     observer.log(logging.INFO, "request", status=200)
     observer.count_request("GET /health", 200, 1.0)
     observer.count_events(["user_registered"])
+    observer.report_request(logging.INFO, {"status": 200}, "GET /health", 200, 1.0, "on-demand", ["x"])
     assert stream.getvalue() == ""
 
 
@@ -217,3 +218,52 @@ def test_a_patched_call_steps_aside_when_the_invocation_is_not_sampled(
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5e1b4151-5ac6c58f3a0d4f4a2c2b9a1e;Sampled=1")
     assert call(lambda op: f"did {op}", None, ("Query",), {}) == "did Query"
     assert traced == ["Query"]
+
+
+class FakeRecorder:
+    """Stands in for the X-Ray recorder: hands out subsegments, counts the ends."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail, self.ended = fail, 0
+        self.begun: list[str] = []
+
+    def begin_subsegment(self, name: str) -> RecordingSubsegment:
+        if self.fail:
+            raise RuntimeError("no segment")
+        self.begun.append(name)
+        return RecordingSubsegment()
+
+    def end_subsegment(self) -> None:
+        self.ended += 1
+
+
+def _traced(monkeypatch: pytest.MonkeyPatch, recorder: FakeRecorder, sampled: bool) -> None:
+    monkeypatch.setattr(tracing, "xray_recorder", lambda: recorder)
+    monkeypatch.setattr(tracing, "sampled", lambda: sampled)
+
+
+def test_a_sampled_span_is_a_subsegment_ended_however_its_block_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = FakeRecorder()
+    _traced(monkeypatch, recorder, sampled=True)
+    with tracing.span("## request") as span:
+        span.annotate("route", "GET /health")
+        assert isinstance(span, XraySpan)
+    with pytest.raises(ValueError, match="boom"), tracing.span("## request"):
+        raise ValueError("boom")
+    assert (recorder.begun, recorder.ended) == (["## request", "## request"], 2)
+
+
+def test_an_unsampled_or_failing_span_is_a_null_span(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    unsampled = FakeRecorder()
+    _traced(monkeypatch, unsampled, sampled=False)
+    with tracing.span("## request") as span:
+        assert isinstance(span, NullSpan)
+    assert (unsampled.begun, unsampled.ended) == ([], 0)
+    _traced(monkeypatch, FakeRecorder(fail=True), sampled=True)
+    with caplog.at_level(logging.WARNING), tracing.span("## request") as span:
+        assert isinstance(span, NullSpan)
+    assert "cannot open subsegment ## request" in caplog.text
+    with pytest.raises(KeyError), tracing.span("## request"):
+        raise KeyError("the block's own error goes on")
