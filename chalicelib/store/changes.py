@@ -4,8 +4,8 @@ before it (api/list_cache.py) is known to be stale in this container at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from chalicelib.store import keys
@@ -33,16 +33,31 @@ def is_product(pk: Any) -> bool:
     return isinstance(text, str) and text.startswith(PRODUCT_PREFIX)
 
 
-@contextmanager
-def writing(pks: Iterable[Any]) -> Iterator[None]:
+class _Writing:
+    """What `writing` returns: moves the epoch when the block ends, however it ends, if the
+    write touched a product. A class rather than a generator under @contextmanager: its
+    exit runs right after DynamoDB answers (store/table.py's translate_errors says why)."""
+
+    __slots__ = ("_products",)
+
+    def __init__(self, products: bool) -> None:
+        self._products = products
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        if self._products:
+            PRODUCT_WRITES.bump()
+
+
+_PRODUCTS, _OTHERS = _Writing(True), _Writing(False)
+
+
+def writing(pks: Iterable[Any]) -> AbstractContextManager[None]:
     """Around a write to these keys: when it ends (in any way: a lost answer may hide an
     applied write), a product write moves the epoch, so no page read before it survives."""
-    products = any(is_product(pk) for pk in pks)
-    try:
-        yield
-    finally:
-        if products:
-            PRODUCT_WRITES.bump()
+    return _PRODUCTS if any(is_product(pk) for pk in pks) else _OTHERS
 
 
 def action_pks(actions: Iterable[Mapping[str, Any]]) -> list[Any]:
