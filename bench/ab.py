@@ -24,19 +24,14 @@ import argparse
 import importlib
 import json
 import os
-import socket
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bench.own_time import pause_calls
-from bench.run import ROUTES, base_env, configs, create_owner, create_table
-from tools import processes
+from bench.run import ROUTES, in_process
 
 
 def _noop(*_: Any, **__: Any) -> None:
@@ -132,27 +127,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config", choices=("logs", "production", "production-default"), default="logs")
     parser.add_argument("swap", nargs="+", help="MODULE:ATTR=noop or MODULE:ATTR=MODULE:ATTR")
     args = parser.parse_args(argv)
-    import boto3
-
-    with (
-        tempfile.TemporaryDirectory(prefix="ab-") as tmp,
-        socket.socket(type=socket.SOCK_DGRAM) as daemon,  # where X-Ray documents go
-    ):
-        daemon.bind(("127.0.0.1", 0))
-        port = processes.free_port()
-        engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
-        try:
-            endpoint, table = f"http://127.0.0.1:{port}", f"ab-{uuid.uuid4().hex[:8]}"
-            config = next(c for c in configs(daemon.getsockname()[1]) if c.key == args.config)
-            os.environ.update({**base_env(endpoint, table, Path(tmp) / "pycache"), **config.env})
-            client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-            create_table(client, table)
-            create_owner(client, table)
-            sys.stdout = open(Path(tmp) / "app.log", "w")  # noqa: SIM115 - the handler's log lines
-            samples = measure(args.route, args.n, args.pause_ms / 1000, args.swap)
-        finally:
-            sys.stdout = sys.__stdout__
-            processes.stop(engine)
+    with in_process(args.config, "ab-"):
+        samples = measure(args.route, args.n, args.pause_ms / 1000, args.swap)
     print(
         f"{args.route} ({args.config}), pause {args.pause_ms:g} ms, {args.n} requests each; "
         f"load {os.getloadavg()[0]:.1f}"

@@ -25,15 +25,11 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from bench.run import ROUTES, base_env, configs, create_owner, create_table
-from tools import processes
+from bench.run import ROUTES, in_process
 
 TARGETS = ("floor", "powertools", "storefront")
 CHUNK = 50
@@ -95,23 +91,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--pause-ms", type=float, default=0.0)
     parser.add_argument("--real", action="store_true")
     args = parser.parse_args(argv)
-    import boto3
-
-    with tempfile.TemporaryDirectory(prefix="own-time-") as tmp:
-        port = processes.free_port()
-        engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
-        try:
-            endpoint, table = f"http://127.0.0.1:{port}", f"own-{uuid.uuid4().hex[:8]}"
-            logs_only = next(c for c in configs(0) if c.key == "logs").env
-            os.environ.update({**base_env(endpoint, table, Path(tmp) / "pycache"), **logs_only})
-            client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-            create_table(client, table)
-            create_owner(client, table)
-            sys.stdout = open(Path(tmp) / "app.log", "w")  # noqa: SIM115 - the handlers' log lines
-            medians = measure(args.n, args.pause_ms / 1000, args.real)
-        finally:
-            sys.stdout = sys.__stdout__
-            processes.stop(engine)
+    with in_process("logs", "own-"):
+        medians = measure(args.n, args.pause_ms / 1000, args.real)
     mode = "real calls" if args.real else f"answers from memory, pause {args.pause_ms:g} ms"
     print(f"own time p50, µs ({mode}; load {os.getloadavg()[0]:.1f})")
     print("| handler | " + " | ".join(ROUTES) + " |")

@@ -19,15 +19,10 @@ import cProfile
 import json
 import os
 import pstats
-import socket
 import sys
-import tempfile
-import uuid
-from pathlib import Path
 from typing import Any
 
-from bench.run import base_env, configs, create_owner, create_table
-from tools import processes
+from bench.run import in_process
 
 
 def main(argv: list[str]) -> int:
@@ -46,28 +41,8 @@ def main(argv: list[str]) -> int:
         help="botocore's DynamoDB calls answered from recorded answers: only the app's own time",
     )
     args = parser.parse_args(argv)
-    with (
-        tempfile.TemporaryDirectory(prefix="profile-") as tmp,
-        socket.socket(type=socket.SOCK_DGRAM) as daemon,
-    ):
-        daemon.bind(("127.0.0.1", 0))
-        port = processes.free_port()
-        engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
-        try:
-            config = next(c for c in configs(daemon.getsockname()[1]) if c.key == args.config)
-            os.environ.update(
-                {
-                    **base_env(
-                        f"http://127.0.0.1:{port}", f"prof-{uuid.uuid4().hex[:8]}", Path(tmp) / "pycache"
-                    ),
-                    **config.env,
-                }
-            )
-            sys.stdout = open(Path(tmp) / "app.log", "w")  # noqa: SIM115 - the app's log lines
-            stats = profile(args.route, args.n, args.replay)
-        finally:
-            sys.stdout = sys.__stdout__
-            processes.stop(engine)
+    with in_process(args.config, "prof-"):
+        stats = profile(args.route, args.n, args.replay)
     if args.breakdown:
         print(breakdown(stats, args.n))
         return 0
@@ -158,14 +133,10 @@ def timed(handler: Any, step: dict[str, Any], n: int, traced: Any = None) -> flo
 def profile(route: str, n: int, replay: bool = False) -> pstats.Stats:
     """Seed, warm up, then profile n invocations of one route; the statistics. With `replay`,
     first print the median unprofiled time of n invocations (botocore replayed)."""
-    import boto3
 
     from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event
     from bench.worker import OWNER, invoke, load_handler, route_step, sampler
 
-    client = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT"], region_name="us-east-1")
-    create_table(client, os.environ["TABLE_NAME"])
-    create_owner(client, os.environ["TABLE_NAME"])  # product writes check their owner exists
     replayed = Replay() if replay else None
     handler = load_handler("storefront")
     traced = sampler()

@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,6 +253,38 @@ def create_owner(client: Any, name: str) -> None:
     key = keys.user_key(OWNER)
     item = {name_: {"S": value} for name_, value in {**key, "type": "user", "id": OWNER}.items()}
     client.put_item(TableName=name, Item=item)
+
+
+@contextmanager
+def in_process(config_key: str, prefix: str) -> Iterator[None]:
+    """The setting of an in-process measurement (bench/profile.py, own_time.py, ab.py): the
+    embedded engine on a free port with a table and its owner, this process's environment
+    as the configuration sets it (its X-Ray daemon a UDP socket that only receives), and
+    the handler's log lines to a file, not the terminal; undone on exit."""
+    import boto3
+
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        socket.socket(type=socket.SOCK_DGRAM) as daemon,
+    ):
+        daemon.bind(("127.0.0.1", 0))
+        port = processes.free_port()
+        engine = processes.start_engine(port, log=Path(tmp) / "engine.log")
+        try:
+            endpoint, table = f"http://127.0.0.1:{port}", f"{prefix}{uuid.uuid4().hex[:8]}"
+            config = next(c for c in configs(daemon.getsockname()[1]) if c.key == config_key)
+            os.environ.update({**base_env(endpoint, table, Path(tmp) / "pycache"), **config.env})
+            client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+            create_table(client, table)
+            create_owner(client, table)  # product writes check their owner exists
+            with open(Path(tmp) / "app.log", "w") as log:
+                sys.stdout = log
+                try:
+                    yield
+                finally:
+                    sys.stdout = sys.__stdout__
+        finally:
+            processes.stop(engine)
 
 
 def main() -> int:

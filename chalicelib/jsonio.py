@@ -60,12 +60,20 @@ if c_make_encoder is None:  # pragma: no cover - CPython always has its _json mo
     raise ImportError("the C JSON encoder (_json) is required")
 
 
+def _not_serializable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")  # json's words
+
+
 def encoder(
-    default: Callable[[Any], Any], *, ensure_ascii: bool = False, separators: tuple[str, str] = (",", ":")
+    default: Callable[[Any], Any] = _not_serializable,
+    *,
+    ensure_ascii: bool = False,
+    separators: tuple[str, str] = (",", ":"),
 ) -> Callable[[Any], str]:
     """What `json.JSONEncoder(default=default, separators=separators, ensure_ascii=...,
     check_circular=False).encode` writes, with the C encoder built once: `encode` builds a
-    new one (and its closures) for every call. A circular value raises RecursionError.
+    new one (and its closures) for every call. A circular value raises RecursionError;
+    without `default`, a value JSON has no form for raises TypeError, as json's does.
 
     The C encoder's arguments, as JSONEncoder passes them (CPython 3.11-3.13): markers,
     default, the string writer, indent, the key and item separators, sort_keys, skipkeys,

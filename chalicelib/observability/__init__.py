@@ -225,35 +225,16 @@ class NullObserver(Observer):
     """Observability switched off: what `make bench` compares the real one against."""
 
     def __init__(self) -> None:
-        super().__init__(service="storefront", tracing=False)
+        super().__init__(service="storefront", tracing=False, metrics_enabled=False)
 
     def logger(self) -> logging.Logger:
         """The configured logger (set up on first use)."""
         return logging.getLogger(LOGGER_NAMES[0])  # left as chalice configured it
 
-    def log(self, level: int, message: str, **fields: Any) -> None:
-        """Nothing: observability is off."""
-
-    def count_request(self, route: str, status: int, duration_ms: float) -> None:
-        """Nothing: observability is off."""
-
-    def report_request(
-        self,
-        level: int,
-        fields: Mapping[str, Any],
-        route: str,
-        status: int,
-        duration_ms: float,
-        cold_start: str | None,
-        events: list[str],
-    ) -> None:
-        """Nothing: observability is off."""
-
-    def count_cold_start(self, init_type: str) -> None:
-        """Nothing: observability is off."""
-
-    def count_events(self, events: list[str]) -> None:
-        """Nothing: observability is off."""
+    def _line(self, level: int, message: str, fields: Mapping[str, Any], depth: int) -> str | None:
+        """No line: `log` and `report_request` write nothing (and, metrics being off, no
+        document either)."""
+        return None
 
 
 def metric_name(event: str) -> str:

@@ -58,16 +58,16 @@ class Sink:
 
     def write(self, line: str) -> None:
         """Write one line to the sink."""
-        stream = self._stream or sys.stdout
-        with self._lock:
-            stream.write(line + "\n")
-            stream.flush()
+        self._put(line + "\n")
 
     def write_lines(self, lines: list[str]) -> None:
         """Write these lines to the sink at once (one write and one flush)."""
+        self._put("\n".join(lines) + "\n")
+
+    def _put(self, text: str) -> None:
         stream = self._stream or sys.stdout
         with self._lock:
-            stream.write("\n".join(lines) + "\n")
+            stream.write(text)
             stream.flush()
 
 

@@ -8,6 +8,7 @@ for changing a role.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from chalicelib.clock import isoformat, new_id, utc_now
 from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
@@ -25,16 +26,22 @@ from chalicelib.store.table import Action, Table
 from chalicelib.store.users import UserStore
 from chalicelib.store.views import Document, JsonPage
 
+U = TypeVar("U")  # what was read of a user: its item, or its public view
+
 
 def _load(table: Table, caller: Caller, user_id: str) -> UserItem:
-    """The user, if the caller may act on it: unknown → 404, then someone else's → 403
-    (the one check order, docs/architecture.md)."""
-    user = UserStore(table).get(user_id)
-    if user is None:
+    """The user, if the caller may act on it (_may_act_on)."""
+    return _may_act_on(caller, user_id, UserStore(table).get(user_id))
+
+
+def _may_act_on(caller: Caller, user_id: str, found: U | None) -> U:
+    """What was found of user `user_id`, if the caller may act on it: unknown → 404, then
+    someone else's → 403 (the one check order, docs/architecture.md)."""
+    if found is None:
         raise UserNotFoundError()
-    if not caller.owns(user.id):
+    if not caller.owns(user_id):
         raise ForbiddenError()
-    return user
+    return found
 
 
 def _require_admin(caller: Caller) -> None:
@@ -92,12 +99,7 @@ def register_user_once(
 def get_user(table: Table, caller: Caller, user_id: str) -> Document:
     """The user with this id (UserPublic as JSON; self or admin); UserNotFoundError if there
     is none, then ForbiddenError if it is someone else (the one check order)."""
-    user = UserStore(table).get_public(user_id)
-    if user is None:
-        raise UserNotFoundError()
-    if not caller.owns(user_id):
-        raise ForbiddenError()
-    return user
+    return _may_act_on(caller, user_id, UserStore(table).get_public(user_id))
 
 
 def get_me(table: Table, caller: Caller) -> Document:

@@ -50,13 +50,9 @@ Read = Callable[[Any], Any]
 _CANONICAL_TIME = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
 
 
-def _unknown(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not written by a view")
-
-
 # The C encoder with jsonio's settings (compact, UTF-8 text, the same string escapes as
-# jsonio's), built once.
-_encode = encoder(_unknown)
+# jsonio's), built once; a row holds only what it can write.
+_encode = encoder()
 
 
 _SIMPLE_DEFAULTS = (type(None), bool, int, str)

@@ -115,3 +115,12 @@ def test_the_encoder_writes_what_json_encoder_writes(
     # Built once, it writes what a JSONEncoder with the same settings writes for each value.
     reference = json.JSONEncoder(default=str, ensure_ascii=ensure_ascii, separators=separators)
     assert encoder(str, ensure_ascii=ensure_ascii, separators=separators)(value) == reference.encode(value)
+
+
+def test_the_encoder_without_a_default_refuses_what_json_refuses() -> None:
+    with pytest.raises(TypeError) as ours:
+        encoder()({"a": _Opaque()})
+    with pytest.raises(TypeError) as theirs:
+        json.JSONEncoder(separators=(",", ":")).encode({"a": _Opaque()})
+    assert str(ours.value) == str(theirs.value)
+    assert encoder()({"a": [1, None, "é"]}) == '{"a":[1,null,"é"]}'
