@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _quote  # how the line's encoder writes a str
 from typing import IO, Any
 
 from chalicelib import jsonio
@@ -292,6 +293,76 @@ _LEVEL_NAMES = {level: logging.getLevelName(level) for level in (10, 20, 30, 40,
 _ACCESS_KEYS = frozenset(ACCESS_KEYS)
 
 
+# The fields of an access line, in the order the middleware passes them (api/middleware.access_fields).
+ACCESS_FIELDS = (
+    "method", "route", "status", "duration_ms", "user_id", "cold_start", "init_type",
+    "error_code", "error_cause", "events",
+)  # fmt: skip
+
+
+def _text_or_null(value: Any) -> str | None:
+    """A JSON string or null for a str or None; None (not JSON) for anything else."""
+    if value is None:
+        return "null"
+    return _quote(value) if type(value) is str else None
+
+
+def access_line(service: str, level: int, fields: Mapping[str, Any], location: str) -> str | None:
+    """What `direct_line` writes for an access line whose fields are of the types the
+    middleware gives them, written with one f-string: it is every request's last work,
+    after DynamoDB answered, when each piece of code touched costs most (~10 µs less a
+    GET than the general builder, bench.ab). None for anything else (other fields or
+    types, another bound key, a line that needs redaction): the general builder writes it.
+    tests/unit/test_access_line.py holds the two equal."""
+    if tuple(fields) != ACCESS_FIELDS:
+        return None
+    bound = _log_keys.get() or {}
+    request_id = _text_or_null(bound.get("request_id"))
+    method, route, status = fields["method"], fields["route"], fields["status"]
+    duration, cold_start = fields["duration_ms"], fields["cold_start"]
+    user_id, error_code = _text_or_null(fields["user_id"]), _text_or_null(fields["error_code"])
+    init_type, cause, events = fields["init_type"], fields["error_cause"], fields["events"]
+    if (
+        request_id is None
+        or type(service) is not str
+        or len(bound) > (1 if "request_id" in bound else 0)
+        or type(method) is not str
+        or type(route) is not str
+        or type(status) is not int
+        or type(duration) is not float
+        or duration - duration != 0.0  # NaN and the infinities are written otherwise
+        or type(cold_start) is not bool
+        or user_id is None
+        or error_code is None
+        or level not in _LEVEL_NAMES
+    ):
+        return None
+    optional = ""
+    if init_type is not None:
+        if type(init_type) is not str:
+            return None
+        optional += f',"init_type":{_quote(init_type)}'
+    optional += f',"error_code":{error_code}'
+    if cause is not None:
+        if type(cause) is not str:
+            return None
+        optional += f',"error_cause":{_quote(cause)}'
+    if events is not None:
+        if type(events) is not list or not all(type(event) is str for event in events):
+            return None
+        optional += ',"events":[' + ",".join(map(_quote, events)) + "]"
+    trace = trace_id()
+    text = (
+        f'{{"level":"{_LEVEL_NAMES[level]}","timestamp":"{line_timestamp()}","message":"{ACCESS_MESSAGE}",'
+        f'"service":{_quote(service)},"request_id":{request_id},"location":{_quote(location)},'
+        f'"method":{_quote(method)},"route":{_quote(route)},"status":{int.__repr__(status)},'
+        f'"duration_ms":{float.__repr__(duration)},"user_id":{user_id},'
+        f'"cold_start":{"true" if cold_start else "false"}{optional},'
+        f'"xray_trace_id":{"null" if trace is None else _quote(trace)}}}'
+    )
+    return text if _clean(text) else None
+
+
 def direct_line(
     handler: logging.Handler, level: int, message: str, fields: Mapping[str, Any], location: str
 ) -> str | None:
@@ -305,9 +376,13 @@ def direct_line(
     trigger word, no value in it can hold a secret, and redaction (which changes only values
     that hold one) would write the same text. Otherwise the formatter's `serialize` redacts
     and writes it again."""
+    formatter: Any = handler.formatter
+    if message == ACCESS_MESSAGE:
+        line = access_line(formatter.service, level, fields, location)
+        if line is not None:
+            return line
     if _MAY_BE_JSON.match(message) or not _RECORD_ATTRIBUTES.isdisjoint(fields):
         return None
-    formatter: Any = handler.formatter
     record: dict[str, Any] = {
         "level": _LEVEL_NAMES.get(level) or logging.getLevelName(level),
         "timestamp": line_timestamp(),

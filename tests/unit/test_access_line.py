@@ -10,15 +10,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib import observability
 from chalicelib.observability import ACCESS_MESSAGE, Observer, Sink
-from chalicelib.observability.logs import direct_line
+from chalicelib.observability.logs import ACCESS_FIELDS, access_line, direct_line
 
 _TIMESTAMP = re.compile(r'"timestamp":"[0-9T:.+-]+"')
 
@@ -198,3 +200,103 @@ def test_a_request_report_through_a_replaced_handler_still_writes_its_metrics() 
     assert captured.getvalue() == "request\n"
     (document,) = stream.getvalue().splitlines()
     assert json.loads(document)["Requests"] == [1.0]
+
+
+# An access line as the middleware makes it: printable ASCII text (what access_line writes),
+# now and then a secret or other text (which it leaves to the general builder), any floats.
+_ascii = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)
+_route = _ascii | st.sampled_from(_secrets)
+_maybe_ascii = st.none() | _ascii
+_access_fields = st.fixed_dictionaries(
+    {
+        "method": _ascii,
+        "route": _route,
+        "status": st.integers(100, 599),
+        "duration_ms": st.floats() | st.sampled_from([math.nan, math.inf, -math.inf]),
+        "user_id": _maybe_ascii,
+        "cold_start": st.booleans(),
+        "init_type": _maybe_ascii,
+        "error_code": _maybe_ascii,
+        "error_cause": _maybe_ascii,
+        "events": st.none() | st.lists(_ascii, max_size=3),
+    }
+).map(lambda fields: {name: fields[name] for name in ACCESS_FIELDS})  # in the middleware's order
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    level=st.sampled_from([logging.INFO, logging.WARNING, logging.ERROR]),
+    fields=_access_fields,
+    bound=st.fixed_dictionaries({}, optional={"request_id": _maybe_ascii}),
+)
+def test_an_access_line_is_the_line_the_logging_path_writes(
+    level: int, fields: dict[str, Any], bound: dict[str, Any]
+) -> None:
+    # access_line writes the common access line with one f-string (a line holding a
+    # secret-looking word it leaves to the general builder, which redacts).
+    by_logging, direct = _same_location(*_both_ways(level, ACCESS_MESSAGE, fields, bound))
+    assert direct == by_logging
+
+
+class StrEnumLike(str):
+    """A str subclass (an enum's value): the general builder writes it."""
+
+
+_REQUEST = {
+    "method": "POST", "route": "/products", "status": 201, "duration_ms": 3.5, "user_id": "01USER",
+    "cold_start": True, "init_type": "on-demand", "error_code": None, "error_cause": None,
+    "events": ["product_created"],
+}  # fmt: skip
+# A value of another type than the middleware gives, for each field.
+_OTHER_TYPES = {
+    "method": 1, "route": None, "status": True, "duration_ms": 2, "user_id": 3, "cold_start": None,
+    "init_type": 4, "error_code": 5, "error_cause": ["x"], "events": [1],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("level", "fields", "bound"),
+    [
+        *[
+            (logging.INFO, {**_REQUEST, name: value}, {"request_id": "r-1"})
+            for name, value in _OTHER_TYPES.items()
+        ],
+        (logging.INFO, {**_REQUEST, "events": ("product_created",)}, {"request_id": "r-1"}),
+        (logging.INFO, {**_REQUEST, "method": StrEnumLike("GET")}, {"request_id": "r-1"}),
+        (logging.INFO, _REQUEST, {"request_id": "r-1", "tenant": "t"}),
+        (logging.INFO, _REQUEST, {"request_id": 7}),
+        (25, _REQUEST, {"request_id": "r-1"}),
+        (logging.INFO, dict(reversed(_REQUEST.items())), {"request_id": "r-1"}),
+        (logging.INFO, {**_REQUEST, "extra": 1}, {"request_id": "r-1"}),
+    ],
+)
+def test_an_access_line_of_other_types_or_keys_is_left_to_the_general_builder(
+    level: int, fields: dict[str, Any], bound: dict[str, Any]
+) -> None:
+    observability.bind_log_keys(**bound)
+    try:
+        assert access_line("storefront", level, fields, "_report:1") is None
+    finally:
+        observability.clear_log_keys()
+    by_logging, direct = _same_location(*_both_ways(level, ACCESS_MESSAGE, fields, bound))
+    assert direct == by_logging
+
+
+def test_the_access_line_of_a_request_is_written_by_the_one_f_string() -> None:
+    observability.bind_log_keys(request_id="r-1")
+    try:
+        line = access_line("storefront", logging.INFO, _REQUEST, "_report:1")
+        secret = access_line("storefront", logging.INFO, {**_REQUEST, "route": "/x?token=1"}, "_report:1")
+    finally:
+        observability.clear_log_keys()
+    assert line is not None
+    assert secret is None  # redaction is the general builder's
+    written = json.loads(line)
+    assert written["events"] == ["product_created"]
+    assert written["init_type"] == "on-demand"
+    assert "error_cause" not in written
+    assert written["error_code"] is None
+    by_logging, direct = _same_location(
+        *_both_ways(logging.INFO, ACCESS_MESSAGE, _REQUEST, {"request_id": "r-1"})
+    )
+    assert direct == by_logging
