@@ -38,7 +38,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from chalicelib.clock import isoformat
-from chalicelib.jsonio import JsonText, dumps, encoder
+from chalicelib.jsonio import JsonText, decimal_text, dumps, encoder
 from chalicelib.models.common import StoredModel
 from chalicelib.store.codec import from_attributes, number
 
@@ -104,16 +104,24 @@ def _integer(attribute: Any) -> Any:
 
 
 def _number(attribute: Any) -> Any:
-    # An exact number, written by the C encoder: an int, or a float whose repr is the
-    # Decimal's own text (so the float is exact, and the text is what decimal_text writes
-    # for a stored, normalised number). Anything else is written by jsonio, the model's way.
+    # An exact number, written by the C encoder as jsonio writes its Decimal (decimal_text:
+    # plain notation, no trailing zero, 0 for -0): an int, or a float whose repr is that text.
+    # Anything else is written by jsonio, the model's way.
+    text = attribute.get("N")
+    if type(text) is str and "." in text and "e" not in text and text[-2:] != ".0":
+        # The common case, a stored price ("19.99"): when the float's repr is the text itself,
+        # the text is plain, shortest and has no trailing zero (repr writes ".0" and "e" only
+        # where this test refuses them), so it is decimal_text's, and no Decimal is made.
+        number = float(text)
+        if repr(number) == text:
+            return number
     value = _decimal(attribute)
     if value.is_finite():
-        number = float(value)
-        if repr(number) == str(value):
-            return number
         if value == value.to_integral_value():
-            return int(value)
+            return int(value)  # 5.0, 1E+3 and -0 are written 5, 1000 and 0
+        number = float(value)
+        if repr(number) == decimal_text(value):  # 19.90 is written 19.9
+            return number
     raise NotCanonical
 
 
