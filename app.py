@@ -9,7 +9,7 @@ the module of the route it serves, nothing else.
 from chalice.app import Chalice
 
 from chalicelib import snapstart
-from chalicelib.api import auth, content_types, deps, lazy_routes, sweep
+from chalicelib.api import auth, content_types, deps, header_lookup, lazy_routes, sweep
 from chalicelib.api.cors import register_preflight
 from chalicelib.api.local_server import fix_chalice_local
 from chalicelib.api.middleware import handle_http
@@ -21,6 +21,7 @@ app = Chalice(app_name="storefront")
 # request), and API Gateway passes bodies through as text.
 app.api.binary_types = []
 content_types.install()  # chalice's three content-type matches a request, answered from memory
+header_lookup.install()  # a missing header is looked up without an exception
 app.register_middleware(handle_http, "http")
 app.register_blueprint(auth.bp)
 app.register_blueprint(sweep.bp)  # the scheduled expiry sweep (a function of its own)
