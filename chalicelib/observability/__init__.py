@@ -36,7 +36,7 @@ from chalicelib.observability.logs import (
     direct_line,
     redact,
 )
-from chalicelib.observability.metrics import emf_line
+from chalicelib.observability.metrics import emf_line, request_line
 from chalicelib.observability.tracing import NullSpan, Span, XraySpan, span, xray_recorder
 
 __all__ = [
@@ -204,13 +204,9 @@ class Observer:
             self.sink.write(self._events_document(events))
 
     def _request_document(self, route: str, status: int, duration_ms: float) -> str:
-        dimensions = {"route": route, "status_class": f"{status // 100}xx", "service": self.service}
-        values = [
-            ("Requests", "Count", 1),
-            ("Latency", "Milliseconds", duration_ms),
-            ("ServerErrors", "Count", 1 if status >= 500 else 0),
-        ]
-        return emf_line(self.namespace, dimensions, values)
+        # Requests 1, Latency, ServerErrors by route, status class and service (metrics.request_line).
+        status_class = f"{status // 100}xx"
+        return request_line(self.namespace, route, status_class, self.service, duration_ms, status >= 500)
 
     def _cold_start_document(self, init_type: str) -> str:
         dimensions = {"init_type": init_type, "service": self.service}

@@ -100,3 +100,38 @@ def _frame(
         "," + _encode(name) + ":" + _encode(value) for name, value in dimensions
     )
     return head, tuple("," + _encode(name) + ":[" for name, _ in metrics)
+
+
+# The three metrics of every request's document (Observer.count_request), in its order.
+REQUEST_METRICS = (("Requests", "Count"), ("Latency", "Milliseconds"), ("ServerErrors", "Count"))
+
+
+@functools.lru_cache(maxsize=_FRAMES_KEPT)
+def _request_frame(namespace: str, route: str, status_class: str, service: str) -> tuple[str, str]:
+    """A request document's constant text around its latency (its keys never repeat)."""
+    dimensions = (("route", route), ("status_class", status_class), ("service", service))
+    frame = _frame(namespace, dimensions, REQUEST_METRICS)
+    if frame is None:  # pragma: no cover - the keys above are distinct
+        raise AssertionError("a request document repeats a key")
+    head, (requests, latency, errors) = frame
+    return head + requests + "1.0]" + latency, "]" + errors
+
+
+def request_line(
+    namespace: str,
+    route: str,
+    status_class: str,
+    service: str,
+    duration_ms: float,
+    server_error: bool,
+    timestamp_ms: int | None = None,
+) -> str:
+    """`emf_line(namespace, {"route", "status_class", "service"}, [Requests 1, Latency
+    duration_ms, ServerErrors 1 or 0], timestamp_ms)`, with its text around the latency
+    kept per route and status class: every request writes one, after DynamoDB answered
+    (tests/unit/test_emf.py holds the two equal)."""
+    before, after = _request_frame(namespace, route, status_class, service)
+    timestamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    latency = _float_text(float(duration_ms))
+    errors = "1.0]}" if server_error else "0.0]}"
+    return '{"_aws":{"Timestamp":' + int.__repr__(timestamp) + before + latency + after + errors

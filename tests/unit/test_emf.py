@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chalicelib.observability import Observer, Sink
-from chalicelib.observability.metrics import emf_document, emf_line
+from chalicelib.observability.metrics import emf_document, emf_line, request_line
 
 
 def _powertools(dimensions: dict[str, str], metrics: Sequence[tuple[str, str, float]]) -> dict[str, object]:
@@ -102,3 +102,47 @@ def test_a_line_without_a_timestamp_is_stamped_now() -> None:
     document = json.loads(line)
     assert before <= document["_aws"]["Timestamp"] <= after
     assert document["Requests"] == [1.0]
+
+
+@given(
+    namespace=st.text(max_size=10),
+    route=st.text(max_size=12),
+    status=st.integers(100, 599),
+    service=st.text(max_size=10),
+    duration=st.floats() | st.integers(0, 10**6),
+    timestamp=st.integers(min_value=0, max_value=2**50),
+)
+@example("Shop", "GET /x", 200, "storefront", float("nan"), 1)
+@example("Shop", "GET /x", 503, "storefront", float("inf"), 1)
+def test_a_request_line_is_its_documents_line(
+    namespace: str, route: str, status: int, service: str, duration: float, timestamp: int
+) -> None:
+    # The request document's text around its latency is kept per route and status class.
+    status_class = f"{status // 100}xx"
+    dimensions = {"route": route, "status_class": status_class, "service": service}
+    values = [
+        ("Requests", "Count", 1),
+        ("Latency", "Milliseconds", duration),
+        ("ServerErrors", "Count", int(status >= 500)),
+    ]
+    expected = emf_line(namespace, dimensions, values, timestamp)
+    assert (
+        request_line(namespace, route, status_class, service, duration, status >= 500, timestamp) == expected
+    )
+    assert (
+        request_line(namespace, route, status_class, service, duration, status >= 500, timestamp) == expected
+    )
+
+
+def test_the_observer_writes_a_request_line_stamped_now() -> None:
+    stream = io.StringIO()
+    observer = Observer(service="storefront", metrics_enabled=True, namespace="Shop", sink=Sink(stream))
+    before = int(time.time() * 1000)
+    observer.count_request("GET /products/{product_id}", 200, 2.5)
+    after = int(time.time() * 1000)
+    document = json.loads(stream.getvalue())
+    assert before <= document["_aws"]["Timestamp"] <= after
+    stamp = document["_aws"]["Timestamp"]
+    dimensions = {"route": "GET /products/{product_id}", "status_class": "2xx", "service": "storefront"}
+    values = [("Requests", "Count", 1), ("Latency", "Milliseconds", 2.5), ("ServerErrors", "Count", 0)]
+    assert stream.getvalue() == emf_line("Shop", dimensions, values, stamp) + "\n"
