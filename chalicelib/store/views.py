@@ -112,8 +112,11 @@ def _number(attribute: Any) -> Any:
         # The common case, a stored price ("19.99"): when the float's repr is the text itself,
         # the text is plain, shortest and has no trailing zero (repr writes ".0" and "e" only
         # where this test refuses them), so it is decimal_text's, and no Decimal is made.
-        number = float(text)
-        if repr(number) == text:
+        try:
+            number = float(text)
+        except ValueError:  # "1.2.3": the codec's to refuse, below
+            number = None
+        if number is not None and repr(number) == text:
             return number
     value = _decimal(attribute)
     if value.is_finite():

@@ -19,6 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib import observability
+from chalicelib.api.context import RequestState
+from chalicelib.api.middleware import access_fields
 from chalicelib.observability import ACCESS_MESSAGE, Observer, Sink
 from chalicelib.observability.logs import ACCESS_FIELDS, access_line, direct_line
 
@@ -300,3 +302,16 @@ def test_the_access_line_of_a_request_is_written_by_the_one_f_string() -> None:
         *_both_ways(logging.INFO, ACCESS_MESSAGE, _REQUEST, {"request_id": "r-1"})
     )
     assert direct == by_logging
+
+
+def test_the_middlewares_access_fields_are_the_ones_access_line_writes() -> None:
+    # In the order access_line expects: a reordered middleware would fall back to the
+    # general builder, which writes the same line, only slower.
+    state = RequestState(request_id="r-1", method="GET", route="/health", user_id="u1", cold_start=False)
+    fields = access_fields(state, 200, 1.5, ["product_created"])
+    assert tuple(fields) == ACCESS_FIELDS
+    observability.bind_log_keys(request_id="r-1")
+    try:
+        assert access_line("storefront", logging.INFO, fields, "_report:1") is not None
+    finally:
+        observability.clear_log_keys()

@@ -94,6 +94,8 @@ _ODD_WIRE = st.sampled_from(
         {"N": "5.0"},
         {"N": "-0.0"},
         {"N": "1.5e-05"},
+        {"N": "1.2.3"},
+        {"N": "\uff11.5"},  # a non-ASCII digit before the point
         {"N": "1E+3"},
         {"N": "-0"},
         {"N": "1" * 39},
@@ -277,6 +279,10 @@ def test_an_attribute_not_in_the_models_form_takes_the_models_way() -> None:
     with pytest.raises(NotCanonical):  # a float would write 1.5e-05
         view.row({**wire, "price": {"N": "1.5e-05"}})
     assert '"price":0.000015,' in view.json({**wire, "price": {"N": "1.5e-05"}})
+    for text in ("1.2.3", "1.5\x00"):  # not a number: the model path's error
+        with pytest.raises(NotCanonical):
+            view.row({**wire, "price": {"N": text}})
+        _same_as_model_path(ProductStore, {**wire, "price": {"N": text}, "type": {"S": "product"}})
     later = loads(view.json({**wire, "created_at": {"S": "2026-11-22T03:14:32.123+01:00"}}))
     assert later["created_at"] == MOMENT
     assert loads(view.json({**wire, "stock": {"N": "007"}}))["stock"] == 7  # digits read directly
