@@ -310,7 +310,7 @@ def _text_or_null(value: Any) -> str | None:
 def access_line(service: str, level: int, fields: Mapping[str, Any], location: str) -> str | None:
     """What `direct_line` writes for an access line whose fields are of the types the
     middleware gives them, written with one f-string: it is every request's last work,
-    after DynamoDB answered, when each piece of code touched costs most (~10 µs less a
+    after DynamoDB answered, when each piece of code touched costs most (~5 µs less a
     GET than the general builder, bench.ab). None for anything else (other fields or
     types, another bound key, a line that needs redaction): the general builder writes it.
     tests/unit/test_access_line.py holds the two equal."""
