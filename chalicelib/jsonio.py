@@ -88,29 +88,6 @@ def encoder(
     return encode
 
 
-# The frozen model written last: the object, its dump and its JSON text (one tuple, read
-# and replaced at once). A change's public view is written twice: as its event's `data`,
-# before the write (models/events.new_event), and as the response, after DynamoDB answered,
-# when little of the process is still in the CPU's caches (~50 µs of a POST then, bench.ab).
-# The second is answered from memory. Matched by identity, and only for a frozen model
-# (every OutputModel and StoredModel): the same object always writes the same text.
-_last_written: tuple[Any, dict[str, Any], str] = (None, {}, "")
-
-
-def written(model: Any) -> tuple[dict[str, Any], str]:
-    """`model.model_dump(mode="python")` of a pydantic model and `dumps` of it, made once for
-    the frozen model written last. Callers read the dump and never change it."""
-    global _last_written
-    last = _last_written
-    if model is last[0]:
-        return last[1], last[2]
-    data = model.model_dump(mode="python")
-    text = dumps(data)
-    if model.model_config.get("frozen"):
-        _last_written = (model, data, text)
-    return data, text
-
-
 def decimal_text(value: Decimal) -> str:
     """The shortest exact plain-notation text of a finite Decimal: 19.90 → 19.9, 1E+1 → 10."""
     if not value.is_finite():

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api import routes
 from chalicelib.errors import InvalidJsonError, ValidationFailedError
-from chalicelib.jsonio import DuplicateKeyError, JsonText, dumps, loads, written
+from chalicelib.jsonio import DuplicateKeyError, JsonText, dumps, loads
 
 M = TypeVar("M", bound=BaseModel)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -222,10 +222,8 @@ def json_response(
     """A JSON response; Decimals keep their exact text."""
     if isinstance(body, JsonText):  # a store's view, written already
         text = body.json()
-    elif isinstance(body, BaseModel):  # a change's view was written for its event already
-        text = written(body)[1]
     else:
-        text = dumps(body)
+        text = dumps(body.model_dump(mode="python") if isinstance(body, BaseModel) else body)
     return Response(body=text, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
 
 

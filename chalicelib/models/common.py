@@ -81,16 +81,9 @@ class PartialUpdate(InputModel):
 
 
 class OutputModel(BaseModel):
-    """Base for response bodies: frozen, so one object always writes the same JSON
-    (jsonio.written)."""
+    """Base for response bodies."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-
-# The projection made last (item, public model, view): a write projects its item twice, for
-# its event and for its response. The item is frozen, and so is the view kept (an
-# OutputModel): the second projection is the first object.
-_last_projected: tuple[Any, Any, Any] = (None, None, None)
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class StoredModel(BaseModel):
@@ -109,17 +102,9 @@ class StoredModel(BaseModel):
         An item model that extends its public one (DeliveryItem) is already an instance of
         it, which pydantic would hand back as it is, stored-only fields and all: those are
         copied field by field."""
-        global _last_projected
-        last = _last_projected
-        if self is last[0] and public is last[1]:
-            return last[2]  # type: ignore[no-any-return]  # the projection made for this pair
         if isinstance(self, public):
-            view = public.model_construct(**{name: getattr(self, name) for name in public.model_fields})
-        else:
-            view = public.model_validate(self, from_attributes=True)
-        if public.model_config.get("frozen"):  # shared only if it cannot change
-            _last_projected = (self, public, view)
-        return view
+            return public.model_construct(**{name: getattr(self, name) for name in public.model_fields})
+        return public.model_validate(self, from_attributes=True)
 
 
 class PageQuery(InputModel):

@@ -109,11 +109,7 @@ class CloudEvent(BaseModel):
 
         What `jsonio.dumps(self.model_dump(mode="python"))` writes, without pydantic's
         serialiser: the fields in their order, the time as Timestamp writes it, `data` as it
-        is (tests/unit/test_events.py holds it to model_dump). The event made last by
-        `new_event` is answered from memory: the outbox asks for it right after."""
-        last = _last_envelope
-        if self is last[0]:
-            return last[1]
+        is (tests/unit/test_events.py holds it to model_dump)."""
         return jsonio.dumps({**self.__dict__, "time": isoformat(self.time)})
 
     @classmethod
@@ -127,28 +123,15 @@ def event_id(event_type: str, subject: str, revision: str) -> str:
     return hashlib.sha256(f"{event_type} {subject} {revision}".encode()).hexdigest()[:32]
 
 
-# The event made last by new_event and its JSON text (one tuple, read and replaced at once).
-_last_envelope: tuple[CloudEvent | None, str] = (None, "")
-
-
 def new_event(event_type: str, subject: str, data: BaseModel, revision: str, time: datetime) -> CloudEvent:
-    """The event announcing one change; `data` must be the catalogue's model for the type.
-
-    Its `data` is written once (jsonio.written), for the envelope and for the
-    response that shows the same view; the envelope's text is that text after the other
-    fields (`data` is the last), kept for `to_json`."""
-    global _last_envelope
+    """The event announcing one change; `data` must be the catalogue's model for the type."""
     model = CATALOGUE[event_type]
     if not isinstance(data, model):
         raise TypeError(f"{event_type} carries {model.__name__}, not {type(data).__name__}")
-    dump, text = jsonio.written(data)
-    event = CloudEvent(
+    return CloudEvent(
         id=event_id(event_type, subject, revision),
         type=event_type,
         time=time,
         subject=subject,
-        data=dump,
+        data=data.model_dump(mode="python"),
     )
-    head = jsonio.dumps({**event.__dict__, "time": isoformat(event.time), "data": None})
-    _last_envelope = (event, head[: -len("null}")] + text + "}")
-    return event

@@ -172,9 +172,10 @@ class Observer:
         cold_start: str | None,
         events: list[str],
     ) -> None:
-        """A request's access line and its metric documents (count_request, count_cold_start
-        with `cold_start` as init type, count_events), in one write: each write to stdout is
-        a system call, and Lambda makes each line a log event of its own either way."""
+        """A request's access line and its EMF documents (Requests, Latency and ServerErrors by
+        route and status class; ColdStart by `cold_start`, the init type, when it is one; a
+        counter per business event), in one write: each write to stdout is a system call, and
+        Lambda makes each line a log event of its own either way."""
         lines = []
         line = self._line(level, ACCESS_MESSAGE, fields, 2)
         if line is not None:
@@ -188,23 +189,13 @@ class Observer:
         if lines:
             self.sink.write_lines(lines)
 
-    def count_request(self, route: str, status: int, duration_ms: float) -> None:
-        """One EMF document: Requests, Latency and ServerErrors by route and status class."""
-        if self.metrics_enabled:
-            self.sink.write(self._request_document(route, status, duration_ms))
-
     def count_cold_start(self, init_type: str) -> None:
         """One EMF document: ColdStart = 1 by init_type (restore, on-demand, ...)."""
         if self.metrics_enabled:
             self.sink.write(self._cold_start_document(init_type))
 
-    def count_events(self, events: list[str]) -> None:
-        """One EMF document with a counter per business event (service dimension only)."""
-        if self.metrics_enabled and events:
-            self.sink.write(self._events_document(events))
-
     def _request_document(self, route: str, status: int, duration_ms: float) -> str:
-        # Requests 1, Latency, ServerErrors by route, status class and service (metrics.request_line).
+        # Requests 1, Latency and ServerErrors by route, status class and service.
         status_class = f"{status // 100}xx"
         return request_line(self.namespace, route, status_class, self.service, duration_ms, status >= 500)
 
@@ -213,6 +204,7 @@ class Observer:
         return emf_line(self.namespace, dimensions, [("ColdStart", "Count", 1)])
 
     def _events_document(self, events: list[str]) -> str:
+        # A counter per business event (service dimension only).
         values = [(metric_name(name), "Count", count) for name, count in sorted(Counter(events).items())]
         return emf_line(self.namespace, {"service": self.service}, values)
 

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from chalicelib.errors import ConflictError, ServiceUnavailableError, StorefrontError
-from chalicelib.jsonio import loads, written
+from chalicelib.jsonio import dumps, loads
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.store.idempotency import TTL_SECONDS, IdempotencyStore
 from chalicelib.store.table import Action, Table
@@ -81,7 +81,7 @@ def record(table: Table, request: Keyed, response: BaseModel, now: int) -> Actio
         user_id=request.scope,
         key=request.key,
         fingerprint=request.fingerprint,
-        response=written(response)[1],
+        response=dumps(response.model_dump(mode="python")),
         expires_at=now + TTL_SECONDS,
     )
     return IdempotencyStore(table).put_action(first, now)

@@ -23,6 +23,7 @@ from chalicelib.api.context import RequestState
 from chalicelib.api.middleware import access_fields
 from chalicelib.observability import ACCESS_MESSAGE, Observer, Sink
 from chalicelib.observability.logs import ACCESS_FIELDS, access_line, direct_line
+from chalicelib.observability.metrics import emf_line
 
 _TIMESTAMP = re.compile(r'"timestamp":"[0-9T:.+-]+"')
 
@@ -155,9 +156,13 @@ def _but_time_and_place(line: str) -> list[tuple[str, Any]]:
 
 def _separately(observer: Observer) -> None:
     observer.log(logging.INFO, ACCESS_MESSAGE, **_ACCESS)
-    observer.count_request("GET /health", 200, 1.5)
-    observer.count_cold_start("on-demand")
-    observer.count_events(["order_placed", "order_placed"])
+    request = [("Requests", "Count", 1), ("Latency", "Milliseconds", 1.5), ("ServerErrors", "Count", 0)]
+    for dimensions, values in (
+        ({"route": "GET /health", "status_class": "2xx"}, request),
+        ({"init_type": "on-demand"}, [("ColdStart", "Count", 1)]),
+        ({}, [("OrderPlaced", "Count", 2)]),
+    ):
+        observer.sink.write(emf_line("Shop", {**dimensions, "service": "storefront"}, values))
 
 
 def _at_once(observer: Observer) -> None:

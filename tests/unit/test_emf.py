@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 from collections.abc import Sequence
 
@@ -42,9 +43,10 @@ def test_a_business_event_document_is_the_one_powertools_writes() -> None:
 def test_the_observer_writes_one_compact_line_per_document() -> None:
     stream = io.StringIO()
     observer = Observer(service="storefront", metrics_enabled=True, namespace="Shop", sink=Sink(stream))
-    observer.count_request("GET /health", 503, 1.5)
-    observer.count_events(["order_placed", "order_placed"])
-    request, events = (json.loads(line) for line in stream.getvalue().splitlines())
+    observer.report_request(
+        logging.INFO, {"status": 503}, "GET /health", 503, 1.5, None, ["order_placed"] * 2
+    )
+    _, request, events = (json.loads(line) for line in stream.getvalue().splitlines())
     assert (request["status_class"], request["ServerErrors"], request["Latency"]) == ("5xx", [1.0], [1.5])
     assert events["OrderPlaced"] == [2.0]
     assert ", " not in stream.getvalue()
@@ -138,11 +140,13 @@ def test_the_observer_writes_a_request_line_stamped_now() -> None:
     stream = io.StringIO()
     observer = Observer(service="storefront", metrics_enabled=True, namespace="Shop", sink=Sink(stream))
     before = int(time.time() * 1000)
-    observer.count_request("GET /products/{product_id}", 200, 2.5)
+    observer.report_request(logging.INFO, {"status": 200}, "GET /products/{product_id}", 200, 2.5, None, [])
     after = int(time.time() * 1000)
-    document = json.loads(stream.getvalue())
+    line, text = stream.getvalue().splitlines()
+    document = json.loads(text)
     assert before <= document["_aws"]["Timestamp"] <= after
     stamp = document["_aws"]["Timestamp"]
     dimensions = {"route": "GET /products/{product_id}", "status_class": "2xx", "service": "storefront"}
     values = [("Requests", "Count", 1), ("Latency", "Milliseconds", 2.5), ("ServerErrors", "Count", 0)]
-    assert stream.getvalue() == emf_line("Shop", dimensions, values, stamp) + "\n"
+    assert text == emf_line("Shop", dimensions, values, stamp)
+    assert json.loads(line)["message"] == "request"

@@ -218,12 +218,8 @@ def test_an_event_is_what_its_validated_model_writes(event_type: str, moment: da
     data = CATALOGUE[event_type].model_validate(example(event_type).data)
     made = new_event(event_type, "things/t1", data, "7", moment)
     validated = CloudEvent.model_validate({**made.model_dump(), "time": moment})
-    text = jsonio.dumps(validated.model_dump(mode="python"))
-    assert made.to_json() == text  # written by new_event, from its data's text
+    assert made.to_json() == jsonio.dumps(validated.model_dump(mode="python"))
     assert CloudEvent.from_json(made.to_json()).model_dump() == validated.model_dump()
-    assert CloudEvent.from_json(text).to_json() == text  # written from the model's fields
-    new_event("product.deleted", "things/t2", Deleted(id="t2"), "deleted", moment)  # made after it
-    assert made.to_json() == text
     # The outbox item, written from the event's fields, is what its model's item would be.
     modelled = OutboxStore(None).to_item(OutboxItem.of(made))  # type: ignore[arg-type]  # no table is read
     assert outbox_item(made) == modelled

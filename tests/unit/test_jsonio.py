@@ -10,9 +10,8 @@ from enum import IntEnum
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel, ConfigDict
 
-from chalicelib.jsonio import decimal_text, dumps, encoder, loads, written
+from chalicelib.jsonio import decimal_text, dumps, encoder, loads
 
 
 def test_fractions_parse_as_decimal() -> None:
@@ -125,43 +124,3 @@ def test_the_encoder_without_a_default_refuses_what_json_refuses() -> None:
         json.JSONEncoder(separators=(",", ":")).encode({"a": _Opaque()})
     assert str(ours.value) == str(theirs.value)
     assert encoder()({"a": [1, None, "é"]}) == '{"a":[1,null,"é"]}'
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    price: Decimal
-
-
-class _Mutable(BaseModel):
-    name: str
-    price: Decimal
-
-
-def test_written_is_the_dump_and_its_text_and_a_frozen_model_is_written_once() -> None:
-    model = _Frozen(name="a", price=Decimal("19.90"))
-    data, text = written(model)
-    assert data == model.model_dump(mode="python")
-    assert text == dumps(model.model_dump(mode="python")) == '{"name":"a","price":19.9}'
-    again = written(model)
-    assert again[0] is data  # answered from memory: the same object
-    assert again[1] is text
-    equal = _Frozen(name="a", price=Decimal("19.90"))
-    assert written(equal)[0] is not data  # another object, even an equal one, is written anew
-    assert written(equal)[1] == text
-
-
-def test_written_never_keeps_a_model_that_can_change() -> None:
-    model = _Mutable(name="a", price=Decimal(1))
-    assert written(model)[1] == '{"name":"a","price":1}'
-    model.name = "b"
-    assert written(model)[1] == '{"name":"b","price":1}'
-
-
-def test_only_the_last_frozen_model_is_kept() -> None:
-    first, second = _Frozen(name="a", price=Decimal(1)), _Frozen(name="b", price=Decimal(2))
-    first_data = written(first)[0]
-    written(second)
-    assert written(first)[0] is not first_data
-    assert written(first)[1] == '{"name":"a","price":1}'

@@ -111,8 +111,7 @@ def test_null_observer_writes_nothing() -> None:
     observer = observability.NullObserver()
     observer.sink = Sink(stream)
     observer.log(logging.INFO, "request", status=200)
-    observer.count_request("GET /health", 200, 1.0)
-    observer.count_events(["user_registered"])
+    observer.count_cold_start("on-demand")
     observer.report_request(logging.INFO, {"status": 200}, "GET /health", 200, 1.0, "on-demand", ["x"])
     assert stream.getvalue() == ""
 
@@ -137,8 +136,9 @@ def test_module_loggers_get_json_lines_with_the_bound_request_id() -> None:
 def test_business_events_of_a_request_are_counted_per_name() -> None:
     stream = io.StringIO()
     observer = Observer(service="svc", metrics_enabled=True, sink=Sink(stream))
-    observer.count_events(["product_created", "product_created", "user_registered"])
-    (doc,) = [json.loads(text) for text in stream.getvalue().splitlines()]
+    events = ["product_created", "product_created", "user_registered"]
+    observer.report_request(logging.INFO, {"status": 201}, "POST /products", 201, 1.0, None, events)
+    _, _, doc = [json.loads(text) for text in stream.getvalue().splitlines()]  # line, request, events
     assert doc["ProductCreated"] == [2.0]
     assert doc["UserRegistered"] == [1.0]
 

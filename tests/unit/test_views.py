@@ -20,7 +20,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, Field, ValidationError, computed_field
+from pydantic import BaseModel, Field, computed_field
 
 from chalicelib.clock import isoformat
 from chalicelib.jsonio import decimal_text, dumps, loads
@@ -359,24 +359,3 @@ def test_an_item_that_extends_its_public_model_projects_to_the_public_fields_onl
     assert type(public) is DeliveryPublic
     assert set(public.model_dump()) == set(DeliveryPublic.model_fields)
     assert public.model_dump(mode="python") == {**fields, "status": None, "error": None, "latency_ms": 3}
-
-
-def test_an_item_projects_once_to_a_frozen_view_and_anew_to_anything_else() -> None:
-    # A write projects its item for its event and again for its response: the same object.
-    fields = {"time": MOMENT, "event_id": "e1", "event_type": "product.created", "attempt": 1}
-    item = DeliveryItem.model_validate({**fields, "latency_ms": 3, "webhook_id": "h1", "expires_at": 1})
-    first = item.public()
-    assert item.public() is first
-    twin = DeliveryItem.model_validate(item.model_dump())
-    assert twin.public() is not first  # an equal item is another item
-    assert twin.public() == first
-
-    class Loose(BaseModel):  # a view that could change is never shared
-        event_id: str
-
-    loose = item.project(Loose)
-    assert item.project(Loose) is not loose
-    assert item.project(Loose).event_id == "e1"
-    assert item.public() is not first  # only the last projection is kept (the twin's)
-    with pytest.raises(ValidationError):
-        first.attempt = 2  # type: ignore[misc]  # an OutputModel is frozen
