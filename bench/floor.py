@@ -30,6 +30,8 @@ TABLE = os.environ["TABLE_NAME"]
 _SERIALIZE = TypeSerializer().serialize
 _DESERIALIZE = TypeDeserializer().deserialize
 _KEYS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "type")
+# BENCH_SAME_WRITE=1 (an experiment, bench/run.py): a POST writes what Storefront's writes.
+SAME_WRITE = os.environ.get("BENCH_SAME_WRITE") == "1"
 
 
 def _default(value: Any) -> Any:
@@ -108,12 +110,50 @@ def put_product(owner: str, body: dict[str, Any]) -> dict[str, Any]:
         "type": "product",
         **product,
     }
-    CLIENT.put_item(
-        TableName=TABLE,
-        Item={k: _SERIALIZE(v) for k, v in item.items()},
-        ConditionExpression="attribute_not_exists(pk)",
-    )
+    wire = {k: _SERIALIZE(v) for k, v in item.items()}
+    if SAME_WRITE:
+        _put_as_storefront_does(owner, product, wire, now)
+    else:
+        CLIENT.put_item(TableName=TABLE, Item=wire, ConditionExpression="attribute_not_exists(pk)")
     return product
+
+
+def _put_as_storefront_does(owner: str, product: dict[str, Any], wire: dict[str, Any], now: str) -> None:
+    """The experiment BENCH_SAME_WRITE=1: the write Storefront's POST makes, one
+    TransactWriteItems of the product (conditional), a check that its owner's user item
+    exists, and the product's `product.created` event in its outbox item (same keys, same
+    envelope fields), written here by hand. Not what the floor is: its own write is the
+    PutItem above."""
+    subject = f"products/{product['id']}"
+    envelope = {
+        "specversion": "1.0",
+        "id": uuid.uuid4().hex,
+        "source": "/storefront",
+        "type": "product.created",
+        "time": now,
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": product,
+    }
+    outbox = {
+        "pk": f"OUTBOX#{subject}",
+        "sk": "EVENT",
+        "type": "event",
+        "id": envelope["id"],
+        "event_type": "product.created",
+        "subject": subject,
+        "envelope": dumps(envelope),
+        "expires_at": int(time.time()) + 7 * 24 * 3600,
+    }
+    owner_key = {"pk": {"S": f"USER#{owner}"}, "sk": {"S": "PROFILE"}}
+    exists = "attribute_exists(pk)"
+    CLIENT.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": wire, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": owner_key, "ConditionExpression": exists}},
+            {"Put": {"TableName": TABLE, "Item": {k: _SERIALIZE(v) for k, v in outbox.items()}}},
+        ]
+    )
 
 
 def dumps(body: Any) -> str:

@@ -296,6 +296,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
 
 def write_all(summary: dict[str, Any], folder: Path) -> str:
     """results.json, results.md, results.png; the markdown, for the terminal."""
+    folder.mkdir(parents=True, exist_ok=True)
     table = render(summary)
     (folder / "results.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (folder / "results.md").write_text(
@@ -305,4 +306,4 @@ def write_all(summary: dict[str, Any], folder: Path) -> str:
         encoding="utf-8",
     )
     plot(summary, folder / "results.png")
-    return table + "\n\nwritten: bench/results.json, bench/results.md, bench/results.png"
+    return table + f"\n\nwritten: {folder}/results.json, results.md, results.png"

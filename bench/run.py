@@ -20,6 +20,9 @@ BENCH_WARM_SECONDS (the n reached is reported). Cold: BENCH_COLD_RUNS
 fresh processes per configuration (interleaved), each timed from spawn to the response to
 its first `GET /products/{id}`. Results: printed, bench/results.{json,md,png}.
 BENCH_WHAT_IF=1 adds cold starts of bench/products_only.py (an experiment, not a target).
+BENCH_SAME_WRITE=1 makes the floor and the peers write a POST as Storefront does (one
+transaction with the owner's check and the outbox event: bench/floor.py), an experiment
+whose results go to bench/same-write/ (BENCH_RESULTS_DIR chooses another place).
 """
 
 from __future__ import annotations
@@ -325,8 +328,16 @@ def main() -> int:
         "seconds": round(time.monotonic() - started),
     }
     summary = report.summarise(all_configs, meta, ROOT, experiments)
-    print(report.write_all(summary, ROOT / "bench"))
+    print(report.write_all(summary, results_dir()))
     return 0
+
+
+def results_dir() -> Path:
+    """Where the results go: bench/, or bench/same-write/ for that experiment."""
+    chosen = os.environ.get("BENCH_RESULTS_DIR")
+    if chosen:
+        return Path(chosen)
+    return ROOT / "bench" / "same-write" if os.environ.get("BENCH_SAME_WRITE") == "1" else ROOT / "bench"
 
 
 if __name__ == "__main__":
