@@ -172,6 +172,18 @@ def headline(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _experiment_note(meta: dict[str, Any]) -> list[str]:
+    if meta.get("experiment") != "same-write":
+        return []
+    return [
+        "**Experiment `BENCH_SAME_WRITE=1`:** the floor and the peers create a product with the "
+        "transaction Storefront's POST writes (the product, its owner's check, the outbox event) "
+        "instead of their own `PutItem`; the ratios below compare like with like. The targets are "
+        'judged on a run without it (bench/results.md); docs/performance.md, "The same write".',
+        "",
+    ]
+
+
 def render(summary: dict[str, Any]) -> str:
     """The markdown tables of a summary."""
     meta, results = summary["meta"], summary["results"]
@@ -182,6 +194,7 @@ def render(summary: dict[str, Any]) -> str:
         f"configuration (of {meta['warm_n_asked']} asked, {meta['warm_budget_s']:g} s budget), "
         f"interleaved; {meta['seconds']} s in all.",
         "",
+        *_experiment_note(meta),
         "| target | base | value | ratio | limit | met |",
         "|---|---:|---:|---:|---:|---|",
     ]

@@ -327,6 +327,8 @@ def main() -> int:
         "warm_budget_s": WARM_BUDGET_S,
         "seconds": round(time.monotonic() - started),
     }
+    if os.environ.get("BENCH_SAME_WRITE") == "1":
+        meta["experiment"] = "same-write"
     summary = report.summarise(all_configs, meta, ROOT, experiments)
     print(report.write_all(summary, results_dir()))
     return 0
