@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from decimal import Decimal
 from enum import IntEnum
 
@@ -124,3 +125,52 @@ def test_the_encoder_without_a_default_refuses_what_json_refuses() -> None:
         json.JSONEncoder(separators=(",", ":")).encode({"a": _Opaque()})
     assert str(ours.value) == str(theirs.value)
     assert encoder()({"a": [1, None, "é"]}) == '{"a":[1,null,"é"]}'
+
+
+def _json_loads(raw: bytes | str) -> object:
+    """What loads must answer: json.loads with jsonio's options, a new decoder per call."""
+    from chalicelib.jsonio import _refuse_constant, _unique_object
+
+    return json.loads(
+        raw, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_unique_object
+    )
+
+
+def _outcome(parse: Callable[[bytes | str], object], raw: bytes | str) -> tuple[str, str]:
+    try:
+        return ("value", repr(parse(raw)))
+    except Exception as exc:  # the failure itself is compared
+        return (type(exc).__name__, str(exc))
+
+
+_numbers = st.sampled_from(["1", "-0", "1.50", "-0.0", "1e5", "2E-3", "19.99", "NaN", "Infinity", "01", "1."])
+_scalars = _numbers | st.sampled_from(["true", "false", "null", '"x"', '"\\u00e9"', '"\\ud800"'])
+_documents = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4).map(lambda items: "[" + ",".join(items) + "]")
+        | st.lists(st.tuples(st.sampled_from(['"a"', '"b"', '"é"', '"password"']), inner), max_size=4).map(
+            lambda pairs: "{" + ",".join(f"{key}:{value}" for key, value in pairs) + "}"
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@given(document=_documents | st.text(max_size=30), blank=st.sampled_from(["", " ", "\n"]))
+def test_loads_answers_what_json_loads_does_for_any_text(document: str, blank: str) -> None:
+    raw = blank + document
+    assert _outcome(loads, raw) == _outcome(_json_loads, raw)
+
+
+@given(
+    document=_documents,
+    prefix=st.sampled_from(["", "\ufeff"]),
+    form=st.sampled_from(["text", "utf-8", "utf-16", "utf-32", "utf-8-sig"]),
+)
+def test_loads_answers_what_json_loads_does_for_bytes_and_a_byte_order_mark(
+    document: str, prefix: str, form: str
+) -> None:
+    text = prefix + document
+    raw: bytes | str = text if form == "text" else text.encode(form, "surrogatepass")
+    assert _outcome(loads, raw) == _outcome(_json_loads, raw)
