@@ -53,20 +53,29 @@ def pause_calls(pause_s: float, inside: list[int]) -> None:
     setattr(BaseClient, "_make_api_call", paused)  # noqa: B010 - untyped in the stubs
 
 
+def warmed_handlers() -> tuple[dict[str, Callable[..., Any]], dict[str, dict[str, Any]]]:
+    """The three targets' handlers, each having served every route 30 times, and the
+    lambda_sim step of each route (a product Storefront created, for a GET)."""
+    from bench.lambda_sim import FakeLambdaContext, proxy_event
+    from bench.worker import OWNER, load_handler, route_step
+
+    handlers: dict[str, Callable[..., Any]] = {target: load_handler(target) for target in TARGETS}
+    first = handlers["storefront"](proxy_event(route_step("post", "-", OWNER)), FakeLambdaContext())
+    steps = {route: route_step(route, json.loads(first["body"])["id"], OWNER) for route in ROUTES}
+    for handler in handlers.values():
+        for step in steps.values():
+            for _ in range(30):
+                handler(proxy_event(step), FakeLambdaContext())
+    return handlers, steps
+
+
 def measure(n: int, pause_s: float, real: bool) -> dict[tuple[str, str], float]:
     """Median µs per (target, route), botocore's time left out."""
     from bench.lambda_sim import FakeLambdaContext, proxy_event
     from bench.profile import Replay
-    from bench.worker import OWNER, load_handler, route_step
 
     replay = Replay()
-    handlers: dict[str, Callable[..., Any]] = {target: load_handler(target) for target in TARGETS}
-    first = handlers["storefront"](proxy_event(route_step("post", "-", OWNER)), FakeLambdaContext())
-    steps = {route: route_step(route, json.loads(first["body"])["id"], OWNER) for route in ROUTES}
-    for handler in handlers.values():  # warm up; the last answer of each operation is kept
-        for step in steps.values():
-            for _ in range(30):
-                handler(proxy_event(step), FakeLambdaContext())
+    handlers, steps = warmed_handlers()  # the last answer of each operation is kept
     replay.replaying = not real
     inside = [0]
     pause_calls(0.0 if real else pause_s, inside)

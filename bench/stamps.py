@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import functools
 import itertools
-import json
 import os
 import statistics
 import sys
@@ -33,9 +32,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.ab import resolve
+from bench.own_time import TARGETS
 from bench.run import ROUTES, in_process
 
-TARGETS = ("floor", "powertools", "storefront")
 CHUNK = 50
 CALL = "call"
 
@@ -70,19 +69,19 @@ def measure(route: str, n: int, specs: list[str]) -> dict[str, dict[str, list[fl
     """Per target, the µs of each segment of each of n requests."""
     from botocore.client import BaseClient
 
-    from bench.lambda_sim import FakeLambdaContext, Sampler, new_trace_header, proxy_event
-    from bench.worker import OWNER, load_handler, route_step
+    from bench.lambda_sim import FakeLambdaContext, new_trace_header, proxy_event
+    from bench.own_time import warmed_handlers
+    from bench.worker import sampler
 
     marks: list[tuple[str, int]] = []
     api_call: Any = getattr(BaseClient, "_make_api_call")  # noqa: B009 - untyped in the stubs
     setattr(BaseClient, "_make_api_call", stamped(api_call, CALL, marks))  # noqa: B010
-    handlers: dict[str, Callable[..., Any]] = {target: load_handler(target) for target in TARGETS}
-    first = handlers["storefront"](proxy_event(route_step("post", "-", OWNER)), FakeLambdaContext())
-    step = route_step(route, json.loads(first["body"])["id"], OWNER)
-    for spec in specs:  # after the first request: what it sets up (X-Ray's patch) is stamped too
+    handlers, steps = warmed_handlers()
+    step = steps[route]
+    for spec in specs:  # after the first requests: what they set up (X-Ray's patch) is stamped too
         holder, name = resolve(spec)
         setattr(holder, name, stamped(getattr(holder, name), name, marks))
-    sampling = Sampler(os.environ.get("BENCH_SAMPLING", "all"))  # as bench/worker.py decides
+    sampling = sampler()  # as bench/worker.py decides (None: the configuration does not trace)
     for handler in handlers.values():
         for _ in range(30):
             handler(proxy_event(step), FakeLambdaContext())
@@ -91,7 +90,8 @@ def measure(route: str, n: int, specs: list[str]) -> dict[str, dict[str, list[fl
         for target, handler in handlers.items():
             for _ in range(CHUNK):
                 event, context = proxy_event(step), FakeLambdaContext()
-                os.environ["_X_AMZN_TRACE_ID"] = new_trace_header(sampling.decide())[1]
+                if sampling is not None:
+                    os.environ["_X_AMZN_TRACE_ID"] = new_trace_header(sampling.decide())[1]
                 marks.clear()
                 marks.append(("start", time.perf_counter_ns()))
                 handler(event, context)
