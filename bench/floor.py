@@ -5,7 +5,9 @@ What a careful engineer writes without a framework: one module, the client made 
 boto3's (de)serialiser, and the same item layout and response shapes as Storefront, so
 both read and write the same table. It checks only what it must not get wrong (a JSON
 object body with a name and a price); no signed cursors, no access log, no metrics, no
-traces. Only the peers (bench/peer_*.py) import it, for the same DynamoDB work.
+traces. Only the peers (bench/peer_*.py) import it, for the same DynamoDB work (and
+tests/integration/test_bench_same_write.py, which holds its BENCH_SAME_WRITE transaction to
+Storefront's).
 """
 
 from __future__ import annotations
