@@ -141,8 +141,8 @@ def reset_observability() -> None:
 
 def renew_xray(recorder: Any) -> None:
     """No trace entity of the snapshot's moment survives, and segments go out through a
-    new socket to the restored environment's daemon (AWS_XRAY_DAEMON_ADDRESS)."""
-    from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
-
+    new socket to the restored environment's daemon (AWS_XRAY_DAEMON_ADDRESS, which the
+    SDK's emitter reads when it is made), from an emitter of the same class: the lean one
+    that tracing.xray_recorder installed stays installed."""
     recorder.clear_trace_entities()
-    recorder.emitter = UDPEmitter()
+    recorder.emitter = type(recorder.emitter)()

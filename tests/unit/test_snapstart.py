@@ -21,6 +21,7 @@ from chalicelib.api import deps
 from chalicelib.api.context import RequestState
 from chalicelib.api.middleware import access_fields
 from chalicelib.observability import Observer, Sink
+from chalicelib.observability.xray_lean import LeanUDPEmitter
 from chalicelib.security.keys import get_keyring, make_key
 
 
@@ -122,15 +123,24 @@ def xray_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     global_sdk_config.set_sdk_enabled(None)  # back to AWS_XRAY_SDK_ENABLED (false in tests)
 
 
-def test_renewing_xray_drops_trace_entities_and_opens_a_new_daemon_socket(xray_on: None) -> None:
+def test_renewing_xray_drops_trace_entities_and_opens_a_new_daemon_socket(
+    xray_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recorder = AWSXRayRecorder()
-    recorder.configure(context_missing="IGNORE_ERROR", sampling=False)
+    # Configured as tracing.xray_recorder does: the lean emitter, at the snapshot's daemon
+    recorder.configure(
+        context_missing="IGNORE_ERROR", sampling=False, emitter=LeanUDPEmitter("127.0.0.1:2000")
+    )
     segment = recorder.begin_segment("before-snapshot")
     assert recorder.current_segment() is segment
     emitter = recorder.emitter
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2001")  # the restored environment's
     snapstart.renew_xray(recorder)
     assert recorder.current_segment() is None
+    # A new socket, from the same lean class, to the daemon the restored environment names
     assert recorder.emitter is not emitter
+    assert type(recorder.emitter) is LeanUDPEmitter
+    assert (recorder.emitter.ip, recorder.emitter.port) == ("169.254.79.129", 2001)
 
 
 @pytest.mark.parametrize(
