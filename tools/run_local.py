@@ -6,7 +6,7 @@ engine.log, jwt-secret (a random key made on first run, so tokens survive restar
 admin.json (the demo admin's credentials), payment-webhook-secret (the payment provider's
 Standard Webhooks secret, made on first run; `manage.py pay` signs with it). `make reset` deletes the folder.
 
-The supervisor polls once a second, at ≈ 0 CPU (a stat of ~50 source files):
+The supervisor polls once a second, at ≈ 0 CPU (a stat of ~110 source files):
 - a source file of the app changed (app.py, chalicelib/**/*.py, .chalice/config.json) →
   one line ``source changed: <file>; restarting API`` and `chalice local` is restarted
   (it runs with --no-autoreload, so data, logs and .venv never restart it);

@@ -2,7 +2,8 @@
 
 Policy is decided here, and only here: anyone reads; a signed-in user creates (and owns)
 a product; its owner or an admin changes or deletes it. The store enforces the decision
-atomically as the write's condition, so a PATCH stays one round trip.
+atomically as the write's condition: a PATCH or DELETE reads the product, then writes one
+transaction (the change and its event) that holds only while the version read is current.
 """
 
 from __future__ import annotations
