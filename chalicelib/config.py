@@ -123,7 +123,8 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
 def load_settings(env: dict[str, str]) -> Settings:
     """Build Settings from a mapping (os.environ in production, a dict in tests)."""
     stage = env.get("STAGE", "local").strip() or "local"
-    previous = tuple(s for s in env.get("JWT_PREVIOUS_SECRETS", "").split(",") if s.strip())
+    # Comma-separated; the blanks around a key are the list's, not the key's ("k1, k2").
+    previous = tuple(s.strip() for s in env.get("JWT_PREVIOUS_SECRETS", "").split(",") if s.strip())
     return Settings(
         stage=stage,
         app_version=env.get("APP_VERSION", __version__),
@@ -161,10 +162,17 @@ def load_settings(env: dict[str, str]) -> Settings:
     )
 
 
+MAIL_BACKENDS = ("ses", "file")
+
+
 def _mail(env: dict[str, str], stage: str) -> MailSettings:
     defaults = MailSettings()
+    backend = env.get("MAIL_BACKEND", "").strip().lower() or ("file" if stage in LOCAL_STAGES else "ses")
+    if backend not in MAIL_BACKENDS:
+        # A typo must not quietly turn a deployed stage's mail into files nobody reads.
+        raise SettingsError(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, got {backend!r}")
     return MailSettings(
-        backend=env.get("MAIL_BACKEND", "").strip().lower() or ("file" if stage in LOCAL_STAGES else "ses"),
+        backend=backend,
         sender=env.get("MAIL_SENDER") or defaults.sender,
         configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
         ses_endpoint=env.get("MAIL_SES_ENDPOINT") or None,

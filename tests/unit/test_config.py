@@ -29,3 +29,22 @@ def test_token_ttl_must_be_an_integer() -> None:
 def test_previous_secrets_are_split_on_commas() -> None:
     settings = load_settings({"JWT_PREVIOUS_SECRETS": "a,b,"})
     assert settings.jwt_previous_secrets == ("a", "b")
+
+
+def test_previous_secrets_lose_the_blanks_around_them() -> None:
+    # "k1, k2" is two keys, not "k1" and " k2" (a key that would verify nothing)
+    settings = load_settings({"JWT_PREVIOUS_SECRETS": " a , b\t,\nc "})
+    assert settings.jwt_previous_secrets == ("a", "b", "c")
+
+
+@pytest.mark.parametrize(
+    ("stage", "raw", "backend"), [("prod", "", "ses"), ("local", "", "file"), ("prod", " File ", "file")]
+)
+def test_mail_backend_is_the_stage_default_or_a_known_one(stage: str, raw: str, backend: str) -> None:
+    assert load_settings({"STAGE": stage, "MAIL_BACKEND": raw}).mail.backend == backend
+
+
+def test_an_unknown_mail_backend_is_refused_not_read_as_files() -> None:
+    # A typo on a deployed stage would otherwise write every account mail to a file nobody reads
+    with pytest.raises(SettingsError, match="MAIL_BACKEND"):
+        load_settings({"STAGE": "prod", "MAIL_BACKEND": "sess"})
