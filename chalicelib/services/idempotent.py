@@ -105,8 +105,15 @@ def create_once(
         return Created(create(lambda response: [record(table, request, response, now)]), False)
     except ServiceUnavailableError:
         raise  # the outcome is unknown: the client retries with the same key
-    except StorefrontError:
-        first = earlier(table, request, model, int(time.time()))
-        if first is None:
-            raise
-        return Created(first, replayed=True)
+    except StorefrontError as refused:
+        return Created(won_meanwhile(table, request, model, refused), replayed=True)
+
+
+def won_meanwhile(table: Table, request: Keyed, model: type[R], refused: StorefrontError) -> R:
+    """After a keyed creation was refused (409, 400, ...): the first response to the key, if a
+    concurrent request with it committed since the key was looked up (it took the last stock,
+    the e-mail address, ...); else the refusal itself. Not for a 503, whose outcome is unknown."""
+    first = earlier(table, request, model, int(time.time()))
+    if first is None:
+        raise refused
+    return first

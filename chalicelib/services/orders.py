@@ -24,6 +24,7 @@ from chalicelib.errors import (
     OrderNotFoundError,
     OrderStateError,
     ServiceUnavailableError,
+    StorefrontError,
     ValidationFailedError,
 )
 from chalicelib.models.common import Page, PageQuery
@@ -118,11 +119,7 @@ def place_order(table: Table, caller: Caller, body: OrderCreate, key: str | None
     request = idempotent.keyed(caller.user_id, key, body)
     products, orders = ProductStore(table), OrderStore(table)
 
-    def attempt(_: int) -> Placed:
-        now = int(time.time())
-        first = idempotent.earlier(table, request, OrderPublic, now) if request is not None else None
-        if first is not None:
-            return Placed(order=first, replayed=True)
+    def decide(now: int) -> Placed:
         lines = _check_products(body, products.get_many(line.product_id for line in body.items))
         order = _build_order(caller.user_id, lines)
         public = order.public()
@@ -132,6 +129,22 @@ def place_order(table: Table, caller: Caller, body: OrderCreate, key: str | None
             raise TryAgain()
         business_event("order_placed")
         return Placed(order=public, replayed=False)
+
+    def attempt(_: int) -> Placed:
+        now = int(time.time())
+        if request is None:
+            return decide(now)
+        first = idempotent.earlier(table, request, OrderPublic, now)
+        if first is not None:
+            return Placed(order=first, replayed=True)
+        try:
+            return decide(now)
+        except ServiceUnavailableError:
+            raise  # the outcome is unknown: the client retries with the same key
+        except StorefrontError as refused:
+            # A concurrent retry with this key may have committed after the look-up above and
+            # taken the last units: the client gets that first response, not a 409.
+            return Placed(order=idempotent.won_meanwhile(table, request, OrderPublic, refused), replayed=True)
 
     return table.retry.run(attempt, lambda: _too_much_contention("these products"))
 

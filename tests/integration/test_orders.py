@@ -12,6 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.models.products import ProductCreate
+from chalicelib.services import idempotent
 from chalicelib.services.products import create_product
 from chalicelib.store import keys
 from chalicelib.store.table import Table
@@ -185,6 +186,36 @@ def test_concurrent_retries_with_one_key_make_one_order(
     assert {r.status_code for r in responses} == {201}
     assert len({json_body(r)["id"] for r in responses}) == 1
     assert stock_of(table, mug) == 9
+
+
+def test_a_retry_that_loses_the_last_unit_to_its_own_key_gets_the_first_response(
+    client: Client, table: Table, make_product: MakeProduct, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same key and body, racing: the other request commits after this one looked the key
+    # up and before it read the stock, so this one finds the last unit gone. It must answer
+    # the first response (201, replayed), not 409 insufficient_stock.
+    mug = make_product(stock=1)
+    looked_up = idempotent.earlier
+    winner: list[Any] = []
+    fired: list[bool] = []
+
+    def then_the_other_retry_commits(*args: Any) -> Any:
+        found = looked_up(*args)
+        if not fired:
+            fired.append(True)
+            winner.append(order(client, [(mug, 1)], key="last-unit"))
+        return found
+
+    monkeypatch.setattr(idempotent, "earlier", then_the_other_retry_commits)
+    loser = order(client, [(mug, 1)], key="last-unit")
+    assert winner[0].status_code == 201
+    assert loser.status_code == 201, loser.body
+    assert json_body(loser) == json_body(winner[0])
+    assert loser.headers.get("Idempotent-Replayed") == "true"
+    assert stock_of(table, mug) == 0
+    # Without a key the same race is an honest 409: no one else's order is handed out
+    unkeyed = order(client, [(mug, 1)])
+    assert (unkeyed.status_code, json_body(unkeyed)["code"]) == (409, "insufficient_stock")
 
 
 def test_owner_reads_order_other_user_gets_403_unknown_404(client: Client, make_product: MakeProduct) -> None:
