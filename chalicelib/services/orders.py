@@ -34,6 +34,7 @@ from chalicelib.models.orders import (
     OrderItem,
     OrderLine,
     OrderPublic,
+    OrderStatus,
     OrderStatusQuery,
     ShipmentCreate,
     StatusChange,
@@ -231,26 +232,35 @@ def _reread(orders: OrderStore, order_id: str, now: datetime) -> OrderPublic:
     return order.public(now)
 
 
-def _admin_flip(caller: Caller, order_id: str, action: str, flip: Written[OrderItem]) -> OrderPublic:
-    """The flipped order, or why not: unknown → 404, not admin → 403, else 409 naming the status."""
+def _admin_flip(
+    caller: Caller, order_id: str, action: str, source: OrderStatus, flip: Written[OrderItem]
+) -> OrderPublic:
+    """The flipped order, or why not: unknown → 404, not admin → 403, still in `source` after
+    every attempt (other transactions kept winning) → 503, else 409 naming the status."""
     if flip.item is not None:
         business_event(f"order_{action}ped" if action == "ship" else f"order_{action}ed")
         return flip.item.public(utc_now())
     if flip.old is None:
         raise OrderNotFoundError()
+    if flip.old.status == source:
+        raise _too_much_contention("this order")
     raise OrderStateError(flip.old.effective_status(utc_now()), action)
 
 
 def ship_order(table: Table, caller: Caller, order_id: str, body: ShipmentCreate) -> OrderPublic:
     """paid → shipped (admin), with its carrier and tracking number."""
     _require_admin(table, caller, order_id)
-    return _admin_flip(caller, order_id, "ship", OrderStore(table).ship(order_id, body, isoformat(utc_now())))
+    return _admin_flip(
+        caller, order_id, "ship", "paid", OrderStore(table).ship(order_id, body, isoformat(utc_now()))
+    )
 
 
 def deliver_order(table: Table, caller: Caller, order_id: str) -> OrderPublic:
     """shipped → delivered (admin)."""
     _require_admin(table, caller, order_id)
-    return _admin_flip(caller, order_id, "deliver", OrderStore(table).deliver(order_id, isoformat(utc_now())))
+    return _admin_flip(
+        caller, order_id, "deliver", "shipped", OrderStore(table).deliver(order_id, isoformat(utc_now()))
+    )
 
 
 def _require_admin(table: Table, caller: Caller, order_id: str) -> None:

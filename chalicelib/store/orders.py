@@ -222,9 +222,11 @@ class OrderStore(Repository[OrderItem]):
         self, order: OrderItem, restock: Sequence[tuple[str, int]], now: str, also: Sequence[Action] = ()
     ) -> bool:
         """The expiring transaction: placed and past its deadline → expired (recorded at the
-        deadline, as reads showed it), stock back; False if it was paid or cancelled first."""
+        deadline, as reads showed it), stock back; False if it was paid or cancelled first,
+        or if a late payment flagged a refund since the read (the event carries the order as
+        read: the sweep's next run expires it with the flag)."""
         due = isoformat(order.payment_due_at) if order.payment_due_at else now
-        condition = eq("status", "placed") & le("payment_due_at", now)
+        condition = eq("status", "placed") & le("payment_due_at", now) & eq("refund_due", order.refund_due)
         actions = [update_action(self.key(order.id), _moved(order.id, "expired", now, due), condition)]
         actions.extend(restock_action(product_id, quantity, now) for product_id, quantity in restock)
         event = announced("order.expired", after(order, "expired", now, due))

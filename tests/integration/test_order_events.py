@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from chalice.test import Client
 
+from chalicelib.services import orders as order_service
 from chalicelib.services.orders import expire_due_orders
 from chalicelib.store.table import Table
 from tests.helpers import json_body
@@ -64,3 +66,31 @@ def test_cancelled_and_expired_orders_announce_it_and_a_refused_transition_annou
     assert [e["type"] for e in events] == ["order.placed", "order.placed", "order.cancelled", "order.expired"]
     assert events[2]["data"] == cancelled
     assert events[3]["data"] == expired
+
+
+def test_a_late_payment_between_the_sweeps_read_and_write_is_in_the_expired_event(
+    client: Client, table: Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an overdue order, and a payment that lands (flagging a refund) after the sweep
+    # read the order and before its transaction
+    order = place(client, make_product(table))
+    make_overdue(table, order["id"])
+    restock = order_service._restock
+    landed: list[bool] = []
+
+    def restock_while_a_late_payment_lands(products: Any, read: Any) -> Any:
+        if not landed:
+            landed.append(True)
+            paid = deliver(client, payment_event(read.id, "39.98"))
+            assert json_body(paid) == {"outcome": "refund_due"}
+        return restock(products, read)
+
+    monkeypatch.setattr(order_service, "_restock", restock_while_a_late_payment_lands)
+    # When the sweep runs (twice: the first write is refused, the order having changed)
+    assert expire_due_orders(table) == 0
+    assert expire_due_orders(table) == 1
+    # Then the one order.expired event carries the order as it is, refund flag included
+    final = json_body(get(client, f"/orders/{order['id']}"))
+    assert final["refund_due"] is True
+    expired = [e for e in order_events(table, tmp_path) if e["type"] == "order.expired"]
+    assert [e["data"] for e in expired] == [final]

@@ -21,10 +21,12 @@ from chalicelib.models.products import ProductCreate
 from chalicelib.retry import DEFAULT_RETRY
 from chalicelib.services.products import create_product
 from chalicelib.store import keys
+from chalicelib.store.orders import PINNED_ATTEMPTS
 from chalicelib.store.table import Table
 from tests import faults
 from tests.faults import Faults
 from tests.helpers import as_caller, bearer, json_body
+from tests.payments import deliver, payment_event
 
 DECISIONS = DEFAULT_RETRY.attempts
 WORST_CASE_CALLS_WITH_KEY = 12
@@ -90,3 +92,29 @@ def test_a_conflict_that_clears_is_decided_again_from_a_fresh_read(client: Clien
     assert response.status_code == 201, response.body
     assert injected.calls == ["GetItem", "BatchGetItem", "TransactWriteItems"] * 2
     assert _stock(table, product) == 4
+
+
+def test_ship_that_keeps_losing_to_other_transactions_is_503_not_409_naming_paid(
+    client: Client, table: Table
+) -> None:
+    # Given a paid order, and every TransactWriteItems cancelled by a conflict
+    product = _product(table)
+    placed = json_body(_order(client, product, bearer("buyer-1")))
+    assert deliver(client, payment_event(placed["id"], "9.5")).status_code == 200
+    admin = bearer("admin-1", "admin")  # its session is made before the faults
+    injected = Faults(table.client)
+    injected.by_operation["TransactWriteItems"] = faults.cancelled("TransactionConflict")
+    # When an admin ships it
+    with injected.armed():
+        shipped = client.http.post(
+            f"/orders/{placed['id']}/ship",
+            body=json.dumps({"carrier": "DHL", "tracking_number": "J1"}),
+            headers=admin,
+        )
+    # Then contention is a 503 to retry, as for a cancel or an order, not a 409 "it is paid"
+    assert shipped.status_code == 503, shipped.body
+    assert json_body(shipped)["code"] == "service_unavailable"
+    assert shipped.headers["Retry-After"] == "1"
+    assert injected.calls.count("TransactWriteItems") == PINNED_ATTEMPTS
+    order = json_body(client.http.get(f"/orders/{placed['id']}", headers=bearer("buyer-1")))
+    assert order["status"] == "paid"
