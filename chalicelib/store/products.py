@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.clock import isoformat, utc_now
@@ -32,6 +33,12 @@ BATCH_GET_LIMIT = 100
 PINNED_ATTEMPTS = 16
 PINNED_MAX_DELAY = 0.1
 Build = Callable[[ProductItem], tuple[list[Action], ProductItem]]
+
+
+def after_version(old: ProductItem, now: str) -> str:
+    """`now`, or one millisecond after `old` was written if that is later: the time of the
+    change that follows the version read."""
+    return max(now, isoformat(old.updated_at + timedelta(milliseconds=1)))
 
 
 def subject(product_id: str) -> str:
@@ -66,14 +73,18 @@ class ProductStore(Repository[ProductItem]):
         """Apply `changes` under the guard, version + 1, with its `product.updated` event.
 
         The event carries the product as it is after the change, so the item is read first
-        and the transaction is pinned to the version read (see _pinned).
+        and the transaction is pinned to the version read (see _pinned). Its time is `now`, or
+        just after the version read if that is later (a retry that lost the race to another
+        write, or another container's clock ahead): a product's versions, and so its events
+        in a webhook lane, which orders them by time, never go back in time.
         """
 
         def build(old: ProductItem) -> tuple[list[Action], ProductItem]:
+            stamp = after_version(old, now)
             new = self.model.model_validate(
-                {**old.model_dump(), **changes, "updated_at": now, "version": old.version + 1}
+                {**old.model_dump(), **changes, "updated_at": stamp, "version": old.version + 1}
             )
-            update = Update().set_all({**changes, "updated_at": now}).increment("version")
+            update = Update().set_all({**changes, "updated_at": stamp}).increment("version")
             condition = guard.condition(self.owner_attribute) & eq("version", old.version)
             event = new_event(
                 "product.updated", subject(item_id), new.public(), str(new.version), new.updated_at
@@ -87,7 +98,8 @@ class ProductStore(Repository[ProductItem]):
 
         def build(old: ProductItem) -> tuple[list[Action], ProductItem]:
             condition = guard.condition(self.owner_attribute) & eq("version", old.version)
-            event = new_event("product.deleted", subject(item_id), Deleted(id=item_id), "deleted", utc_now())
+            moment = max(utc_now(), old.updated_at + timedelta(milliseconds=1))  # as after_version
+            event = new_event("product.deleted", subject(item_id), Deleted(id=item_id), "deleted", moment)
             return [delete_action(self.key(item_id), condition), announce(event)], old
 
         return self._pinned(item_id, build)
