@@ -101,7 +101,8 @@ def check_secrets(settings: Settings, secrets: list[str]) -> None:
     for secret in secrets:
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(f"JWT keys must be at least {MIN_SECRET_BYTES} bytes")
-        if not settings.is_local and hmac.compare_digest(secret, LOCAL_DEFAULT_JWT_SECRET):
+        # Bytes: compare_digest refuses text with non-ASCII characters (a TypeError, not this error)
+        if not settings.is_local and hmac.compare_digest(secret.encode(), LOCAL_DEFAULT_JWT_SECRET.encode()):
             raise SettingsError("the local default JWT key cannot be used outside local stages")
 
 

@@ -50,6 +50,14 @@ def test_a_short_previous_key_is_refused() -> None:
         build_keyring(load_settings({"STAGE": "test", "JWT_SECRET": K1, "JWT_PREVIOUS_SECRETS": "short"}))
 
 
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_a_key_with_non_ascii_characters_is_a_key_like_any_other(stage: str) -> None:
+    # The local-default check compared text, which hmac refuses for non-ASCII (a TypeError)
+    secret = "clé-de-signature-" + "é" * 20
+    ring = build_keyring(load_settings({"STAGE": stage, "JWT_SECRET": secret}))
+    assert ring.current == make_key(secret)
+
+
 def test_environment_previous_keys_verify_but_only_current_signs() -> None:
     ring = build_keyring(
         load_settings({"STAGE": "test", "JWT_SECRET": K1, "JWT_PREVIOUS_SECRETS": f"{K2},{K3}"})
