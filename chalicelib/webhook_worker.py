@@ -120,7 +120,7 @@ class Worker:
 
     def fan_out(self, event: CloudEvent) -> int:
         """The event into the lane of every subscription that receives it; how many."""
-        found = matching(self.hooks.all_enabled(), event)
+        found = matching(self.hooks.table, self.hooks.all_enabled(), event)
         for pending in found:
             self.lanes.append(pending.webhook_id, event, self._now())
             self.claim(pending.webhook_id, event.subject)

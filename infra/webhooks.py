@@ -161,8 +161,8 @@ def mapping() -> dict[str, Any]:
 
 
 def role(stage: Stage, table: str) -> dict[str, Any]:
-    """Least privilege: the subscriptions' partitions (HOOK#*) and gsi2, its own queue, its
-    log group, X-Ray."""
+    """Least privilege: the subscriptions' partitions (HOOK#*) and gsi2, the role of a user,
+    its own queue, its log group, X-Ray."""
     stack = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
     log_group = f"{stack}:log-group:/aws/lambda/{worker_function_name(stage)}"
     table_arn = {"Fn::GetAtt": [table, "Arn"]}
@@ -181,6 +181,18 @@ def role(stage: Stage, table: str) -> dict[str, Any]:
             ],
             "Resource": table_arn,
             "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["HOOK#*"]}},
+        },
+        # The role of an `all` subscription's owner, read before it receives anything
+        # (services/webhook_delivery.owner_is_admin): USER#<id> items, that attribute alone.
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:GetItem",
+            "Resource": table_arn,
+            "Condition": {
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["USER#*"]},
+                "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "role"]},
+                "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+            },
         },
         # Query on gsi2 (its HOOKS partition): the enabled subscriptions (the fan-out).
         {

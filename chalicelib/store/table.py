@@ -207,12 +207,19 @@ class Table:
     cursors: CursorCodec
     retry: Retry = DEFAULT_RETRY
 
-    def get(self, key: Key, consistent: bool = True, *, wire: bool = False) -> Item | None:
+    def get(
+        self, key: Key, consistent: bool = True, *, wire: bool = False, attributes: Sequence[str] = ()
+    ) -> Item | None:
         """GetItem; None when absent. Strongly consistent by default. `wire`: the item as
-        DynamoDB sends it ({"S": ...} per attribute), for a View (store/views.py)."""
+        DynamoDB sends it ({"S": ...} per attribute), for a View (store/views.py).
+        `attributes`: only these (a reader whose policy grants no more, e.g. the webhook worker)."""
+        projection: dict[str, Any] = {}
+        if attributes:
+            names = {f"#a{i}": name for i, name in enumerate(attributes)}
+            projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
         with translate_errors():
             response = self.client.get_item(
-                TableName=self.name, Key=to_attributes(key), ConsistentRead=consistent
+                TableName=self.name, Key=to_attributes(key), ConsistentRead=consistent, **projection
             )
         raw = response.get("Item")
         if not raw:

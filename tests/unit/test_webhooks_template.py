@@ -101,6 +101,14 @@ def test_the_worker_role_is_least_privilege(stage: Stage) -> None:
     }
     assert on_items["Resource"] == table
     assert on_items["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["HOOK#*"]}}
+    # the role of a user (an `all` subscription's owner must still be an admin), nothing else
+    (on_users,) = (s for s in statements(stage) if s["Action"] == "dynamodb:GetItem")
+    assert on_users["Resource"] == table
+    assert on_users["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["USER#*"]},
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "role"]},
+        "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+    }
     # and the HOOKS collection of gsi2 (the fan-out)
     assert (on_index["Action"], on_index["Resource"]) == (
         "dynamodb:Query",
