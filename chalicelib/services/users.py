@@ -2,16 +2,20 @@
 
 Every use case that acts for someone takes a `Caller` and decides here whether it may:
 self or admin for reading, changing and deleting a user; admin for listing users and
-for changing a role.
+for changing a role. A write that relies on the caller being an admin (a role, another
+user's account) carries a check that the caller's user item still has role = admin and its
+session is live (store/users.CallerCheck): an authorizer's cached Allow outlives a demotion
+by up to 60 s, the check does not.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from chalicelib.clock import isoformat, new_id, utc_now
-from chalicelib.errors import EmailTakenError, ForbiddenError, UserNotFoundError
+from chalicelib.errors import EmailTakenError, ForbiddenError, SessionEndedError, UserNotFoundError
 from chalicelib.models.common import PageQuery, Role
 from chalicelib.models.users import UserCreate, UserItem, UserPublic, UserUpdate, check_email
 from chalicelib.observability import business_event
@@ -21,12 +25,13 @@ from chalicelib.services.caller import Caller
 from chalicelib.services.idempotent import Seal
 from chalicelib.store.pagination import PageRequest
 from chalicelib.store.repository import ANY
-from chalicelib.store.sessions import MAX_ENDED_IN_ONE_WRITE, SessionStore
+from chalicelib.store.sessions import SessionStore
 from chalicelib.store.table import Action, Table
-from chalicelib.store.users import UserStore
+from chalicelib.store.users import CallerCheck, CallerRefusedError, UserStore
 from chalicelib.store.views import Document, JsonPage
 
 U = TypeVar("U")  # what was read of a user: its item, or its public view
+T = TypeVar("T")
 
 
 def _load(table: Table, caller: Caller, user_id: str) -> UserItem:
@@ -118,14 +123,19 @@ def list_users(table: Table, caller: Caller, read_query: Callable[[], PageQuery]
 def update_user(
     table: Table, caller: Caller, user_id: str, read_body: Callable[[], UserUpdate], hasher: PasswordHasher
 ) -> UserPublic:
-    """Change name or password (self or admin), or a role (admin), in one conditional UpdateItem.
+    """Change name or password (self or admin), or a role (admin).
 
     The one check order (docs/architecture.md): the body (400), the user (404), the
-    caller's right to it (403), then the write.
+    caller's right to it (403), then the write. A caller's own name: one conditional
+    UpdateItem. Anything that relies on the caller being an admin (a role, another user)
+    is one transaction with the caller's checks (`_check`): a caller no longer admin gets
+    ForbiddenError, one whose session ended (or whose user is gone) SessionEndedError. A new
+    password or role also ends the user's sessions, in the same transaction.
     """
     body = read_body()
-    _load(table, caller, user_id)
-    if body.role is not None and not caller.is_admin:
+    admin_only = body.role is not None or user_id != caller.user_id
+    if admin_only and not caller.is_admin:
+        _load(table, caller, user_id)  # an unknown user is 404 before 403
         raise ForbiddenError("Only an admin may change a role")
     changes = {
         "name": body.name,
@@ -133,9 +143,35 @@ def update_user(
         "role": body.role,
     }
     given = {k: v for k, v in changes.items() if v is not None}
-    if body.password is None and body.role is None:
+    if body.password is not None or body.role is not None:
+        return _apply_ending_sessions(table, user_id, given, _check(caller, admin=admin_only))
+    if not admin_only:
         return _apply(table, user_id, given)
-    return _apply_ending_sessions(table, user_id, given)
+    return _apply_checked(table, user_id, given, _check(caller, admin=True))
+
+
+def _check(caller: Caller, admin: bool) -> CallerCheck:
+    """The caller's checks a write carries: its user exists (with role = admin if `admin`),
+    and its session, if any, is live now."""
+    return CallerCheck(caller.user_id, caller.session_id, int(time.time()), admin=admin)
+
+
+def _checked(table: Table, check: CallerCheck, write: Callable[[], T]) -> T:
+    """Run a write that carries `check`; a failed check is explained from the caller's user:
+    still there (so no longer an admin) → ForbiddenError; gone, or the session ended →
+    SessionEndedError (401, as for product creation and orders)."""
+    try:
+        return write()
+    except CallerRefusedError as refused:
+        if refused.on_user and UserStore(table).get(check.user_id) is not None:
+            raise ForbiddenError() from refused
+        raise SessionEndedError() from refused
+
+
+def _refused(store: UserStore, user_id: str) -> Exception:
+    """Why a write on the user was refused although the caller's checks held: the user is gone
+    (404), or it is the caller itself and no longer an admin (403)."""
+    return UserNotFoundError() if store.get(user_id) is None else ForbiddenError()
 
 
 def _apply(table: Table, user_id: str, changes: dict[str, str]) -> UserPublic:
@@ -145,17 +181,40 @@ def _apply(table: Table, user_id: str, changes: dict[str, str]) -> UserPublic:
     return written.item.public()
 
 
-def _apply_ending_sessions(table: Table, user_id: str, changes: dict[str, str]) -> UserPublic:
-    """A new password or role and the end of every session of the user, in one transaction.
+def _apply_checked(table: Table, user_id: str, changes: dict[str, str], check: CallerCheck) -> UserPublic:
+    """The changes and the caller's checks in one transaction, then the user as it is now
+    (a transaction returns no attributes)."""
+    store = UserStore(table)
+    now = isoformat(utc_now())
+    if not _checked(
+        table, check, lambda: store.update_and_delete(user_id, changes, ANY, now, (), check=check)
+    ):
+        raise _refused(store, user_id)
+    user = store.get(user_id)
+    if user is None:  # deleted a moment later
+        raise UserNotFoundError()
+    return user.public()
+
+
+def _apply_ending_sessions(
+    table: Table, user_id: str, changes: dict[str, str], check: CallerCheck | None = None
+) -> UserPublic:
+    """A new password or role and the end of every session of the user, in one transaction
+    (with the caller's `check`, if any).
 
     Then a sweep (one Query, nothing to delete as a rule) ends a session that a login racing
     this change wrote between the listing and the transaction (a login after it is refused
     by its check on the user), and any beyond one transaction's capacity.
     """
     store = UserStore(table)
-    ending = SessionStore(table).keys_of(user_id)[:MAX_ENDED_IN_ONE_WRITE]
-    if not store.update_and_delete(user_id, changes, ANY, isoformat(utc_now()), ending):
-        raise UserNotFoundError()
+    ending = SessionStore(table).keys_of(user_id)
+    now = isoformat(utc_now())
+
+    def write() -> bool:
+        return store.update_and_delete(user_id, changes, ANY, now, ending, check=check)
+
+    if not (write() if check is None else _checked(table, check, write)):
+        raise _refused(store, user_id)
     sessions.end_all_sessions(table, user_id)
     user = store.get(user_id)
     if user is None:  # deleted a moment later
@@ -165,11 +224,18 @@ def _apply_ending_sessions(table: Table, user_id: str, changes: dict[str, str]) 
 
 def delete_user(table: Table, caller: Caller, user_id: str) -> None:
     """Delete the user, free its e-mail address and end its sessions (self or admin);
-    UserNotFoundError if absent. Once this returns, the user's tokens can neither read nor write."""
+    UserNotFoundError if absent. Once this returns, the user's tokens can neither read nor write.
+
+    One transaction with the caller's checks: another user's account only while the caller
+    is still an admin (else ForbiddenError), and only while the caller's session is live
+    (else SessionEndedError)."""
     if not caller.owns(user_id):
         _load(table, caller, user_id)  # 404 for an unknown user, else 403
-    ending = SessionStore(table).keys_of(user_id)[:MAX_ENDED_IN_ONE_WRITE]
-    refused = UserStore(table).delete_if(user_id, ANY, ending).refused
+    check = _check(caller, admin=user_id != caller.user_id)
+    ending = SessionStore(table).keys_of(user_id)
+    refused = _checked(
+        table, check, lambda: UserStore(table).delete_if(user_id, ANY, ending, check=check)
+    ).refused
     # The sweep, as in _apply_ending_sessions; also when the user is already gone, so that a
     # retried DELETE finishes one whose sweep failed.
     sessions.end_all_sessions(table, user_id)

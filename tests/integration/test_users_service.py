@@ -25,6 +25,7 @@ from chalicelib.store.repository import ANY
 from chalicelib.store.table import Table
 from chalicelib.store.users import UserStore
 from manage import main as manage_main
+from tests.helpers import as_caller
 
 HASHER = PasswordHasher(TEST_POLICY)
 ADMIN = Caller(user_id="admin-1", role="admin")
@@ -57,18 +58,19 @@ def test_twenty_concurrent_registrations_of_one_address_yield_exactly_one_user(t
 
 
 def test_delete_removes_user_and_claim_in_one_go(table: Table) -> None:
+    admin = as_caller(ADMIN, table=table)  # an admin-only write checks that its caller is one
     user = user_service.register_user(table, new_user(), HASHER)
-    user_service.delete_user(table, ADMIN, user.id)
+    user_service.delete_user(table, admin, user.id)
     assert table.get(keys.user_key(user.id)) is None
     assert table.get(keys.email_claim_key("ada@example.com")) is None
     with pytest.raises(UserNotFoundError):
-        user_service.delete_user(table, ADMIN, user.id)
+        user_service.delete_user(table, admin, user.id)
 
 
 def test_a_stale_delete_does_not_free_an_address_someone_else_now_holds(table: Table) -> None:
     first = user_service.register_user(table, new_user(), HASHER)
     users = UserStore(table)
-    user_service.delete_user(table, ADMIN, first.id)
+    user_service.delete_user(table, as_caller(ADMIN, table=table), first.id)
     second = user_service.register_user(table, new_user(), HASHER)
     assert users.delete_if(first.id, ANY).refused
     assert users.get_by_email("ada@example.com") == users.get(second.id)
