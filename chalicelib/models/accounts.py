@@ -43,10 +43,11 @@ class AcceptedPublic(OutputModel):
 
 
 class AccountTokenItem(StoredModel):
-    """One user's current token of one purpose (only its digest) and the purpose's mail
-    budget: `sent` mails since `window_start` (epoch seconds)."""
+    """One address's current token of one purpose (only its digest, which binds it to the
+    user the token names) and the address's mail budget for that purpose: `sent` mails since
+    `window_start` (epoch seconds)."""
 
-    id: str  # the user's id (or, for an unregistered address, a stand-in that no user has)
+    id: str  # the address's subject (store/keys.account_address_subject), registered or not
     purpose: Literal["reset", "verify"]
     digest: str = Field(repr=False)
     token_expires_at: int

@@ -3,9 +3,12 @@
 
 A reset request answers the same whatever the address: it makes the same DynamoDB calls
 for a registered and an unregistered address (the two GetItems of a login, then the
-token's conditional UpdateItem, under a stand-in id for an unregistered address), and
-only a registered one gets a mail. Tokens are single use: the transaction that applies
-one (a new password, a verified address) spends it under a condition (docs/accounts.md).
+conditional UpdateItem of the address's token item, whose key is a hash of the address
+either way), and only a registered one gets a mail. The mail budget is the address's, not
+the user's: deleting an account and registering the address again does not renew it. A
+token names its user (a stand-in for an unregistered address) and is redeemed only for that
+user. Tokens are single use: the transaction that applies one (a new password, a verified
+address) spends it under a condition (docs/accounts.md).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from chalicelib.errors import (
 )
 from chalicelib.mail import Mailer, MailError, render
 from chalicelib.models.accounts import PasswordResetConfirm, PasswordResetRequest, VerifyEmailRequest
-from chalicelib.models.users import UserBase, UserCreate, UserItem, UserPublic
+from chalicelib.models.users import UserBase, UserCreate, UserItem, UserPublic, normalize_email
 from chalicelib.observability import business_event
 from chalicelib.security.account_tokens import RESET, VERIFY, Purpose, new_account_token, parse_account_token
 from chalicelib.security.passwords import PasswordHasher
@@ -86,9 +89,14 @@ def _now(now: int | None) -> int:
 
 
 def absent_subject(email: str) -> str:
-    """The stand-in id of an unregistered address: its own token item, as a user would have
-    (no user id has a `-`, so no user can ever be it)."""
+    """The stand-in user id that the token of an unregistered address names (no user id has
+    a `-`, so no user can ever be it, and nobody can redeem such a token)."""
     return "absent-" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def address_subject(email: str) -> str:
+    """What names the token items (and so the mail budget) of an address, registered or not."""
+    return keys.account_address_subject(normalize_email(email))
 
 
 def _mail(ctx: MailContext, purpose: Purpose, user: UserBase, token: str) -> None:
@@ -104,10 +112,13 @@ def _mail_failed(purpose: Purpose, exc: MailError) -> None:
     business_event("mail_failed")
 
 
-def _issue(table: Table, purpose: Purpose, subject: str, budget: MailBudget, now: int) -> str | None:
-    """A new token for `subject` (replacing the previous one), or None: budget spent."""
-    token, digest = new_account_token(purpose, subject)
-    if not AccountTokenStore(table, purpose).issue(subject, digest, now, budget):
+def _issue(
+    table: Table, purpose: Purpose, email: str, user_id: str, budget: MailBudget, now: int
+) -> str | None:
+    """A new token for `user_id`, in the item of its address `email` (replacing the previous
+    token), or None: the address's budget is spent."""
+    token, digest = new_account_token(purpose, user_id)
+    if not AccountTokenStore(table, purpose).issue(address_subject(email), digest, now, budget):
         business_event(f"{purpose}_mail_limited")
         return None
     return token
@@ -121,7 +132,8 @@ def request_password_reset(
     started = ctx.pace.start()
     moment = _now(now)
     user = UserStore(table).get_by_email(body.email)  # two GetItems either way
-    token = _issue(table, RESET, user.id if user else absent_subject(body.email), ctx.budget, moment)
+    named = user.id if user else absent_subject(body.email)  # the user the token names
+    token = _issue(table, RESET, body.email, named, ctx.budget, moment)  # the address's item either way
     if user is not None and token is not None:
         try:
             _mail(ctx, RESET, user, token)
@@ -130,18 +142,32 @@ def request_password_reset(
     ctx.pace.finish(started)
 
 
-def _redeemable(table: Table, purpose: Purpose, raw: str, now: int) -> tuple[UserItem, str]:
-    """The user a token is for and its digest, if it is current; InvalidAccountTokenError if not."""
+@dataclass(frozen=True)
+class _Redeemable:
+    """A current token: the user it names, its address's item (subject), its digest."""
+
+    user: UserItem
+    subject: str
+    digest: str
+
+
+def _redeemable(table: Table, purpose: Purpose, raw: str, now: int) -> _Redeemable:
+    """The user a token names, if it exists and the token is the current one of that user's
+    address; InvalidAccountTokenError if not. The user is read first: the item is found by
+    its address, and a token of a deleted account names a user that is gone, even when the
+    address has been registered again."""
     presented = parse_account_token(purpose, raw)
     if presented is None:
-        raise InvalidAccountTokenError()
-    held = AccountTokenStore(table, purpose).get(presented.user_id)
-    if held is None or not held.accepts(presented.digest, now):
         raise InvalidAccountTokenError()
     user = UserStore(table).get(presented.user_id)
     if user is None:
         raise InvalidAccountTokenError()
-    return user, presented.digest
+    subject = address_subject(user.email)
+    held = AccountTokenStore(table, purpose).get(subject)
+    # The digest covers the user id: another user's token of the same address never matches.
+    if held is None or not held.accepts(presented.digest, now):
+        raise InvalidAccountTokenError()
+    return _Redeemable(user, subject, presented.digest)
 
 
 def confirm_password_reset(
@@ -150,13 +176,14 @@ def confirm_password_reset(
     """Set the new password, spend the token, end every session and clear the failed-login
     lockout, in ONE transaction; InvalidAccountTokenError for a token that is not current."""
     moment = _now(now)
-    user, digest = _redeemable(table, RESET, body.token, moment)
+    held = _redeemable(table, RESET, body.token, moment)
+    user = held.user
     new_hash = hasher.hash(body.new_password)  # only for a token that was current a moment ago
     ending = [
         *SessionStore(table).keys_of(user.id)[:_SESSIONS_IN_ONE_WRITE],
         keys.login_attempts_key(user.email),
     ]
-    spend = AccountTokenStore(table, RESET).redeem_action(user.id, digest, moment)
+    spend = AccountTokenStore(table, RESET).redeem_action(held.subject, held.digest, moment)
     changes = {"password_hash": new_hash}
     if not UserStore(table).update_and_delete(user.id, changes, ANY, isoformat(utc_now()), ending, [spend]):
         raise InvalidAccountTokenError()  # spent by a concurrent confirmation, or the user is gone
@@ -175,15 +202,20 @@ def register(
 ) -> Created[UserPublic]:
     """Register a user (at most once per Idempotency-Key) with a first verification token in
     the user's own transaction, then mail it; a failed mail is logged, not raised (the user can
-    ask again: resend). A replayed registration sends no second mail."""
+    ask again: resend). A replayed registration sends no second mail. The mail counts in the
+    address's budget; over it, the user is registered without a token or mail (resend later)."""
     moment = _now(now)
     token: list[str] = []
 
     def first_token(user: UserItem) -> list[Action]:
         raw, digest = new_account_token(VERIFY, user.id)
-        token.append(raw)
         store = AccountTokenStore(table, VERIFY)
-        return [store.put_action(store.first(user.id, digest, moment, ctx.budget))]
+        action = store.first_action(address_subject(user.email), digest, moment, ctx.budget)
+        if action is None:
+            business_event(f"{VERIFY}_mail_limited")
+            return []
+        token.append(raw)
+        return [action]
 
     made = user_service.register_user_once(table, body, hasher, key, also=first_token)
     if not made.replayed and token:
@@ -202,7 +234,7 @@ def resend_verification(table: Table, caller: Caller, ctx: MailContext, now: int
         raise SessionEndedError()
     if user.email_verified:
         return
-    token = _issue(table, VERIFY, user.id, ctx.budget, _now(now))
+    token = _issue(table, VERIFY, user.email, user.id, ctx.budget, _now(now))
     if token is None:
         return
     try:
@@ -215,10 +247,10 @@ def resend_verification(table: Table, caller: Caller, ctx: MailContext, now: int
 def verify_email(table: Table, body: VerifyEmailRequest, now: int | None = None) -> None:
     """Mark the token's user verified and spend the token, in one transaction."""
     moment = _now(now)
-    user, digest = _redeemable(table, VERIFY, body.token, moment)
-    spend = AccountTokenStore(table, VERIFY).redeem_action(user.id, digest, moment)
+    held = _redeemable(table, VERIFY, body.token, moment)
+    spend = AccountTokenStore(table, VERIFY).redeem_action(held.subject, held.digest, moment)
     changes = {"email_verified": True}
-    if not UserStore(table).update_and_delete(user.id, changes, ANY, isoformat(utc_now()), (), [spend]):
+    if not UserStore(table).update_and_delete(held.user.id, changes, ANY, isoformat(utc_now()), (), [spend]):
         raise InvalidAccountTokenError()
     business_event("email_verified")
 

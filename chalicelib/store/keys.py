@@ -13,7 +13,8 @@ Layout (pk / sk, then the GSIs an item sits in):
     session         SESSION#<user_id> / SESSION#<session_id>   (TTL: the refresh lifetime)
     refresh throttle LOGIN#REFRESH#<user_id>#<session_id> / ATTEMPTS (the login counter's shape)
     outbox event    OUTBOX#<subject> / EVENT      (TTL 7 d; the latest event of one resource)
-    account token   ACCOUNT#<user_id> / TOKEN#RESET | TOKEN#VERIFY   (TTL; digest + mail budget)
+    account token   ACCOUNT#address-<sha256(address)[:32]> / TOKEN#RESET | TOKEN#VERIFY
+                                                   (TTL; one per address: digest + mail budget)
     webhook subscr. HOOK#<id>        / SUBSCRIPTION gsi1: HOOKS#<owner_id>  / <created_at>#<id>
                                                    gsi2: HOOKS            / <created_at>#<id>
     webhook attempt HOOK#<id>        / DELIVERY#<time>#<event_id>#<attempt>   (TTL 7 days)
@@ -38,6 +39,7 @@ so it can never read a user item (or its password hash).
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 
 Key = dict[str, str]
@@ -173,10 +175,17 @@ def outbox_key(subject: str) -> Key:
 
 
 def account_token_key(purpose: str, subject: str) -> Key:
-    """ACCOUNT#<user_id> / TOKEN#<PURPOSE>: a user's current reset or verification token
-    (its digest) and that purpose's mail budget. `subject` is a user id, or the stand-in
-    of an unregistered address (docs/accounts.md)."""
+    """ACCOUNT#<subject> / TOKEN#<PURPOSE>: an address's current reset or verification token
+    (its digest) and that purpose's mail budget; `subject` is account_address_subject(address)
+    (docs/accounts.md). Items stored before that under a user id are never read again: TTL."""
     return {"pk": f"ACCOUNT#{subject}", "sk": f"TOKEN#{purpose.upper()}"}
+
+
+def account_address_subject(email: str) -> str:
+    """What names an address's account-token items: `address-` and 32 hex digits of SHA-256
+    over the normalised address, registered or not (the table keeps no address that was only
+    typed into a form; no user id has a `-`, so no item keyed by a user id can be one)."""
+    return "address-" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 WEBHOOKS_COLLECTION = "HOOKS"
