@@ -4,7 +4,8 @@ A session is one item; its refresh token is spent by the rotation that replaces 
 Presenting a spent token again is taken as theft (one of two parties holds a copy) and
 ends the session for both. Refreshes are limited per session with the login attempt
 counter (an attempt is reserved before the token is checked), so guessing cannot go on,
-and only a holder of the session's id can trip it (see docs/security.md).
+and only a holder of the session's id can trip it; a spent token ends its session even over
+that limit (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -92,7 +93,14 @@ def refresh(
     if not reservation.granted:
         # An ended (or expired) session is a 401 first: a 429 would make its client wait out
         # the window instead of logging in again. Read only once the limit is reached.
-        if SessionStore(table).get_live(presented.user_id, presented.session_id, moment) is None:
+        store = SessionStore(table)
+        session = store.get_live_session(presented.user_id, presented.session_id, moment)
+        if session is None:
+            raise InvalidRefreshTokenError()
+        # A spent token ends the session whatever the count says: otherwise whoever holds the
+        # current token could fill the window with bad ones and so silence reuse detection.
+        if presented.digest in session.spent_digests:
+            _end_reused(store, presented)
             raise InvalidRefreshTokenError()
         raise RateLimitedError(retry_after=reservation.window.retry_after(moment))
     try:
@@ -120,12 +128,16 @@ def _rotate(
         session = store.rotate(user.id, presented.session_id, presented.digest, digest, user.role, now)
     except RotationRefusedError as refused:
         if refused.session is not None and presented.digest in refused.session.spent_digests:
-            # A spent token came back: whoever holds it, the session is no longer trusted.
-            store.end(user.id, presented.session_id)
-            business_event("refresh_reuse_detected")
+            _end_reused(store, presented)
         raise InvalidRefreshTokenError() from refused
     business_event("session_refreshed")
     return _tokens(session, replacement, keyring, settings, now)
+
+
+def _end_reused(store: SessionStore, presented: RefreshToken) -> None:
+    """A spent token came back: whoever holds it, the session is no longer trusted."""
+    store.end(presented.user_id, presented.session_id)
+    business_event("refresh_reuse_detected")
 
 
 def logout(table: Table, caller: Caller) -> None:

@@ -100,6 +100,16 @@ def ge(attribute: str, value: Any) -> Condition:
     return _compare(">=", attribute, value)
 
 
+def is_type(attribute: str, kind: str) -> Condition:
+    """attribute_type(attribute, kind): the attribute holds that DynamoDB type ("L", "SS", ...)."""
+    return Condition(lambda p: f"attribute_type({p.name(attribute)}, {p.value(kind)})")
+
+
+def size_lt(attribute: str, value: int) -> Condition:
+    """size(attribute) < value: fewer elements (a list, set or map) or bytes (a string)."""
+    return Condition(lambda p: f"size({p.name(attribute)}) < {p.value(value)}")
+
+
 def is_in(attribute: str, values: Iterable[Any]) -> Condition:
     """attribute IN (values...); at least one value is required."""
     members = list(values)

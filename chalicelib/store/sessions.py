@@ -2,10 +2,13 @@
 ended by deleting them; and the checks that tie other writes to a live caller.
 
 Item: keys.session_key(user_id, session_id) + {"type": "session", user_id, session_id,
-role, current_digest, spent_digests (string set), created_at, expires_at (epoch seconds,
-the table's TTL attribute)}. Ending a session deletes its item: from then on nothing can
-match it, neither a refresh nor the authorizer's GetItem (SessionStore.get_live, which is
-store/live_sessions.read_live).
+role, current_digest, spent_digests (a list, oldest first, of at most SPENT_DIGESTS_MAX),
+created_at, expires_at (epoch seconds, the table's TTL attribute)}. Ending a session deletes
+its item: from then on nothing can match it, neither a refresh nor the authorizer's GetItem
+(SessionStore.get_live, which is store/live_sessions.read_live).
+
+Items written before the list was bounded hold spent_digests as a String Set (unordered,
+unbounded): they are read as they are, and their next rotation rewrites the set as a list.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from chalicelib.models.sessions import SessionItem
 from chalicelib.models.users import UserItem
 from chalicelib.store import keys
 from chalicelib.store.codec import Item
-from chalicelib.store.expr import Update, eq, exists, gt, not_exists
+from chalicelib.store.expr import Condition, Update, eq, exists, gt, is_type, not_exists, size_lt
 from chalicelib.store.live_sessions import ITEM_TYPE, LiveSession, read_live
 from chalicelib.store.repository import Store
 from chalicelib.store.schema import TTL_ATTRIBUTE
@@ -29,6 +32,35 @@ from chalicelib.store.table import (
     delete_action,
     put_action,
 )
+
+SPENT = "spent_digests"
+# How many spent digests a session keeps. Each is 22 characters (1 more as a list element),
+# so a full list is ~23 KB: a session item stays under ~24 KB (6 % of DynamoDB's 400 KB item
+# limit; the authorizer's strongly consistent GetItem of it ≤ 6 read units, a rotation ≤ 24
+# write units). 1,000 rotations are ~10 days of refreshing every 15 minutes, most of a
+# session's 14-day life. A rotation that finds the list full writes back only the newest
+# SPENT_DIGESTS_KEPT (its own included), so that is needed once per 100 rotations, not on
+# every one: the 900 most recently spent tokens are always recognised as spent, one spent
+# more than 1,000 rotations ago never is (docs/security.md, "Reuse detection").
+SPENT_DIGESTS_MAX = 1000
+SPENT_DIGESTS_KEPT = 900
+
+
+def _room_for_one_more() -> Condition:
+    """No spent digest yet, or a List of fewer than SPENT_DIGESTS_MAX. A String Set (an item
+    written before the list) fails it too: list_append would refuse that attribute."""
+    return not_exists(SPENT) | (is_type(SPENT, "L") & size_lt(SPENT, SPENT_DIGESTS_MAX))
+
+
+def _spent_in_order(raw: Item) -> list[str]:
+    """A session item's spent digests, oldest first. A String Set from before the list has
+    no order: its digests are taken as older than any later one, in an arbitrary order."""
+    spent = raw.get(SPENT)
+    if spent is None:
+        return []
+    if isinstance(spent, list):
+        return [str(digest) for digest in spent]
+    return sorted(str(digest) for digest in spent)
 
 
 class StaleUserError(Exception):
@@ -55,11 +87,12 @@ class SessionStore(Store[SessionItem]):
         return keys.session_key(user_id, session_id)
 
     def to_item(self, session: SessionItem) -> Item:
-        """A session → its item (DynamoDB has no empty sets: no spent digest, no attribute)."""
+        """A session → its item (no spent digest, no attribute; the model keeps no order, so
+        spent digests, if any, are written as a list in sorted order)."""
         item = self.stored(self.key(session.user_id, session.session_id), session)
-        item.pop("spent_digests")
+        item.pop(SPENT)
         if session.spent_digests:
-            item["spent_digests"] = set(session.spent_digests)
+            item[SPENT] = sorted(session.spent_digests)
         return item
 
     def get_live(self, user_id: str, session_id: str, now: int) -> LiveSession | None:
@@ -82,6 +115,13 @@ class SessionStore(Store[SessionItem]):
         if not self.table.try_write(lambda: self.table.transact_write(actions)):
             raise StaleUserError()
 
+    def get_live_session(self, user_id: str, session_id: str, now: int) -> SessionItem | None:
+        """The whole session (spent digests included) while it is live; None once it has ended
+        or expired. The same one strongly consistent GetItem as get_live, for a refresh that
+        must know more than the authorizer does: whether the token it holds is a spent one."""
+        session = self.parse(self.table.get(self.key(user_id, session_id)))
+        return session if session is not None and session.expires_at > now else None
+
     def rotate(
         self, user_id: str, session_id: str, presented: str, replacement: str, role: Role, now: int
     ) -> SessionItem:
@@ -90,15 +130,32 @@ class SessionStore(Store[SessionItem]):
         Of any number of concurrent rotations with one digest exactly one succeeds; the
         others get RotationRefusedError with the session as it was (whose spent digests then
         include theirs). An expired or ended session refuses every rotation.
+
+        The spent digest is appended to a list of at most SPENT_DIGESTS_MAX. When the list is
+        full (or is a String Set written before the list), that write is refused and the
+        refused item comes back; the rotation is then written once more, with the list
+        replaced by its newest SPENT_DIGESTS_KEPT digests (this one last), under the same
+        condition. That condition pins the list: only a rotation changes it, and every
+        rotation replaces `current_digest` with a new random digest, so while the current
+        digest is still `presented` the list is exactly the one that came back.
         """
-        update = (
-            Update().set("current_digest", replacement).set("role", role).add("spent_digests", {presented})
-        )
-        condition = eq("current_digest", presented) & gt(TTL_ATTRIBUTE, now)
+        key = self.key(user_id, session_id)
+        rotation = Update().set("current_digest", replacement).set("role", role)
+        pinned = eq("current_digest", presented) & gt(TTL_ATTRIBUTE, now)
         try:
-            item = self.table.update(self.key(user_id, session_id), update, condition)
+            item = self.table.update(key, rotation.append(SPENT, [presented]), pinned & _room_for_one_more())
         except ConditionFailedError as failure:
-            raise RotationRefusedError(self.parse(failure.item)) from failure
+            before = self.parse(failure.item)
+            if failure.item is None or before is None:
+                raise RotationRefusedError(None) from failure
+            if before.current_digest != presented or before.expires_at <= now:
+                raise RotationRefusedError(before) from failure
+            # Refused only for want of room: the rotation again, with the list cut back.
+            kept = [*_spent_in_order(failure.item), presented][-SPENT_DIGESTS_KEPT:]
+            try:
+                item = self.table.update(key, rotation.set(SPENT, kept), pinned)
+            except ConditionFailedError as refused:
+                raise RotationRefusedError(self.parse(refused.item)) from refused
         session = self.parse(item)
         if session is None:  # unreachable: the condition held on a session item
             raise RotationRefusedError(None)

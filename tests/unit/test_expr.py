@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.store.expr import Update, eq, exists, is_in, lt, not_exists, render
+from chalicelib.store.expr import Update, eq, exists, is_in, is_type, lt, not_exists, render, size_lt
 from chalicelib.store.repository import Guard
 
 
@@ -51,3 +51,12 @@ def test_a_guard_with_no_usable_version_matches_no_item() -> None:
     params = render(condition=Guard(owner="u1", versions=frozenset()).condition())
     assert params["ConditionExpression"].endswith("#n2 IN (:v1))")
     assert params["ExpressionAttributeValues"][":v1"] == {"N": "0"}
+
+
+def test_type_and_size_render_as_dynamodb_functions_with_placeholders() -> None:
+    params = render(condition=not_exists("spent") | (is_type("spent", "L") & size_lt("spent", 1000)))
+    assert params["ConditionExpression"] == (
+        "(attribute_not_exists(#n0) OR (attribute_type(#n0, :v0) AND size(#n0) < :v1))"
+    )
+    assert params["ExpressionAttributeNames"] == {"#n0": "spent"}
+    assert params["ExpressionAttributeValues"] == {":v0": {"S": "L"}, ":v1": {"N": "1000"}}
