@@ -415,6 +415,27 @@ def run(scenario: Scenario, fresh: Callable[[], None], fault: Fault | None = Non
     return Run(response.status_code, change(before, state()), injected.calls)
 
 
+def assert_whole_change_or_none(
+    name: str, scenario: Scenario, fresh: Callable[[], None], baseline: Run
+) -> None:
+    """A fault at each call of `scenario` (whose faultless run is `baseline`): throttled → 503
+    and the whole change or none; a write applied with its answer lost → the same change and
+    answer as without faults. For the scenarios of other test files; the ones above check
+    their events too (the test below)."""
+    nothing: tuple[State, State] = (Counter(), Counter())
+    assert baseline.change != nothing
+    for index, operation in enumerate(baseline.calls):
+        failed = run(scenario, fresh, faults.throttled(), index)
+        where = f"{name}: call {index} ({operation}) failing"
+        assert failed.status == 503, where
+        assert failed.change in (nothing, baseline.change), where
+        if operation in WRITES:
+            lost = run(scenario, fresh, Fault("lost", attempts=1), index)
+            where = f"{name}: call {index} ({operation}) applied, answer lost"
+            assert lost.change == baseline.change, where
+            assert lost.status == baseline.status, where
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_a_fault_at_any_call_leaves_the_whole_change_or_none(name: str, fresh: Callable[[], None]) -> None:

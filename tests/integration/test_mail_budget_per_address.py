@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,8 +26,7 @@ from chalicelib.store import keys
 from chalicelib.store.account_tokens import AccountTokenStore, MailBudget
 from chalicelib.store.expr import Update
 from chalicelib.store.table import Table
-from tests import faults
-from tests.faults import Fault, Faults
+from tests.faults import Faults
 from tests.helpers import json_body
 from tests.integration import test_faults_atomicity as atomicity
 from tests.integration.test_accounts import NEW_PASSWORD, PASSWORD, confirm, login, post
@@ -358,15 +356,4 @@ def test_a_fault_at_any_call_of_the_new_paths_leaves_the_whole_change_or_none(
     baseline = atomicity.run(scenario, fresh)
     assert baseline.status < 300
     assert baseline.calls == calls
-    nothing: tuple[atomicity.State, atomicity.State] = (Counter(), Counter())
-    assert baseline.change != nothing
-    for index, operation in enumerate(baseline.calls):
-        failed = atomicity.run(scenario, fresh, faults.throttled(), index)
-        where = f"{name}: call {index} ({operation}) failing"
-        assert failed.status == 503, where
-        assert failed.change in (nothing, baseline.change), where
-        if operation in atomicity.WRITES:
-            lost = atomicity.run(scenario, fresh, Fault("lost", attempts=1), index)
-            where = f"{name}: call {index} ({operation}) applied, answer lost"
-            assert lost.change == baseline.change, where
-            assert lost.status == baseline.status, where
+    atomicity.assert_whole_change_or_none(name, scenario, fresh, baseline)
