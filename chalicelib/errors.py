@@ -69,6 +69,14 @@ class WebhookNotFoundError(NotFoundError):
     message = "Webhook subscription not found"
 
 
+class WebhookLimitError(ConflictError):
+    """The caller has as many webhook subscriptions as one user may have."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Subscription limit reached: at most {limit} webhook subscriptions per user")
+        self.limit = limit
+
+
 class EmailTakenError(ConflictError):
     message = "This e-mail address is already registered"
 

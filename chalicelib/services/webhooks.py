@@ -12,7 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.clock import new_id, utc_now
-from chalicelib.errors import ForbiddenError, SessionEndedError, ValidationFailedError, WebhookNotFoundError
+from chalicelib.errors import (
+    ForbiddenError,
+    SessionEndedError,
+    ValidationFailedError,
+    WebhookLimitError,
+    WebhookNotFoundError,
+)
 from chalicelib.models.common import PageQuery
 from chalicelib.models.webhooks import (
     WebhookCreate,
@@ -27,8 +33,14 @@ from chalicelib.store.repository import Guard
 from chalicelib.store.sessions import caller_checks
 from chalicelib.store.table import Table
 from chalicelib.store.views import JsonPage
-from chalicelib.store.webhooks import DeliveryStore, WebhookStore
+from chalicelib.store.webhooks import DeliveryStore, Subscribed, WebhookStore
 from chalicelib.webhooks import Resolver, WebhookUrlError, check_url, new_secret, resolve
+
+# How many subscriptions one user may have: the delivery worker reads every enabled
+# subscription for every event (store/webhooks.all_enabled), so without a bound one user could
+# make every delivery slow for everyone. 25 is more than a client needs (one per receiving
+# endpoint and event family) and keeps the fan-out's cost proportional to the users.
+MAX_SUBSCRIPTIONS_PER_USER = 25
 
 
 def _checked_url(url: str, local: bool, resolver: Resolver) -> str:
@@ -50,7 +62,8 @@ def create_webhook(
 ) -> WebhookCreated:
     """A new subscription of the caller's (with a fresh signing secret, shown only here).
 
-    Like a product, it is written with checks that the caller's user and session are live.
+    Like a product, it is written with checks that the caller's user and session are live,
+    and counted against the caller's MAX_SUBSCRIPTIONS_PER_USER in the same transaction.
     """
     url = _checked_url(data.url, local, resolver)
     moment = now or utc_now()
@@ -67,7 +80,10 @@ def create_webhook(
     )
     checks = caller_checks(caller.user_id, caller.session_id, int(moment.timestamp()))
     sealed = seal(webhook.created()) if seal is not None else ()
-    if not WebhookStore(table).put_new(webhook, [*checks, *sealed]):
+    outcome = WebhookStore(table).subscribe(webhook, MAX_SUBSCRIPTIONS_PER_USER, checks, sealed)
+    if outcome is Subscribed.FULL:
+        raise WebhookLimitError(MAX_SUBSCRIPTIONS_PER_USER)
+    if outcome is Subscribed.REFUSED:
         raise SessionEndedError()
     return webhook.created()
 

@@ -17,6 +17,8 @@ Layout (pk / sk, then the GSIs an item sits in):
                                                    (TTL; one per address: digest + mail budget)
     webhook subscr. HOOK#<id>        / SUBSCRIPTION gsi1: HOOKS#<owner_id>  / <created_at>#<id>
                                                    gsi2: HOOKS            / <created_at>#<id>
+    webhook count   HOOKCOUNT#<owner_id> / COUNT   (n: the owner's counted subscriptions,
+                                                   at most services/webhooks.MAX_SUBSCRIPTIONS_PER_USER)
     webhook attempt HOOK#<id>        / DELIVERY#<time>#<event_id>#<attempt>   (TTL 7 days)
                                                    gsi1: DELIVERIES#<id>  / <time>#<event_id>#<attempt>
     delivery lane   HOOK#<id>        / LANE#<subject>   (TTL 7 days; busy, step, holder of one
@@ -211,6 +213,11 @@ def webhook_index_keys(webhook_id: str, owner_id: str, created_at: str) -> Key:
 def owner_webhooks_partition(owner_id: str) -> str:
     """The GSI1 partition of one user's subscriptions."""
     return f"HOOKS#{owner_id}"
+
+
+def webhook_count_key(owner_id: str) -> Key:
+    """HOOKCOUNT#<owner_id> / COUNT: how many subscriptions the owner has (its per-user limit)."""
+    return {"pk": f"HOOKCOUNT#{owner_id}", "sk": "COUNT"}
 
 
 def delivery_key(webhook_id: str, time: str, event_id: str, attempt: int) -> Key:
