@@ -13,7 +13,6 @@ address) spends it under a condition (docs/accounts.md).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -91,7 +90,7 @@ def _now(now: int | None) -> int:
 def absent_subject(email: str) -> str:
     """The stand-in user id that the token of an unregistered address names (no user id has
     a `-`, so no user can ever be it, and nobody can redeem such a token)."""
-    return "absent-" + hashlib.sha256(email.encode()).hexdigest()[:32]
+    return "absent-" + keys.address_digest(email)
 
 
 def address_subject(email: str) -> str:

@@ -69,7 +69,7 @@ def owner_is_admin(table: Table, owner_id: str) -> bool:
     What a subscription of scope `all` needs to receive anything: a demoted admin's receives
     nothing (not even their own resources' events: that is a subscription of scope `own`),
     a deleted admin's nothing at all."""
-    owner = table.get(keys.user_key(owner_id), attributes=("role",))
+    owner = table.get_attributes(keys.user_key(owner_id), ("role",))
     return owner is not None and owner.get("role") == "admin"
 
 

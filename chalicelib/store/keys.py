@@ -187,7 +187,13 @@ def account_address_subject(email: str) -> str:
     """What names an address's account-token items: `address-` and 32 hex digits of SHA-256
     over the normalised address, registered or not (the table keeps no address that was only
     typed into a form; no user id has a `-`, so no item keyed by a user id can be one)."""
-    return "address-" + hashlib.sha256(email.encode()).hexdigest()[:32]
+    return "address-" + address_digest(email)
+
+
+def address_digest(email: str) -> str:
+    """32 hex digits of SHA-256 over an address: how the table names an address it must not
+    store in the clear (account tokens, the stand-in user of an unregistered address)."""
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 WEBHOOKS_COLLECTION = "HOOKS"

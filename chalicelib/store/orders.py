@@ -39,7 +39,14 @@ from chalicelib.store.pagination import (
 )
 from chalicelib.store.repository import Repository, Written
 from chalicelib.store.schema import GSI1, GSI3, TTL_ATTRIBUTE
-from chalicelib.store.table import Action, ConditionFailedError, Key, put_action, update_action
+from chalicelib.store.table import (
+    CONDITION_FAILED,
+    Action,
+    ConditionFailedError,
+    Key,
+    put_action,
+    update_action,
+)
 
 RECEIPT_TTL_SECONDS = 7 * 24 * 3600  # providers retry a delivery for up to a few days
 SWEEP_PAGE = 100  # due orders read per page by the sweep (every page is read each run)
@@ -195,7 +202,7 @@ class OrderStore(Repository[OrderItem]):
             # A conflict is refused like a condition: the service decides again (one tier).
             self.table.transact_write([*actions, *guards], retry_conflicts=False)
         except ConditionFailedError as failure:
-            if "ConditionalCheckFailed" in failure.reasons[len(actions) :]:
+            if CONDITION_FAILED in failure.reasons[len(actions) :]:
                 # The buyer is gone or its session ended: retrying cannot help.
                 raise SessionEndedError() from failure
             return False
@@ -304,7 +311,7 @@ class OrderStore(Repository[OrderItem]):
         try:
             self.table.transact_write(actions, retry_conflicts=False)
         except ConditionFailedError as failure:
-            if failure.reasons[1:2] == ["ConditionalCheckFailed"]:
+            if failure.reasons[1:2] == [CONDITION_FAILED]:
                 return Payment.DUPLICATE
             return Payment.ORDER_CHANGED
         return Payment.APPLIED

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.clock import isoformat, utc_now
@@ -98,7 +98,7 @@ class ProductStore(Repository[ProductItem]):
 
         def build(old: ProductItem) -> tuple[list[Action], ProductItem]:
             condition = guard.condition(self.owner_attribute) & eq("version", old.version)
-            moment = max(utc_now(), old.updated_at + timedelta(milliseconds=1))  # as after_version
+            moment = datetime.fromisoformat(after_version(old, isoformat(utc_now())))
             event = new_event("product.deleted", subject(item_id), Deleted(id=item_id), "deleted", moment)
             return [delete_action(self.key(item_id), condition), announce(event)], old
 

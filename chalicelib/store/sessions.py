@@ -195,6 +195,11 @@ def caller_checks(user_id: str, session_id: str | None, now: int) -> list[dict[s
     commit after the user's deletion (or the session's end) was acknowledged."""
     checks = [condition_check_action(keys.user_key(user_id), exists())]
     if session_id is not None:
-        live = exists() & gt(TTL_ATTRIBUTE, now)
-        checks.append(condition_check_action(keys.session_key(user_id, session_id), live))
+        checks.append(condition_check_action(keys.session_key(user_id, session_id), session_live(now)))
     return checks
+
+
+def session_live(now: int) -> Condition:
+    """The session item exists and has not expired at `now` (epoch seconds): what every write
+    that carries a caller's checks requires of its session (caller_checks, users.CallerCheck)."""
+    return exists() & gt(TTL_ATTRIBUTE, now)

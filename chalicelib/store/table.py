@@ -43,7 +43,9 @@ _UNAVAILABLE_CODES = frozenset(
 _CAPACITY_REASONS = frozenset(
     {"ThrottlingError", "ProvisionedThroughputExceeded", "ItemCollectionSizeLimitExceeded"}
 )
-_CONDITION_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+# The reason of the transaction action whose own condition was false.
+CONDITION_FAILED = "ConditionalCheckFailed"
+_CONDITION_REASONS = frozenset({"None", CONDITION_FAILED, "TransactionConflict"})
 
 
 class ConditionFailedError(Exception):
@@ -207,24 +209,32 @@ class Table:
     cursors: CursorCodec
     retry: Retry = DEFAULT_RETRY
 
-    def get(
-        self, key: Key, consistent: bool = True, *, wire: bool = False, attributes: Sequence[str] = ()
-    ) -> Item | None:
+    def get(self, key: Key, consistent: bool = True, *, wire: bool = False) -> Item | None:
         """GetItem; None when absent. Strongly consistent by default. `wire`: the item as
-        DynamoDB sends it ({"S": ...} per attribute), for a View (store/views.py).
-        `attributes`: only these (a reader whose policy grants no more, e.g. the webhook worker)."""
-        projection: dict[str, Any] = {}
-        if attributes:
-            names = {f"#a{i}": name for i, name in enumerate(attributes)}
-            projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+        DynamoDB sends it ({"S": ...} per attribute), for a View (store/views.py)."""
         with translate_errors():
             response = self.client.get_item(
-                TableName=self.name, Key=to_attributes(key), ConsistentRead=consistent, **projection
+                TableName=self.name, Key=to_attributes(key), ConsistentRead=consistent
             )
         raw = response.get("Item")
         if not raw:
             return None
         return dict(raw) if wire else from_attributes(raw)
+
+    def get_attributes(self, key: Key, attributes: Sequence[str]) -> Item | None:
+        """GetItem of these attributes only (strongly consistent), for a reader whose policy
+        grants no more (the webhook worker and a user's role); None when absent."""
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        with translate_errors():
+            response = self.client.get_item(
+                TableName=self.name,
+                Key=to_attributes(key),
+                ConsistentRead=True,
+                ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names,
+            )
+        raw = response.get("Item")
+        return from_attributes(raw) if raw else None
 
     def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
         """PutItem, optionally conditional, applied once however often botocore resends it.

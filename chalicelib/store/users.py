@@ -15,12 +15,14 @@ from chalicelib.clock import isoformat, utc_now
 from chalicelib.models.events import Deleted, new_event
 from chalicelib.models.users import UserItem, UserPublic
 from chalicelib.store import keys
-from chalicelib.store.expr import Condition, Update, eq, exists, gt, not_exists
+from chalicelib.store.expr import Condition, Update, eq, exists, not_exists
 from chalicelib.store.outbox import announce
 from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Guard, Repository, Written
-from chalicelib.store.schema import GSI1, TTL_ATTRIBUTE
+from chalicelib.store.schema import GSI1
+from chalicelib.store.sessions import session_live
 from chalicelib.store.table import (
+    CONDITION_FAILED,
     Action,
     ConditionFailedError,
     Key,
@@ -61,8 +63,8 @@ class CallerCheck:
         return exists() & eq("role", "admin") if self.admin else exists()
 
     def on_session(self) -> Condition:
-        """The condition on the caller's session item (as store/sessions.caller_checks)."""
-        return exists() & gt(TTL_ATTRIBUTE, self.now)
+        """The condition on the caller's session item (store/sessions.session_live)."""
+        return session_live(self.now)
 
 
 class CallerRefusedError(Exception):
@@ -195,7 +197,7 @@ class UserStore(Repository[UserItem]):
             failed = {
                 part
                 for (part, _), reason in zip(parts, failure.reasons, strict=False)
-                if reason == "ConditionalCheckFailed"
+                if reason == CONDITION_FAILED
             }
             if _TARGET not in failed and _CALLER_USER in failed:
                 raise CallerRefusedError(on_user=True) from failure

@@ -31,6 +31,7 @@ from chalicelib.store.pagination import Listing, PageRequest
 from chalicelib.store.repository import Guard, Repository, Store, Written
 from chalicelib.store.schema import GSI1, GSI2
 from chalicelib.store.table import (
+    CONDITION_FAILED,
     Action,
     ConditionFailedError,
     Key,
@@ -49,7 +50,6 @@ LARGE_FAN_OUT = 1000
 COUNTED = "counted"  # on a subscription: it is in its owner's count (keys.webhook_count_key)
 COUNT = "n"
 COUNT_TYPE = "webhook_count"
-FAILED = "ConditionalCheckFailed"
 
 
 class Subscribed(Enum):
@@ -97,9 +97,9 @@ class WebhookStore(Repository[WebhookItem]):
         try:
             self.table.transact_write([*actions, *checks, *sealed])
         except ConditionFailedError as failure:
-            if FAILED in failure.reasons[len(actions) : len(actions) + len(checks)]:
+            if CONDITION_FAILED in failure.reasons[len(actions) : len(actions) + len(checks)]:
                 return Subscribed.REFUSED
-            return Subscribed.FULL if failure.reasons[1:2] == [FAILED] else Subscribed.REFUSED
+            return Subscribed.FULL if failure.reasons[1:2] == [CONDITION_FAILED] else Subscribed.REFUSED
         return Subscribed.CREATED
 
     def delete_if(self, item_id: str, guard: Guard) -> Written[WebhookItem]:
@@ -128,7 +128,7 @@ class WebhookStore(Repository[WebhookItem]):
         try:
             self.table.transact_write([*removal, down])
         except ConditionFailedError as failure:
-            if failure.reasons[1:2] != [FAILED] or failure.reasons[:1] == [FAILED]:
+            if failure.reasons[1:2] != [CONDITION_FAILED] or failure.reasons[:1] == [CONDITION_FAILED]:
                 return False  # the subscription's own condition: refused
             return self.table.try_write(lambda: self.table.transact_write(removal))
         return True

@@ -106,6 +106,12 @@ def user(client: Client, name: str = "ada") -> Context:
     }
 
 
+def with_admin(client: Client) -> Context:
+    """A registered user, and an admin's token (its user and session exist: admin-only writes
+    check both when they commit)."""
+    return {**user(client), "admin": token_for("admin-1", "admin")}
+
+
 def with_two_sessions(client: Client) -> Context:
     """A user signed in twice (two sessions), acting from the first."""
     first = user(client)
@@ -264,6 +270,15 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ),
     "delete user": Scenario(user, lambda c, x: send(c, "DELETE", f"/users/{x['id']}", token=x["token"])),
+    "admin renames a user": Scenario(
+        with_admin, lambda c, x: send(c, "PATCH", f"/users/{x['id']}", {"name": "Bea"}, x["admin"])
+    ),
+    "admin changes a user's role": Scenario(
+        with_admin, lambda c, x: send(c, "PATCH", f"/users/{x['id']}", {"role": "admin"}, x["admin"])
+    ),
+    "admin deletes a user": Scenario(
+        with_admin, lambda c, x: send(c, "DELETE", f"/users/{x['id']}", token=x["admin"])
+    ),
     "create product": Scenario(
         user, lambda c, x: send(c, "POST", "/products", {"name": "Lamp", "price": 5, "stock": 2}, x["token"])
     ),
@@ -352,6 +367,7 @@ EVENTS = {
     "register": "user.registered",
     "register with Idempotency-Key": "user.registered",
     "delete user": "user.deleted",
+    "admin deletes a user": "user.deleted",
     "create product": "product.created",
     "create product with Idempotency-Key": "product.created",
     "patch product": "product.updated",
@@ -416,24 +432,33 @@ def run(scenario: Scenario, fresh: Callable[[], None], fault: Fault | None = Non
 
 
 def assert_whole_change_or_none(
-    name: str, scenario: Scenario, fresh: Callable[[], None], baseline: Run
+    name: str,
+    scenario: Scenario,
+    fresh: Callable[[], None],
+    baseline: Run,
+    holds: Callable[[], bool] = lambda: True,
+    changes: bool = True,
 ) -> None:
     """A fault at each call of `scenario` (whose faultless run is `baseline`): throttled → 503
     and the whole change or none; a write applied with its answer lost → the same change and
-    answer as without faults. For the scenarios of other test files; the ones above check
-    their events too (the test below)."""
+    answer as without faults; and `holds` (an invariant of the table) after every run.
+    `changes`: the faultless run changes the table (False for a refusal, which changes nothing). For
+    the scenarios of other test files; the ones above check their events too (the test below)."""
     nothing: tuple[State, State] = (Counter(), Counter())
-    assert baseline.change != nothing
+    assert (baseline.change != nothing) == changes, name
+    assert holds(), name
     for index, operation in enumerate(baseline.calls):
         failed = run(scenario, fresh, faults.throttled(), index)
         where = f"{name}: call {index} ({operation}) failing"
         assert failed.status == 503, where
         assert failed.change in (nothing, baseline.change), where
+        assert holds(), where
         if operation in WRITES:
             lost = run(scenario, fresh, Fault("lost", attempts=1), index)
             where = f"{name}: call {index} ({operation}) applied, answer lost"
             assert lost.change == baseline.change, where
             assert lost.status == baseline.status, where
+            assert holds(), where
 
 
 @pytest.mark.slow

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from app import app
 from chalicelib.api import deps
 from chalicelib.api.errors import status_for
 from chalicelib.clock import new_id
@@ -41,11 +39,9 @@ from chalicelib.store.table import Table
 from chalicelib.store.webhooks import WebhookStore
 from chalicelib.webhook_worker import Worker
 from manage import scan_all
-from tests import faults
-from tests.conftest import _new_table
-from tests.faults import Fault, Faults
 from tests.helpers import as_caller, bearer, ensure_user, json_body, token_for
-from tests.integration.test_faults_atomicity import WRITES, Scenario, State, change, state, user
+from tests.integration import test_faults_atomicity as atomicity
+from tests.integration.test_faults_atomicity import Scenario, user
 
 OWNER, OTHER, ADMIN = "owner-1", "other-2", "admin-3"
 HOOK = {"url": "http://127.0.0.1:9000/hook", "events": ["order.paid"]}
@@ -276,18 +272,7 @@ def test_the_fan_out_reads_every_subscription_past_1000(
 # --- faults: the subscription and its count together, or neither -------------------------
 
 
-@pytest.fixture
-def fresh(engine_endpoint: str) -> Iterator[Callable[[], None]]:
-    names: list[str] = []
-
-    def new() -> None:
-        names.append(f"limits-{uuid.uuid4().hex[:10]}")
-        _new_table(names[-1])
-
-    yield new
-    for name in names:
-        deps.get_table().client.delete_table(TableName=name)
-    deps.reset()
+fresh = atomicity.fresh
 
 
 def _send(client: Client, method: str, path: str, token: str, body: Any = None) -> Any:
@@ -333,21 +318,6 @@ SCENARIOS = {
 }
 
 
-def _run(
-    scenario: Scenario, fresh: Callable[[], None], fault: Fault | None = None, at: int = -1
-) -> tuple[int, tuple[State, State], list[str]]:
-    fresh()
-    with Client(app, stage_name="test") as client:
-        ctx = scenario.setup(client)
-        before = state()
-        injected = Faults(deps.get_table().client)
-        if fault is not None:
-            injected.by_index[at] = fault
-        with injected.armed():
-            response = scenario.act(client, ctx)
-    return response.status_code, change(before, state()), injected.calls
-
-
 def counts_in_step() -> bool:
     """Every owner's count is the number of their counted subscriptions in the table."""
     items = list(scan_all(deps.get_table()))
@@ -372,19 +342,8 @@ def test_a_fault_at_any_call_leaves_the_subscription_and_its_count_together(
     name: str, fresh: Callable[[], None]
 ) -> None:
     scenario = SCENARIOS[name]
-    status, baseline, calls = _run(scenario, fresh)
-    assert status < 500
-    assert counts_in_step()
-    nothing: tuple[State, State] = (Counter(), Counter())
-    for index, operation in enumerate(calls):
-        failed_status, failed, _ = _run(scenario, fresh, faults.throttled(), index)
-        where = f"{name}: call {index} ({operation}) failing"
-        assert failed_status == 503, where
-        assert failed in (nothing, baseline), where
-        assert counts_in_step(), where
-        if operation in WRITES:
-            lost_status, lost, _ = _run(scenario, fresh, Fault("lost", attempts=1), index)
-            where = f"{name}: call {index} ({operation}) applied, answer lost"
-            assert lost == baseline, where
-            assert lost_status == status, where
-            assert counts_in_step(), where
+    baseline = atomicity.run(scenario, fresh)
+    assert baseline.status < 500
+    atomicity.assert_whole_change_or_none(
+        name, scenario, fresh, baseline, holds=counts_in_step, changes=baseline.status < 300
+    )
