@@ -6,7 +6,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from chalice.test import Client
 
+from chalicelib.api import deps
+from tests.mailbox import RecordingMailer
 from tools.webhook_receiver import Receiver
 
 
@@ -20,3 +23,12 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
     yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def mailer(client: Client) -> Iterator[RecordingMailer]:
+    """Account mails recorded instead of written (the app's mailer for the test's length)."""
+    recording = RecordingMailer()
+    deps.use_mailer(recording)
+    yield recording
+    deps.use_mailer(None)

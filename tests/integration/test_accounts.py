@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,14 +27,6 @@ JSON = {"Content-Type": "application/json"}
 EMAIL = "ada@example.com"
 PASSWORD = "correct-horse-battery"
 NEW_PASSWORD = "a-brand-new-password"
-
-
-@pytest.fixture
-def mailer(client: Client) -> Iterator[RecordingMailer]:
-    recording = RecordingMailer()
-    deps.use_mailer(recording)
-    yield recording
-    deps.use_mailer(None)
 
 
 def post(client: Client, path: str, body: Any = None, token: str | None = None) -> Any:

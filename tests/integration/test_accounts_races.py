@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 from chalice.test import Client
 
-from chalicelib.api import deps
 from chalicelib.clock import new_id
 from chalicelib.store import keys
 from chalicelib.store.table import Table
 from tests.helpers import bearer, json_body
 from tests.integration.test_accounts import EMAIL, NEW_PASSWORD, PASSWORD, confirm, login, post, register
 from tests.mailbox import RecordingMailer
-
-
-@pytest.fixture
-def mailer(client: Client) -> Iterator[RecordingMailer]:
-    recording = RecordingMailer()
-    deps.use_mailer(recording)
-    yield recording
-    deps.use_mailer(None)
 
 
 def together(calls: list[Callable[[], Any]]) -> list[Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -38,14 +38,6 @@ START = 1_800_000_000
 
 # A new empty table per call (the route-wide fault scenarios' fixture).
 fresh = atomicity.fresh
-
-
-@pytest.fixture
-def mailer(client: Client) -> Iterator[RecordingMailer]:
-    recording = RecordingMailer()
-    deps.use_mailer(recording)
-    yield recording
-    deps.use_mailer(None)
 
 
 def register(client: Client, email: str = ADDRESS) -> str:
